@@ -1,0 +1,77 @@
+# invite - build, test, demo. `make check` and `make demo` install what they need (Debian, as root).
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+# Debian packages the build, the tests and the demo need.
+DEB_PKGS := gcc make pkg-config lua5.4 liblua5.4-dev liblua5.1-0-dev luajit2 libluajit2-5.1-dev \
+            libcurl4-openssl-dev libssl-dev lua-cjson lua-busted lua-argparse lua-socket \
+            lua-check luarocks valgrind python3-botocore python3-boto3 awscli
+
+SRCS := src/core.c src/sigv4.c src/signer.c src/http.c
+HDRS := $(wildcard src/*.h)
+WARN := -Wall -Wextra -Werror -Werror=implicit-function-declaration
+CFLAGS_BASE := -std=c99 -fPIC -fvisibility=hidden -D_POSIX_C_SOURCE=200809L $(WARN)
+OPT ?= -O2 -g
+LIBS := -lcrypto -lcurl
+SANFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+
+LUA_INC_5.4 := /usr/include/lua5.4
+LUA_INC_5.1 := /usr/include/lua5.1
+LUA_INC_luajit := /usr/include/luajit-2.1
+
+.PHONY: deps build build-all check test asan valgrind demo bench clean lint rock
+
+deps:
+	@missing=""; for p in $(DEB_PKGS) $(EXTRA_PKGS); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+build: build/5.4/invite/core.so
+
+build-all: build/5.4/invite/core.so build/5.1/invite/core.so build/luajit/invite/core.so build/asan/invite/core.so build/test/sigv4_test
+
+build/%/invite/core.so: $(SRCS) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(OPT) -I$(LUA_INC_$*) -shared -o $@ $(SRCS) $(LIBS)
+
+build/asan/invite/core.so: $(SRCS) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(SANFLAGS) -I$(LUA_INC_5.4) -shared -o $@ $(SRCS) $(LIBS)
+
+# C-level unit test of the pure signer, built with the sanitizers.
+build/test/sigv4_test: test/sigv4_test.c src/sigv4.c src/sigv4.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(SANFLAGS) -Isrc -o $@ test/sigv4_test.c src/sigv4.c -lcrypto
+
+# Every test, one TAP stream per t/*.t script, summarised by prove.
+check: deps build-all
+	prove --exec /bin/bash t/*.t
+
+test: build
+	busted
+
+asan: deps build/asan/invite/core.so
+	bash t/30-asan.t
+
+valgrind: deps build/5.4/invite/core.so
+	bash t/40-valgrind.t
+
+demo: deps build
+	lua5.4 examples/demo.lua
+
+bench: deps build
+	lua5.4 bench/sign.lua
+
+lint:
+	LUAROCKS_CONFIG=luarocks-config.lua luarocks --lua-version 5.4 lint invite-scm-1.rockspec
+
+rock: deps
+	LUAROCKS_CONFIG=luarocks-config.lua luarocks --lua-version 5.4 make --tree=build/rocktree invite-scm-1.rockspec
+
+clean:
+	rm -rf build
