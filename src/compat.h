@@ -8,9 +8,9 @@
 #include <lauxlib.h>
 
 #if LUA_VERSION_NUM == 501
-/* LuaJIT 2.1 has luaL_setfuncs/luaL_newlib/luaL_testudata, plain 5.1 has not. */
-#ifndef LUAJIT_VERSION
-static void compat_setfuncs(lua_State *L, const luaL_Reg *l, int nup)
+/* Plain 5.1 lacks these; LuaJIT 2.1 has some of them, but mapping the names
+ * to our own static copies is harmless there and needs no LuaJIT detection. */
+static inline void compat_setfuncs(lua_State *L, const luaL_Reg *l, int nup)
 {
     luaL_checkstack(L, nup + 1, "too many upvalues");
     for (; l->name != NULL; l++) {
@@ -24,7 +24,7 @@ static void compat_setfuncs(lua_State *L, const luaL_Reg *l, int nup)
 }
 #define luaL_setfuncs compat_setfuncs
 
-static void *compat_testudata(lua_State *L, int ud, const char *tname)
+static inline void *compat_testudata(lua_State *L, int ud, const char *tname)
 {
     void *p = lua_touserdata(L, ud);
     if (p != NULL && lua_getmetatable(L, ud)) {
@@ -37,7 +37,6 @@ static void *compat_testudata(lua_State *L, int ud, const char *tname)
     return NULL;
 }
 #define luaL_testudata compat_testudata
-#endif
 #define lua_rawlen(L, i) lua_objlen((L), (i))
 #define compat_absindex(L, i) (((i) > 0 || (i) <= LUA_REGISTRYINDEX) ? (i) : lua_gettop(L) + (i) + 1)
 #define lua_absindex compat_absindex
