@@ -1,0 +1,386 @@
+--- The policy runner: `invite.run{...}` sweeps services x regions (x accounts), lists
+-- every invitation, asks the policy about each one, and in apply mode carries the
+-- decisions out in batched calls. Scopes run concurrently through invite.scheduler;
+-- calls within one scope stay ordered. Every invitation ends with an outcome.
+-- @module invite.runner
+local _M = { _VERSION = "0.1.0" }
+
+local policy_mod = require "invite.policy"
+local scheduler = require "invite.scheduler"
+local audit_mod = require "invite.audit"
+
+local type, pairs, ipairs, tostring, error, setmetatable = type, pairs, ipairs, tostring, error, setmetatable
+local concat, sort = table.concat, table.sort
+
+--- How each service names things in boto3's shapes, and how it accepts.
+local SERVICES = {
+  macie2 = {
+    list_key = "invitations", account = "accountId", id = "invitationId", at = "invitedAt",
+    status = "relationshipStatus", ids_param = "accountIds", unprocessed = "unprocessedAccounts",
+    unprocessed_account = "accountId",
+    unprocessed_reason = function(u)
+      return ((u.errorCode and (u.errorCode .. ": ")) or "") .. tostring(u.errorMessage or "unprocessed")
+    end,
+    accept = function(client, inv)
+      return client:accept_invitation{ administratorAccountId = inv.account_id, invitationId = inv.invitation_id }
+    end,
+  },
+  securityhub = {
+    list_key = "Invitations", account = "AccountId", id = "InvitationId", at = "InvitedAt",
+    status = "MemberStatus", ids_param = "AccountIds", unprocessed = "UnprocessedAccounts",
+    unprocessed_account = "AccountId",
+    unprocessed_reason = function(u) return tostring(u.ProcessingResult or "unprocessed") end,
+    accept = function(client, inv)
+      return client:accept_administrator_invitation{ AdministratorId = inv.account_id, InvitationId = inv.invitation_id }
+    end,
+  },
+  guardduty = {
+    list_key = "Invitations", account = "AccountId", id = "InvitationId", at = "InvitedAt",
+    status = "RelationshipStatus", ids_param = "AccountIds", unprocessed = "UnprocessedAccounts",
+    unprocessed_account = "AccountId",
+    unprocessed_reason = function(u) return tostring(u.Result or "unprocessed") end,
+    accept = function(client, inv)
+      local det, err = client:list_detectors{}
+      if not det then return nil, err end
+      local id = det.DetectorIds and det.DetectorIds[1]
+      if not id then
+        return nil, setmetatable({ code = "NoDetector", message = "no GuardDuty detector in " .. inv.region
+          .. ": create one before accepting an invitation", retryable = false },
+          { __tostring = function(e) return e.code .. ": " .. e.message end })
+      end
+      return client:accept_administrator_invitation{ DetectorId = id, AdministratorId = inv.account_id,
+                                                      InvitationId = inv.invitation_id }
+    end,
+  },
+}
+_M.SERVICES = SERVICES
+
+--- Every region each service is offered in (commercial partition), for `regions = "all"`.
+_M.ALL_REGIONS = {
+  "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1", "ap-south-1",
+  "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2",
+  "ca-central-1", "eu-central-1", "eu-north-1", "eu-south-1", "eu-west-1", "eu-west-2", "eu-west-3",
+  "me-south-1", "sa-east-1",
+}
+
+local OUTCOME_OF = { decline = "declined", delete = "deleted", decline_and_delete = "declined_and_deleted",
+                     accept = "accepted" }
+
+local function errstr(err)
+  if err == nil then return "unknown error" end
+  return tostring(err)
+end
+
+local function list_of_strings(v, field, pattern, rule)
+  if type(v) == "string" then v = { v } end
+  if type(v) ~= "table" or #v == 0 then
+    error("invite.run: " .. field .. " must be a non-empty list of strings", 3)
+  end
+  for i, s in ipairs(v) do
+    if type(s) ~= "string" or (pattern and not s:match(pattern)) then
+      error("invite.run: " .. field .. "[" .. i .. "] = " .. tostring(s) .. ": " .. rule, 3)
+    end
+  end
+  return v
+end
+
+-- Parse an ISO-8601 UTC timestamp into epoch seconds (nil when it is not one).
+local function parse_iso(s)
+  if type(s) ~= "string" then return nil end
+  local y, mo, d, h, mi, sec = s:match("^(%d%d%d%d)-(%d%d)-(%d%d)[T ](%d%d):(%d%d):(%d%d)")
+  if not y then return nil end
+  -- days from civil (proleptic Gregorian), so no timezone of the host is involved
+  y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
+  local yy = mo <= 2 and y - 1 or y
+  local floor = math.floor
+  local era = floor((yy >= 0 and yy or yy - 399) / 400)
+  local yoe = yy - era * 400
+  local doy = floor((153 * (mo + (mo > 2 and -3 or 9)) + 2) / 5) + d - 1
+  local doe = yoe * 365 + floor(yoe / 4) - floor(yoe / 100) + doy
+  local days = era * 146097 + doe - 719468
+  return days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(sec)
+end
+_M.parse_iso = parse_iso
+
+local function check_options(opts)
+  if type(opts) ~= "table" then error("invite.run: expected a table of options", 3) end
+  local p = opts.policy
+  local pol, perr = policy_mod.normalize(p, "invite.run: policy")
+  if not pol then error(perr, 3) end
+  local services = opts.services or pol.services or { "macie2", "securityhub", "guardduty" }
+  services = list_of_strings(services, "services", nil, "")
+  for i, s in ipairs(services) do
+    if not SERVICES[s] then
+      error("invite.run: services[" .. i .. "] = '" .. s .. "': unknown service (macie2, securityhub, guardduty)", 3)
+    end
+  end
+  local regions = opts.regions or pol.regions
+  if regions == "all" then regions = _M.ALL_REGIONS end
+  if regions == nil then error("invite.run: regions is required (a list, or \"all\")", 3) end
+  regions = list_of_strings(regions, "regions", "^%l%l%-[%l%-]+%-%d+$", "not a region name like us-east-1")
+  local accounts = opts.accounts or pol.accounts
+  if accounts ~= nil then
+    accounts = list_of_strings(accounts, "accounts", "^%d+$", "account IDs are 12-digit strings")
+    for i, a in ipairs(accounts) do
+      if #a ~= 12 then error("invite.run: accounts[" .. i .. "] = " .. a .. ": account IDs are 12-digit strings", 3) end
+    end
+    local role = opts.role or pol.role
+    if type(role) ~= "string" or role == "" then
+      error("invite.run: accounts needs role (a role name, or an ARN template with {account})", 3)
+    end
+  end
+  local conc = opts.concurrency or 8
+  if type(conc) ~= "number" or conc < 1 or conc % 1 ~= 0 then
+    error("invite.run: concurrency must be an integer >= 1", 3)
+  end
+  return pol, services, regions, accounts, conc
+end
+
+--- The ARN of the role to assume in `account`: a name, or a template with {account}.
+function _M.role_arn(role, account, partition)
+  if role:find("^arn:") then return (role:gsub("{account}", account)) end
+  return "arn:" .. (partition or "aws") .. ":iam::" .. account .. ":role/" .. role
+end
+
+-- One scope: list, decide, and (apply) act. Appends to `scope.records`.
+local function run_scope(scope, ctx)
+  local svc = SERVICES[scope.service]
+  local client, cerr = ctx.client_for(scope)
+  if not client then
+    scope.error = "cannot create " .. scope.service .. " client: " .. errstr(cerr)
+    return
+  end
+  scope.account = scope.account or ctx.identity_for(scope, client)
+
+  -- 1. list every invitation (all pages)
+  local invitations, lerr = client:list_all_invitations{}
+  if not invitations then
+    scope.error = "list_invitations failed: " .. errstr(lerr)
+    return
+  end
+
+  -- 2. decide every invitation before acting on any
+  local records, accepts = {}, 0
+  for _, raw in ipairs(invitations) do
+    local rec = {
+      service = scope.service, region = scope.region, account = scope.account,
+      account_id = raw[svc.account], invitation_id = raw[svc.id], invited_at = raw[svc.at],
+      status = raw[svc.status],
+    }
+    local at = parse_iso(rec.invited_at)
+    if at then rec.age_days = (ctx.now() - at) / 86400 end
+    local view = {}
+    for k, v in pairs(rec) do view[k] = v end
+    local action, reason = policy_mod.decide(ctx.policy, view)
+    if not action then
+      scope.error = reason .. " (invitation from " .. tostring(rec.account_id) .. ")"
+    else
+      rec.action, rec.reason = action, reason
+      if action == "accept" then accepts = accepts + 1 end
+    end
+    records[#records + 1] = rec
+  end
+  if not scope.error and accepts > 1 then
+    scope.error = "policy accepted " .. accepts .. " invitations in one scope; at most one administrator can be accepted"
+  end
+  scope.records = records
+  if scope.error then
+    for _, rec in ipairs(records) do
+      rec.outcome, rec.detail = "skipped", scope.error
+    end
+    ctx.audit:write{ event = "scope_error", service = scope.service, region = scope.region,
+                     account = scope.account, error = scope.error }
+    return
+  end
+  for _, rec in ipairs(records) do
+    ctx.audit:write{ event = "decision", service = rec.service, region = rec.region, account = rec.account,
+                     account_id = rec.account_id, invitation_id = rec.invitation_id, invited_at = rec.invited_at,
+                     action = rec.action, reason = rec.reason, apply = ctx.apply }
+  end
+
+  -- 3. plan: nothing is sent
+  if not ctx.apply then
+    for _, rec in ipairs(records) do rec.outcome = (rec.action == "keep") and "kept" or "planned" end
+    return
+  end
+
+  local function done(rec, outcome, detail)
+    rec.outcome, rec.detail = outcome, detail
+    ctx.audit:write{ event = "outcome", service = rec.service, region = rec.region, account = rec.account,
+                     account_id = rec.account_id, invitation_id = rec.invitation_id, action = rec.action,
+                     outcome = outcome, detail = detail }
+  end
+
+  -- batched decline/delete: one call (split by the client in 50s) for every record in `group`
+  local function batch(op, group)
+    if #group == 0 then return end
+    local ids = {}
+    for i, rec in ipairs(group) do ids[i] = rec.account_id end
+    ctx.audit:write{ event = "call", service = scope.service, region = scope.region, account = scope.account,
+                     operation = op, account_ids = ids }
+    local res, err = client[op](client, { [svc.ids_param] = ids })
+    local unprocessed = {}
+    if res then
+      for _, u in ipairs(res[svc.unprocessed] or {}) do
+        unprocessed[u[svc.unprocessed_account]] = svc.unprocessed_reason(u)
+      end
+    end
+    for _, rec in ipairs(group) do
+      if not res then
+        rec.failed = true
+        done(rec, "error", op .. " failed: " .. errstr(err))
+      elseif unprocessed[rec.account_id] then
+        rec.failed = true
+        done(rec, "unprocessed", unprocessed[rec.account_id])
+      else
+        rec.steps = (rec.steps or 0) + 1
+        local both = rec.action == "decline_and_delete"
+        if not both or op == "delete_invitations" then done(rec, OUTCOME_OF[rec.action]) end
+      end
+    end
+  end
+
+  local accepts_, declines, deletes = {}, {}, {}
+  for _, rec in ipairs(records) do
+    local a = rec.action
+    if a == "keep" then rec.outcome = "kept"
+    elseif a == "accept" then accepts_[#accepts_ + 1] = rec
+    elseif a == "decline" or a == "decline_and_delete" then declines[#declines + 1] = rec
+    elseif a == "delete" then deletes[#deletes + 1] = rec end
+  end
+  for _, rec in ipairs(accepts_) do
+    ctx.audit:write{ event = "call", service = scope.service, region = scope.region, account = scope.account,
+                     operation = "accept", account_ids = { rec.account_id } }
+    local res, err = svc.accept(client, rec)
+    if res then done(rec, "accepted") else done(rec, "error", "accept failed: " .. errstr(err)) end
+  end
+  batch("decline_invitations", declines)
+  for _, rec in ipairs(declines) do
+    if rec.action == "decline_and_delete" and not rec.failed then deletes[#deletes + 1] = rec end
+  end
+  batch("delete_invitations", deletes)
+end
+
+local function new_report(apply)
+  return { apply = apply, scopes = {}, invitations = {}, errors = {},
+           totals = { invitations = 0, actions = {}, outcomes = {} } }
+end
+
+--- Run a policy. See DESIGN.md "Policy runner".
+-- @param opts services, regions ("all" or a list), policy (function or table),
+--   apply (default false), accounts + role (assume a role in each account),
+--   concurrency (default 8), audit_log (path) or audit (an invite.audit log),
+--   endpoint, profile, credentials, max_attempts, now (clock), on_progress(done, total),
+--   client (function(service, region, credentials) -> client, for custom clients)
+-- @return report table
+function _M.run(opts)
+  local pol, services, regions, accounts, concurrency = check_options(opts)
+  local apply = opts.apply == true
+  local audit = opts.audit
+  local own_audit = false
+  if not audit then
+    if opts.audit_log then
+      local a, aerr = audit_mod.open(opts.audit_log, { run_id = opts.run_id })
+      if not a then error("invite.run: " .. aerr, 2) end
+      audit, own_audit = a, true
+    else
+      audit = audit_mod.null()
+    end
+  end
+  local now = opts.now or os.time
+
+  local creds_cache = {}
+  local function credentials_for(account)
+    if not account then return opts.credentials end
+    local c = creds_cache[account]
+    if not c then
+      local credentials = require "invite.credentials"
+      c = credentials.assume_role{
+        role_arn = _M.role_arn(opts.role or pol.role, account),
+        role_session_name = opts.role_session_name or "invite",
+        source = opts.credentials, profile = opts.profile,
+        endpoint = opts.sts_endpoint or opts.endpoint, region = regions[1],
+      }
+      creds_cache[account] = c
+    end
+    return c
+  end
+
+  local ctx = {
+    policy = pol, apply = apply, audit = audit, now = now,
+    client_for = opts.client or function(scope)
+      local svc = require("invite")[scope.service]
+      return svc.client{ region = scope.region, endpoint = opts.endpoint, profile = opts.profile,
+                         credentials = credentials_for(scope.account), max_attempts = opts.max_attempts }
+    end,
+    identity_for = opts.identity or function() return opts.account end,
+  }
+
+  local scopes = {}
+  for _, account in ipairs(accounts or { false }) do
+    for _, service in ipairs(services) do
+      for _, region in ipairs(regions) do
+        scopes[#scopes + 1] = { service = service, region = region, account = account or nil }
+      end
+    end
+  end
+
+  audit:write{ event = "start", apply = apply, scopes = #scopes }
+  local finished = 0
+  local tasks = {}
+  for i, scope in ipairs(scopes) do
+    tasks[i] = function()
+      run_scope(scope, ctx)
+      finished = finished + 1
+      if opts.on_progress then opts.on_progress(finished, #scopes, scope) end
+    end
+  end
+  local results = scheduler.run(tasks, { concurrency = concurrency })
+
+  local report = new_report(apply)
+  for i, scope in ipairs(scopes) do
+    if not results[i].ok then
+      scope.error = "internal error: " .. tostring(results[i].error)
+      for _, rec in ipairs(scope.records or {}) do
+        if not rec.outcome then rec.outcome, rec.detail = "error", scope.error end
+      end
+    end
+    report.scopes[#report.scopes + 1] = { service = scope.service, region = scope.region, account = scope.account,
+                                          invitations = #(scope.records or {}), error = scope.error }
+    if scope.error then
+      report.errors[#report.errors + 1] = scope.service .. " " .. scope.region
+        .. (scope.account and (" " .. scope.account) or "") .. ": " .. scope.error
+    end
+    for _, rec in ipairs(scope.records or {}) do
+      rec.steps, rec.failed = nil, nil
+      if not rec.outcome then rec.outcome, rec.detail = "error", "no outcome recorded" end
+      report.invitations[#report.invitations + 1] = rec
+      local t = report.totals
+      t.invitations = t.invitations + 1
+      if rec.action then t.actions[rec.action] = (t.actions[rec.action] or 0) + 1 end
+      t.outcomes[rec.outcome] = (t.outcomes[rec.outcome] or 0) + 1
+    end
+  end
+  sort(report.errors)
+  audit:write{ event = "end", invitations = report.totals.invitations, errors = #report.errors }
+  if own_audit then audit:close() end
+  return report
+end
+
+--- The CLI exit code of a report: 0 all done, 1 errors, 3 some accounts unprocessed.
+function _M.exit_code(report)
+  local o = report.totals.outcomes
+  if #report.errors > 0 or (o.error or 0) > 0 or (o.skipped or 0) > 0 then return 1 end
+  if (o.unprocessed or 0) > 0 then return 3 end
+  return 0
+end
+
+--- One line per outcome total, e.g. "declined 3, kept 2".
+function _M.summary(report)
+  local parts = {}
+  for k, v in pairs(report.totals.outcomes) do parts[#parts + 1] = k .. " " .. v end
+  sort(parts)
+  return report.totals.invitations .. " invitations: " .. (#parts > 0 and concat(parts, ", ") or "none")
+end
+
+return _M
