@@ -1,0 +1,460 @@
+-- invite.client - service clients built from the declarations in
+-- invite.services.*, and the one request pipeline that runs every operation:
+--
+--   validate -> batch.split -> build -> sign -> transport (retry) -> parse -> batch.merge
+--
+--   local gd = require("invite.client").new("guardduty", {region = "eu-west-1"})
+--   local res, err = gd:decline_invitations{AccountIds = {"111122223333"}}
+--
+-- Options (all optional):
+--   region, endpoint, profile      where to send; defaults from invite.config
+--   credentials                    a provider with :get() -> true, key, secret, token
+--                                  or a table {access_key_id, secret_access_key, session_token};
+--                                  default: invite.credentials.chain(options)
+--   max_attempts                   standard-mode attempts (default AWS_MAX_ATTEMPTS or 3)
+--   dry_run                        return the signed request (redacted) instead of sending
+--   transport                      "curl" (default), another registered kind, an object, a function
+--   sleep(seconds), clock() -> epoch seconds, random() -> [0,1)   injected for tests
+--   verify, ca_bundle, connect_timeout_ms, timeout_ms            transport settings
+--   retry_quota                    false to disable the standard-mode retry quota
+--   on_retry(err, attempt, delay)  called before each retry sleep (logging)
+--   user_agent                     appended to the User-Agent header
+-- Nothing touches the network, the filesystem or the environment until the first call.
+local model = require "invite.model"
+local validate = require "invite.validate"
+local errors = require "invite.errors"
+local build = require "invite.build"
+local batch = require "invite.batch"
+local parse = require "invite.parse"
+local retry = require "invite.retry"
+local sign = require "invite.sign"
+local transport = require "invite.transport"
+local paginate = require "invite.paginate"
+
+local type, pairs, ipairs, tostring, setmetatable, error, pcall, require, select =
+  type, pairs, ipairs, tostring, setmetatable, error, pcall, require, select
+local format, find, sub = string.format, string.find, string.sub
+local getenv = os.getenv
+
+local _M = { _VERSION = "0.1.0" }
+
+local VERSION = "0.1.0"
+local LUA_VERSION = (type(jit) == "table" and jit.version) or _VERSION
+
+local OPTIONS = {
+  region = "string", endpoint = "string", profile = "string", credentials = "table",
+  max_attempts = "number", dry_run = "boolean", transport = "any", sleep = "function",
+  clock = "function", random = "function", verify = "boolean", ca_bundle = "string",
+  connect_timeout_ms = "number", timeout_ms = "number", retry_quota = "any",
+  on_retry = "function", user_agent = "string",
+}
+local OPTION_NAMES = {}
+for k in pairs(OPTIONS) do OPTION_NAMES[#OPTION_NAMES + 1] = k end
+table.sort(OPTION_NAMES)
+_M.OPTIONS = OPTION_NAMES
+
+-- Optional modules written elsewhere (invite.config, invite.credentials):
+-- loaded on first use; a missing module is nil, a broken one raises.
+local function optional(name)
+  local ok, mod = pcall(require, name)
+  if ok then return mod end
+  if type(mod) == "string" and find(mod, "module '" .. name .. "' not found", 1, true) then return nil end
+  error(mod, 0)
+end
+
+-- Minimal defaults used only while invite.config is not installed.
+local fallback = {}
+function fallback.region()
+  local r = getenv("AWS_REGION") or getenv("AWS_DEFAULT_REGION")
+  if r and r ~= "" then return r end
+  return nil, "no region: pass region= or set AWS_REGION"
+end
+function fallback.endpoint(service, region)
+  local suffix = sub(region, 1, 3) == "cn-" and "amazonaws.com.cn" or "amazonaws.com"
+  return "https://" .. service .. "." .. region .. "." .. suffix
+end
+function fallback.max_attempts()
+  return tonumber(getenv("AWS_MAX_ATTEMPTS") or "") or retry.DEFAULT_MAX_ATTEMPTS
+end
+function fallback.ca_bundle()
+  local v = getenv("AWS_CA_BUNDLE")
+  if v and v ~= "" then return v end
+  return nil
+end
+
+local function config_module()
+  return optional("invite.config") or fallback
+end
+
+-- A provider over a plain table of keys.
+local function static_provider(t)
+  local ak = t.access_key_id or t.aws_access_key_id
+  local sk = t.secret_access_key or t.aws_secret_access_key
+  local tok = t.session_token or t.aws_session_token
+  return {
+    get = function()
+      if type(ak) ~= "string" or ak == "" or type(sk) ~= "string" or sk == "" then
+        return nil, "credentials table needs access_key_id and secret_access_key"
+      end
+      return true, ak, sk, tok
+    end,
+  }
+end
+
+local Client = {}
+
+-- client:config() -> {region, endpoint (parsed), max_attempts} | nil, err
+-- Resolved once, at the first call.
+function Client:config()
+  if self._config then return self._config end
+  local ctx = { service = self.service_name }
+  local opts = self.options
+  local cfg = config_module()
+  local region, rerr = opts.region, nil
+  if not region then region, rerr = cfg.region(opts) end
+  if not region then
+    return nil, errors.client("NoRegionError", "no region for " .. self.service_name .. ": "
+      .. tostring(rerr and (rerr.message or rerr) or "pass region="), ctx)
+  end
+  local url, eerr = opts.endpoint, nil
+  if not url then url, eerr = cfg.endpoint(self.service.def.endpoint_prefix, region, opts) end
+  if not url then
+    return nil, errors.client("EndpointError", tostring(eerr and (eerr.message or eerr) or "no endpoint"), ctx)
+  end
+  local ep, perr = build.parse_endpoint(url)
+  if not ep then return nil, errors.client("EndpointError", perr, ctx) end
+  local max_attempts = opts.max_attempts
+  if max_attempts == nil and cfg.max_attempts then max_attempts = cfg.max_attempts(opts) end
+  local n, merr = retry.check_max_attempts(max_attempts or retry.DEFAULT_MAX_ATTEMPTS)
+  if not n then return nil, errors.client("ConfigError", merr, ctx) end
+  self._config = { region = region, endpoint = ep, endpoint_url = url, max_attempts = n }
+  return self._config
+end
+
+function Client:provider()
+  if self._provider then return self._provider end
+  local c = self.options.credentials
+  local p
+  if type(c) == "table" and type(c.get) == "function" then
+    p = c
+  elseif type(c) == "table" then
+    p = static_provider(c)
+  else
+    local credentials = optional("invite.credentials")
+    if not credentials then
+      return nil, "no credentials: pass credentials= (invite.credentials is not installed)"
+    end
+    p = credentials.chain(self.options)
+  end
+  self._provider = p
+  return p
+end
+
+-- One set of keys, fetched per attempt (providers cache and refresh).
+function Client:credentials(ctx)
+  local p, perr = self:provider()
+  local ok, ak, sk, tok
+  if p then
+    ok, ak, sk, tok = p:get()
+  else
+    ak = perr
+  end
+  if not ok then
+    local e = ak
+    if errors.is_error(e) then
+      e.service, e.operation = ctx.service, ctx.operation
+      return nil, e
+    end
+    local msg = type(e) == "table" and (e.message or e.code) or e
+    local code = type(e) == "table" and e.code or "NoCredentialsError"
+    return nil, errors.client(code, tostring(msg or "no credentials"), ctx,
+      { retryable = false })
+  end
+  return { access_key = ak, secret_key = sk, session_token = tok }
+end
+
+function Client:transport()
+  if self._transport then return self._transport end
+  local opts = self.options
+  local topts = {
+    verify = opts.verify,
+    ca_bundle = opts.ca_bundle,
+    connect_timeout_ms = opts.connect_timeout_ms or 10000,
+    timeout_ms = opts.timeout_ms or 60000,
+  }
+  if topts.ca_bundle == nil and (opts.transport == nil or opts.transport == "curl") then
+    local cfg = config_module()
+    if cfg.ca_bundle then topts.ca_bundle = cfg.ca_bundle(opts) end
+  end
+  self._transport = transport.new(opts.transport, topts)
+  self.transport_kind = self._transport.kind
+  return self._transport
+end
+
+function Client:sleep(seconds)
+  if self.options.sleep then return self.options.sleep(seconds) end
+  local t = self:transport()
+  if t.sleep then return t:sleep(seconds) end
+  return require("invite.core").sleep(seconds)
+end
+
+function Client:now()
+  if self.options.clock then return self.options.clock() end
+  return os.time()
+end
+
+local function user_agent(self)
+  local ua = "invite/" .. VERSION .. " " .. tostring(LUA_VERSION):gsub(" ", "/")
+  if self.options.user_agent then ua = ua .. " " .. self.options.user_agent end
+  return ua
+end
+
+-- Sign one built request for this attempt.
+function Client:signed(req, ctx)
+  local creds, cerr = self:credentials(ctx)
+  if not creds then return nil, cerr end
+  local cfg = self._config
+  local s, serr = sign.request(req, creds, {
+    region = cfg.region, service = self.service.def.signing_name, time = self:now(),
+  })
+  if not s then return nil, errors.client("SigningError", serr, ctx) end
+  s.headers[#s.headers + 1] = { "User-Agent", user_agent(self) }
+  return s
+end
+
+-- One request (one batch) through retries; -> parsed result | nil, err
+function Client:send(op, params, ctx)
+  local cfg = self._config
+  local req = build.request(op, params, cfg.endpoint)
+  local t = self:transport()
+  local timeout_ms = self.options.timeout_ms
+  local res, retries_or_err = retry.run(function()
+    local s, serr = self:signed(req, ctx)
+    if not s then return nil, serr end
+    local ok, r, terr = pcall(t.request, t, {
+      method = s.method, url = s.url, headers = s.headers, body = s.body, timeout_ms = timeout_ms,
+    })
+    if not ok then
+      return nil, errors.client("TransportError", "transport " .. tostring(t.kind) .. " raised: "
+        .. tostring(r), ctx)
+    end
+    if not r then return nil, errors.from_transport(terr, ctx) end
+    local status = r.status
+    if type(status) ~= "number" or status < 200 or status > 299 then
+      return nil, errors.from_response(r, ctx)
+    end
+    return parse.response(op, r, ctx)
+  end, {
+    max_attempts = cfg.max_attempts,
+    sleep = function(s) return self:sleep(s) end,
+    random = self.options.random or math.random,
+    now = function() return self:now() end,
+    quota = self._quota,
+    on_retry = self.options.on_retry,
+  })
+  if not res then return nil, retries_or_err end
+  res.ResponseMetadata.RetryAttempts = retries_or_err
+  return res
+end
+
+local function dry_run_result(self, op, list, ctx)
+  local reqs = {}
+  for i, p in ipairs(list) do
+    local req = build.request(op, p, self._config.endpoint)
+    local s, err = self:signed(req, ctx)
+    if not s then return nil, err end
+    reqs[i] = {
+      method = s.method, url = s.url, path = s.path, query = s.query,
+      headers = sign.redact(s.headers), body = s.body,
+    }
+  end
+  local first = reqs[1]
+  return {
+    DryRun = true, service = self.service_name, operation = op.name, region = self._config.region,
+    method = first.method, url = first.url, path = first.path, query = first.query,
+    headers = first.headers, body = first.body, requests = reqs,
+  }
+end
+
+-- client:call("decline_invitations", params) -> result | nil, err
+function Client:call(key, params, extra_allowed)
+  local op = self.service.ops[key]
+  if not op then
+    local names = {}
+    for k in pairs(self.service.ops) do names[#names + 1] = k end
+    local hint = validate.closest(tostring(key), names)
+    error(format("invite.%s: no operation %q%s", self.service_name, tostring(key),
+      hint and format(" (did you mean %q?)", hint) or ""), 2)
+  end
+  local ctx = { service = self.service_name, operation = op.name }
+  local ok, verr = validate.check(self.service_name, op, params, extra_allowed)
+  if not ok then return nil, verr end
+  params = params or {}
+  local _, cerr = self:config()
+  if cerr then
+    cerr.operation = op.name
+    return nil, cerr
+  end
+  local list = op.batch and batch.split(op.batch, params) or { params }
+  if self.options.dry_run then return dry_run_result(self, op, list, ctx) end
+  local results = {}
+  for i, p in ipairs(list) do
+    local res, err = self:send(op, p, ctx)
+    if not res then
+      if #list > 1 then
+        err.batch = i
+        err.batches = #list
+        if i > 1 then err.partial = batch.merge(op.batch, results) end
+        local not_sent = {}
+        for j = i, #list do
+          for _, id in ipairs(list[j][op.batch.member]) do not_sent[#not_sent + 1] = id end
+        end
+        err.not_processed = not_sent
+        err.message = tostring(err.message) .. format(" (batch %d of %d; %d account IDs not processed)",
+          i, #list, #not_sent)
+      end
+      return nil, err
+    end
+    results[i] = res
+  end
+  if op.batch then return batch.merge(op.batch, results) end
+  return results[1]
+end
+
+-- Paginators ----------------------------------------------------------------
+function Client:paginate(key, params)
+  local op = self.service.ops[key]
+  local pag = op and op.paginator
+  if not pag then error(format("invite.%s: operation %q has no paginator", self.service_name, tostring(key)), 2) end
+  local ctx = { service = self.service_name, operation = op.name, where = self.service_name .. "." .. key }
+  return paginate.pages(function(p) return self:call(key, p) end, op, pag, params, ctx)
+end
+
+-- boto3 spelling: client:get_paginator("list_invitations"):paginate{...}
+function Client:get_paginator(key)
+  local c = self
+  if not (self.service.ops[key] and self.service.ops[key].paginator) then
+    error(format("invite.%s: operation %q has no paginator", self.service_name, tostring(key)), 2)
+  end
+  return { paginate = function(_, params) return c:paginate(key, params) end }
+end
+
+function Client:can_paginate(key)
+  return self.service.ops[key] ~= nil and self.service.ops[key].paginator ~= nil
+end
+
+-- Per-service classes ---------------------------------------------------------
+local classes = {}
+
+local function class_for(name)
+  local cls = classes[name]
+  if cls then return cls end
+  local svc = model.service(name)
+  cls = {}
+  for k, v in pairs(Client) do cls[k] = v end
+  for key, op in pairs(svc.ops) do
+    cls[key] = function(self, params)
+      if type(self) ~= "table" or self.service ~= svc then
+        error(format("invite.%s.%s: call it as client:%s{...} (with a colon)", name, key, key), 2)
+      end
+      return self:call(key, params)
+    end
+    local pag = op.paginator
+    if pag then
+      cls[pag.all] = function(self, params) return paginate.all(self:paginate(key, params), pag) end
+      cls[pag.each] = function(self, params) return paginate.items(self:paginate(key, params), pag) end
+    end
+  end
+  cls.__index = cls
+  classes[name] = cls
+  return cls
+end
+
+-- client.new(service_name, options) -> client (misuse raises)
+function _M.new(name, opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    error("invite." .. tostring(name) .. ".client: options must be a table", 2)
+  end
+  opts = opts or {}
+  local copy = {}
+  for k, v in pairs(opts) do
+    local want = OPTIONS[k]
+    if not want then
+      local hint = type(k) == "string" and validate.closest(k, OPTION_NAMES)
+      error(format("invite.%s.client: unknown option %q%s", tostring(name), tostring(k),
+        hint and format(" (did you mean %q?)", hint) or ""), 2)
+    end
+    if want ~= "any" and type(v) ~= want then
+      error(format("invite.%s.client: option %s must be a %s, got %s", tostring(name), k, want, type(v)), 2)
+    end
+    copy[k] = v
+  end
+  if copy.transport ~= nil and type(copy.transport) ~= "string" and type(copy.transport) ~= "function"
+      and not (type(copy.transport) == "table" and type(copy.transport.request) == "function") then
+    error(format("invite.%s.client: option transport must be a kind name, a function or an object with :request",
+      tostring(name)), 2)
+  end
+  local cls = class_for(name)
+  local self = setmetatable({
+    service_name = name,
+    service = model.service(name),
+    options = copy,
+    dry_run = copy.dry_run == true,
+    _quota = copy.retry_quota ~= false and retry.new_quota() or nil,
+  }, cls)
+  local tk = copy.transport
+  if tk == nil then
+    self.transport_kind = transport.default_kind()
+  elseif type(tk) == "string" then
+    self.transport_kind = tk
+  elseif type(tk) == "function" then
+    self.transport_kind = "function"
+  else
+    self.transport_kind = tk.kind or "custom"
+  end
+  return self
+end
+
+-- client.service_module(name) -> the `invite.<name>` table: `client{...}`,
+-- `configure{...}` (options of the default client) and every operation as a
+-- plain function using a default client made on first use.
+function _M.service_module(name)
+  local svc = model.service(name)
+  local M = { service = name, api_version = svc.def.api_version, operations = {} }
+  local default_opts, default = {}, nil
+  function M.client(opts) return _M.new(name, opts) end
+  function M.configure(opts)
+    if opts ~= nil and type(opts) ~= "table" then error("configure: options must be a table", 2) end
+    _M.new(name, opts) -- check the options now
+    default_opts, default = opts or {}, nil
+  end
+  function M.default_client()
+    if not default then default = _M.new(name, default_opts) end
+    return default
+  end
+  local function forward(method)
+    return function(...)
+      -- accept invite.macie2:decline_invitations{...} as well as .decline_invitations{...}
+      local n = select("#", ...)
+      local a, b = ...
+      local params = a
+      if a == M then params = b; n = n - 1 end
+      if n > 1 then error(format("invite.%s.%s takes one table of parameters", name, method), 2) end
+      local c = M.default_client()
+      return c[method](c, params)
+    end
+  end
+  for key, op in pairs(svc.ops) do
+    M.operations[#M.operations + 1] = key
+    M[key] = forward(key)
+    if op.paginator then
+      M[op.paginator.all] = forward(op.paginator.all)
+      M[op.paginator.each] = forward(op.paginator.each)
+    end
+  end
+  table.sort(M.operations)
+  function M.paginate(key, params) local c = M.default_client(); return c:paginate(key, params) end
+  return M
+end
+
+return _M

@@ -1,0 +1,225 @@
+-- invite.errors - the one error type of the service clients, and the parsers
+-- that turn an HTTP response or a transport failure into it.
+--
+-- Every runtime failure of a service call is returned as `nil, err` where err
+-- is a table with code, message, status, request_id, retryable, service,
+-- operation (and, where it applies, problems, kind, attempts) and a
+-- __tostring that gives one readable line. Nothing here ever sees a secret:
+-- errors are built from the response and from names, never from credentials.
+local cjson = require "cjson.safe"
+
+local type, tostring, pairs, select = type, tostring, pairs, select
+local setmetatable, getmetatable = setmetatable, getmetatable
+local concat = table.concat
+local find, sub, gsub, lower = string.find, string.sub, string.gsub, string.lower
+
+local _M = { _VERSION = "0.1.0" }
+
+local mt = {}
+mt.__index = mt
+
+-- One line: "guardduty DeclineInvitations: BadRequestException (HTTP 400): text
+-- [request-id abc] (retryable)".
+function mt.__tostring(e)
+  local parts = {}
+  local where = e.service or ""
+  if e.operation then where = (where ~= "" and where .. " " or "") .. e.operation end
+  if where ~= "" then parts[#parts + 1] = where .. ": " end
+  parts[#parts + 1] = tostring(e.code or "Error")
+  if e.status then parts[#parts + 1] = " (HTTP " .. tostring(e.status) .. ")" end
+  if e.message and e.message ~= "" then parts[#parts + 1] = ": " .. tostring(e.message) end
+  if e.request_id then parts[#parts + 1] = " [request-id " .. tostring(e.request_id) .. "]" end
+  if e.attempts and e.attempts > 1 then parts[#parts + 1] = " after " .. e.attempts .. " attempts" end
+  if e.retryable then parts[#parts + 1] = " (retryable)" end
+  -- one line: fold any newline a server put in its message
+  return (gsub(concat(parts), "[\r\n]+", " "))
+end
+
+-- errors.new{code=, message=, ...} -> err (a table with the error metatable).
+function _M.new(t)
+  t = t or {}
+  if t.retryable == nil then t.retryable = false end
+  return setmetatable(t, mt)
+end
+
+function _M.is_error(v)
+  return type(v) == "table" and getmetatable(v) == mt
+end
+
+-- Error codes AWS SDKs treat as throttling in the standard retry mode.
+local THROTTLE_CODES = {
+  Throttling = true, ThrottlingException = true, ThrottledException = true,
+  RequestThrottledException = true, TooManyRequestsException = true,
+  ProvisionedThroughputExceededException = true, TransactionInProgressException = true,
+  RequestLimitExceeded = true, BandwidthLimitExceeded = true, LimitExceededException = true,
+  RequestThrottled = true, SlowDown = true, PriorRequestNotComplete = true,
+  EC2ThrottledException = true,
+}
+-- Codes that are transient whatever their status.
+local TRANSIENT_CODES = {
+  RequestTimeout = true, RequestTimeoutException = true, PriorRequestNotComplete = true,
+  InternalServerException = true, InternalServerErrorException = true,
+  InternalException = true, InternalError = true, ServiceUnavailable = true,
+  ServiceUnavailableException = true,
+}
+local TRANSIENT_STATUS = { [500] = true, [502] = true, [503] = true, [504] = true }
+
+_M.THROTTLE_CODES = THROTTLE_CODES
+_M.TRANSIENT_CODES = TRANSIENT_CODES
+
+function _M.is_throttle(code, status)
+  return status == 429 or (code ~= nil and THROTTLE_CODES[code] == true)
+end
+
+function _M.is_transient(code, status)
+  return (status ~= nil and TRANSIENT_STATUS[status] == true)
+      or (code ~= nil and TRANSIENT_CODES[code] == true)
+end
+
+-- Header lookup in a list of {name, value} pairs (the transport lowercases
+-- names; compare case-insensitively anyway so other transports can be lax).
+local function header(headers, name)
+  if type(headers) ~= "table" then return nil end
+  name = lower(name)
+  for i = 1, #headers do
+    local h = headers[i]
+    if type(h) == "table" and type(h[1]) == "string" and lower(h[1]) == name then return h[2] end
+  end
+  -- also accept a map, for hand-written test transports
+  for k, v in pairs(headers) do
+    if type(k) == "string" and lower(k) == name then return v end
+  end
+  return nil
+end
+_M.header = header
+
+function _M.request_id(headers)
+  return header(headers, "x-amzn-requestid") or header(headers, "x-amz-request-id")
+      or header(headers, "x-amz-id-2")
+end
+
+-- "Name:http://internal.amazon.com/..." -> "Name"; "aws.protocoltests#Name" -> "Name";
+-- "com.amazonaws.guardduty#BadRequestException:extra" -> "BadRequestException".
+function _M.clean_code(code)
+  if type(code) ~= "string" then return nil end
+  local colon = find(code, ":", 1, true)
+  if colon then code = sub(code, 1, colon - 1) end
+  local hash = find(code, "#[^#]*$")
+  if hash then code = sub(code, hash + 1) end
+  code = gsub(code, "^%s+", "")
+  code = gsub(code, "%s+$", "")
+  if code == "" then return nil end
+  return code
+end
+
+local REASON = {
+  [400] = "BadRequest", [401] = "Unauthorized", [403] = "Forbidden", [404] = "NotFound",
+  [405] = "MethodNotAllowed", [408] = "RequestTimeout", [409] = "Conflict",
+  [413] = "RequestEntityTooLarge", [429] = "TooManyRequests", [500] = "InternalServerError",
+  [501] = "NotImplemented", [502] = "BadGateway", [503] = "ServiceUnavailable",
+  [504] = "GatewayTimeout",
+}
+
+-- A printable, bounded excerpt of a body that is not JSON.
+local function excerpt(body)
+  if type(body) ~= "string" or body == "" then return "empty body" end
+  local s = sub(body, 1, 120)
+  s = gsub(s, "[%c\128-\255]", "?")
+  if #body > 120 then s = s .. "..." end
+  return "body: " .. s
+end
+
+local function field(obj, ...)
+  if type(obj) ~= "table" then return nil end
+  for i = 1, select("#", ...) do
+    local v = obj[select(i, ...)]
+    if type(v) == "string" and v ~= "" then return v end
+  end
+  return nil
+end
+
+-- errors.from_response(res, ctx) -> err for a non-2xx HTTP response.
+-- res = {status, headers, body}; ctx = {service=, operation=}.
+-- The code comes from, in order: the x-amzn-ErrorType header (part before
+-- ':'), the body's __type (part after any '#'), code, Code. The message from
+-- message, Message, errorMessage or the x-amzn-ErrorMessage header.
+function _M.from_response(res, ctx)
+  ctx = ctx or {}
+  local status = res.status
+  local headers = res.headers
+  local body = res.body
+  local obj
+  if type(body) == "string" and find(body, "^%s*{") then
+    local v = cjson.decode(body)
+    if type(v) == "table" then obj = v end
+  end
+  local code = _M.clean_code(header(headers, "x-amzn-errortype"))
+      or _M.clean_code(field(obj, "__type"))
+      or _M.clean_code(field(obj, "code"))
+      or _M.clean_code(field(obj, "Code"))
+  local message = field(obj, "message", "Message", "errorMessage", "ErrorMessage")
+      or header(headers, "x-amzn-errormessage")
+  if not obj then
+    -- not JSON (a proxy's HTML page, a truncated body): still a clear error
+    message = (message and message .. "; " or "") .. "non-JSON error response with HTTP status "
+        .. tostring(status) .. " (" .. excerpt(body) .. ")"
+  end
+  code = code or REASON[status] or ("HTTP" .. tostring(status))
+  local throttle = _M.is_throttle(code, status)
+  local transient = _M.is_transient(code, status)
+  return _M.new{
+    code = code,
+    message = message or ("HTTP " .. tostring(status)),
+    status = status,
+    request_id = _M.request_id(headers) or field(obj, "requestId", "RequestId"),
+    retryable = throttle or transient,
+    throttle = throttle,
+    service = ctx.service,
+    operation = ctx.operation,
+    retry_after = header(headers, "retry-after"),
+  }
+end
+
+-- Transport failures (err.kind from the transport) -> err.
+local KIND_CODE = {
+  timeout = "RequestTimeoutError",
+  connect = "ConnectionError",
+  reset = "ConnectionResetError",
+  dns = "EndpointResolutionError",
+  tls = "TLSError",
+  other = "TransportError",
+}
+-- curl codes that mean the connection broke mid-exchange (transient):
+-- 7 couldn't connect, 18 partial file, 28 timeout, 52 empty reply,
+-- 55 send error, 56 recv error, 92 HTTP/2 stream error.
+local TRANSIENT_CURL = { [7] = true, [18] = true, [28] = true, [52] = true, [55] = true,
+  [56] = true, [92] = true }
+
+function _M.from_transport(terr, ctx)
+  ctx = ctx or {}
+  if type(terr) ~= "table" then terr = { kind = "other", message = tostring(terr) } end
+  local kind = terr.kind or "other"
+  local retryable = kind == "timeout" or kind == "connect" or kind == "reset" or kind == "dns"
+      or (kind == "other" and TRANSIENT_CURL[terr.curl_code] == true)
+  return _M.new{
+    code = KIND_CODE[kind] or "TransportError",
+    message = tostring(terr.message or kind) .. (terr.curl_code and (" (curl " .. terr.curl_code .. ")") or ""),
+    kind = kind,
+    curl_code = terr.curl_code,
+    retryable = retryable,
+    service = ctx.service,
+    operation = ctx.operation,
+  }
+end
+
+-- Local errors (validation, configuration) are never retryable.
+function _M.client(code, message, ctx, extra)
+  local e = extra or {}
+  e.code, e.message = code, message
+  e.service = ctx and ctx.service
+  e.operation = ctx and ctx.operation
+  e.retryable = false
+  return _M.new(e)
+end
+
+return _M

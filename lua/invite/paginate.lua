@@ -1,0 +1,121 @@
+-- invite.paginate - walks a paginated operation (boto3's paginators-1.json
+-- semantics: input_token, output_token, limit_key, result_key).
+--
+--   for page, err in client:paginate("list_invitations", {...}) do ... end
+--   for inv, err in client:each_invitation{...} do ... end
+--   local all, err = client:list_all_invitations{...}
+--
+-- On failure an iterator yields `false, err` once and then stops, so a loop
+-- body must check its first value. PaginationConfig = {MaxItems, PageSize,
+-- StartingToken} works as in boto3. A token that repeats is an error
+-- (a service bug would otherwise loop forever).
+local errors = require "invite.errors"
+
+local type, pairs, tostring = type, pairs, tostring
+
+local _M = { _VERSION = "0.1.0" }
+
+local function copy(t)
+  local o = {}
+  for k, v in pairs(t or {}) do o[k] = v end
+  return o
+end
+
+-- paginate.pages(call, op, pag, params) -> iterator over pages.
+-- call(params) -> page | nil, err performs one request of op.
+function _M.pages(call, op, pag, params, ctx)
+  params = copy(params)
+  local cfg = params.PaginationConfig
+  params.PaginationConfig = nil
+  local bad
+  if cfg ~= nil and type(cfg) ~= "table" then
+    bad = "PaginationConfig: must be a table {MaxItems=, PageSize=, StartingToken=}"
+  end
+  cfg = cfg or {}
+  for k in pairs(type(cfg) == "table" and cfg or {}) do
+    if k ~= "MaxItems" and k ~= "PageSize" and k ~= "StartingToken" then
+      bad = "PaginationConfig: unknown key " .. tostring(k) .. " (valid: MaxItems, PageSize, StartingToken)"
+    end
+  end
+  if cfg.MaxItems ~= nil and not (type(cfg.MaxItems) == "number" and cfg.MaxItems >= 1) then
+    bad = "PaginationConfig.MaxItems: must be a number >= 1"
+  end
+  if bad then
+    local yielded = false
+    return function()
+      if yielded then return nil end
+      yielded = true
+      return false, errors.client("ValidationError", (ctx and ctx.where or "paginate") .. ": " .. bad, ctx)
+    end
+  end
+  if cfg.PageSize then params[pag.limit_key] = cfg.PageSize end
+  if cfg.StartingToken then params[pag.input_token] = cfg.StartingToken end
+  local max_items = cfg.MaxItems
+  local items = 0
+  local done = false
+  local seen = {}
+  return function()
+    if done then return nil end
+    local page, err = call(params)
+    if not page then
+      done = true
+      return false, err
+    end
+    local list = page[pag.result_key]
+    if max_items and type(list) == "table" then
+      local room = max_items - items
+      if #list >= room then
+        for i = #list, room + 1, -1 do list[i] = nil end
+        done = true
+      end
+      items = items + #list
+    end
+    local token = page[pag.output_token]
+    if token == nil or token == "" then
+      done = true
+    elseif seen[token] then
+      done = true
+      return false, errors.client("PaginationError",
+        "the service returned the same pagination token twice: " .. tostring(token), ctx)
+    else
+      seen[token] = true
+      params[pag.input_token] = token
+    end
+    return page
+  end
+end
+
+-- paginate.items(pages_iter, pag) -> iterator over result_key items.
+function _M.items(pages, pag)
+  local page, i = nil, 0
+  local finished = false
+  return function()
+    while not finished do
+      if page then
+        i = i + 1
+        local list = page[pag.result_key]
+        if type(list) == "table" and list[i] ~= nil then return list[i] end
+      end
+      local p, err = pages()
+      if p == nil then finished = true; return nil end
+      if p == false then finished = true; return false, err end
+      page, i = p, 0
+    end
+    return nil
+  end
+end
+
+-- paginate.all(pages_iter, pag) -> array of every item | nil, err
+function _M.all(pages, pag)
+  local out = {}
+  for page, err in pages do
+    if not page then return nil, err end
+    local list = page[pag.result_key]
+    if type(list) == "table" then
+      for i = 1, #list do out[#out + 1] = list[i] end
+    end
+  end
+  return out
+end
+
+return _M

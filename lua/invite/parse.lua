@@ -1,0 +1,99 @@
+-- invite.parse - the response stage: a 2xx rest-json answer becomes a table
+-- with boto3's member names (nested lists and structures included) plus
+-- ResponseMetadata = {RequestId, HTTPStatusCode, HTTPHeaders, RetryAttempts}.
+--
+-- As in boto3, members the declaration does not know are dropped and JSON
+-- nulls are absent. Timestamps stay ISO-8601 strings (a number on the wire,
+-- seconds since the epoch, is turned into one). Integers come back as Lua
+-- integers on 5.3+.
+local cjson = require "cjson.safe"
+local errors = require "invite.errors"
+
+local type, ipairs, tostring = type, ipairs, tostring
+local find, format = string.find, string.format
+
+local _M = { _VERSION = "0.1.0" }
+
+local null = cjson.null
+
+local decode_value
+
+local function decode_members(members, obj)
+  local out = {}
+  for _, m in ipairs(members) do
+    local v = obj[m.wire or m.name]
+    if v ~= nil and v ~= null then
+      local d = decode_value(m, v)
+      if d ~= nil then out[m.name] = d end
+    end
+  end
+  return out
+end
+
+function decode_value(spec, v)
+  local t = spec.type
+  if t == "list" then
+    if type(v) ~= "table" then return nil end
+    local out = {}
+    for i = 1, #v do
+      local e = v[i]
+      if e ~= null then out[#out + 1] = decode_value(spec.member, e) end
+    end
+    return out
+  elseif t == "structure" then
+    if type(v) ~= "table" then return nil end
+    return decode_members(spec.members, v)
+  elseif t == "integer" or t == "long" then
+    if type(v) ~= "number" then return tonumber(v) end
+    return math.tointeger and math.tointeger(v) or v
+  elseif t == "timestamp" then
+    if type(v) == "number" then
+      return os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(v))
+    end
+    return v
+  end
+  return v
+end
+
+-- parse.response(op, res, ctx) -> result | nil, err
+-- res = {status, headers, body} with a 2xx status.
+function _M.response(op, res, ctx)
+  local body = res.body or ""
+  local obj
+  if find(body, "%S") then
+    local v, derr = cjson.decode(body)
+    if type(v) ~= "table" then
+      -- a 2xx with a body that is not a JSON object: the answer was cut or
+      -- garbled on the way; the call is retried like a broken connection.
+      return nil, errors.new{
+        code = "InvalidResponse",
+        message = format("HTTP %s response is not a JSON object (%s)", tostring(res.status),
+          tostring(derr or type(v))),
+        status = res.status,
+        request_id = errors.request_id(res.headers),
+        retryable = true,
+        service = ctx and ctx.service,
+        operation = ctx and ctx.operation,
+      }
+    end
+    obj = v
+  else
+    obj = {}
+  end
+  local out = decode_members(op.output, obj)
+  local hdrs = {}
+  if type(res.headers) == "table" then
+    for _, h in ipairs(res.headers) do
+      if type(h) == "table" and h[1] then hdrs[string.lower(h[1])] = h[2] end
+    end
+  end
+  out.ResponseMetadata = {
+    RequestId = errors.request_id(res.headers),
+    HTTPStatusCode = res.status,
+    HTTPHeaders = hdrs,
+    RetryAttempts = 0,
+  }
+  return out
+end
+
+return _M

@@ -1,0 +1,148 @@
+-- invite.services.guardduty - Amazon GuardDuty's invitation API, declared as data.
+-- Facts from botocore's model guardduty/2017-11-28/service-2.json (checked by
+-- spec/botocore_models_spec.lua). GuardDuty's boto3 names are PascalCase while
+-- its wire JSON is camelCase: `name` is boto3's, `wire` is the JSON / query /
+-- URI label name. The format of this file is described in docs/services.md.
+
+local account_id = { type = "string", account_id = true, min = 12, max = 12 }
+
+local account_ids = {
+  name = "AccountIds", wire = "accountIds", location = "body", required = true,
+  type = "list", min = 1, max = 50, member = account_id,
+}
+
+local detector_id = {
+  name = "DetectorId", wire = "detectorId", location = "uri", required = true,
+  type = "string", min = 1, max = 300,
+}
+
+local unprocessed = {
+  name = "UnprocessedAccounts", wire = "unprocessedAccounts", type = "list", min = 0, max = 50,
+  member = { type = "structure", members = {
+    { name = "AccountId", wire = "accountId", type = "string" },
+    { name = "Result", wire = "result", type = "string" },
+  } },
+}
+
+-- GuardDuty's Invitation, Administrator and Master shapes are the same four members
+-- (InvitedAt is a plain string in this model).
+local function invitation_members()
+  return {
+    { name = "AccountId", wire = "accountId", type = "string" },
+    { name = "InvitationId", wire = "invitationId", type = "string" },
+    { name = "RelationshipStatus", wire = "relationshipStatus", type = "string" },
+    { name = "InvitedAt", wire = "invitedAt", type = "string" },
+  }
+end
+
+local function page_params()
+  return {
+    { name = "MaxResults", wire = "maxResults", location = "querystring", type = "integer", min = 1, max = 50 },
+    { name = "NextToken", wire = "nextToken", location = "querystring", type = "string" },
+  }
+end
+
+local batch = { member = "AccountIds", size = 50, merge = "UnprocessedAccounts" }
+
+return {
+  name = "guardduty",
+  service_id = "GuardDuty",
+  api_version = "2017-11-28",
+  signing_name = "guardduty",
+  endpoint_prefix = "guardduty",
+  protocol = "rest-json",
+
+  operations = {
+    decline_invitations = {
+      name = "DeclineInvitations", method = "POST", uri = "/invitation/decline",
+      input = { account_ids },
+      output = { unprocessed },
+      batch = batch,
+    },
+    delete_invitations = {
+      name = "DeleteInvitations", method = "POST", uri = "/invitation/delete",
+      input = { account_ids },
+      output = { unprocessed },
+      batch = batch,
+    },
+    list_invitations = {
+      name = "ListInvitations", method = "GET", uri = "/invitation",
+      input = page_params(),
+      output = {
+        { name = "Invitations", wire = "invitations", type = "list", min = 0, max = 50,
+          member = { type = "structure", members = invitation_members() } },
+        { name = "NextToken", wire = "nextToken", type = "string" },
+      },
+    },
+    get_invitations_count = {
+      name = "GetInvitationsCount", method = "GET", uri = "/invitation/count",
+      input = {},
+      output = { { name = "InvitationsCount", wire = "invitationsCount", type = "integer" } },
+    },
+    accept_administrator_invitation = {
+      name = "AcceptAdministratorInvitation", method = "POST", uri = "/detector/{detectorId}/administrator",
+      input = {
+        detector_id,
+        { name = "AdministratorId", wire = "administratorId", location = "body", required = true,
+          type = "string", account_id = true },
+        { name = "InvitationId", wire = "invitationId", location = "body", required = true, type = "string" },
+      },
+      output = {},
+    },
+    accept_invitation = {
+      name = "AcceptInvitation", method = "POST", uri = "/detector/{detectorId}/master",
+      deprecated = "accept_administrator_invitation",
+      input = {
+        detector_id,
+        { name = "MasterId", wire = "masterId", location = "body", required = true,
+          type = "string", account_id = true },
+        { name = "InvitationId", wire = "invitationId", location = "body", required = true, type = "string" },
+      },
+      output = {},
+    },
+    get_administrator_account = {
+      name = "GetAdministratorAccount", method = "GET", uri = "/detector/{detectorId}/administrator",
+      input = { detector_id },
+      output = { { name = "Administrator", wire = "administrator", type = "structure",
+                   members = invitation_members() } },
+    },
+    get_master_account = {
+      name = "GetMasterAccount", method = "GET", uri = "/detector/{detectorId}/master",
+      deprecated = "get_administrator_account",
+      input = { detector_id },
+      output = { { name = "Master", wire = "master", type = "structure", members = invitation_members() } },
+    },
+    disassociate_from_administrator_account = {
+      name = "DisassociateFromAdministratorAccount", method = "POST",
+      uri = "/detector/{detectorId}/administrator/disassociate",
+      input = { detector_id },
+      output = {},
+    },
+    disassociate_from_master_account = {
+      name = "DisassociateFromMasterAccount", method = "POST", uri = "/detector/{detectorId}/master/disassociate",
+      deprecated = "disassociate_from_administrator_account",
+      input = { detector_id },
+      output = {},
+    },
+    list_detectors = {
+      name = "ListDetectors", method = "GET", uri = "/detector",
+      input = page_params(),
+      output = {
+        { name = "DetectorIds", wire = "detectorIds", type = "list", min = 0, max = 50,
+          member = { type = "string", min = 1, max = 300 } },
+        { name = "NextToken", wire = "nextToken", type = "string" },
+      },
+    },
+  },
+
+  paginators = {
+    list_invitations = {
+      input_token = "NextToken", output_token = "NextToken", limit_key = "MaxResults",
+      result_key = "Invitations", all = "list_all_invitations", each = "each_invitation",
+    },
+    list_detectors = {
+      input_token = "NextToken", output_token = "NextToken", limit_key = "MaxResults",
+      result_key = "DetectorIds", all = "list_all_detectors", each = "each_detector",
+    },
+  },
+}

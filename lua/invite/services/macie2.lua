@@ -1,0 +1,112 @@
+-- invite.services.macie2 - Amazon Macie's invitation API, declared as data.
+-- Facts from botocore's model macie2/2020-01-01/service-2.json (checked by
+-- spec/botocore_models_spec.lua). Macie's boto3 names and wire names are the
+-- same camelCase. The format is described in docs/services.md.
+
+local account_ids = {
+  name = "accountIds", wire = "accountIds", location = "body", required = true,
+  type = "list", min = 1, member = { type = "string", account_id = true },
+}
+
+local unprocessed = {
+  name = "unprocessedAccounts", wire = "unprocessedAccounts", type = "list",
+  member = { type = "structure", members = {
+    { name = "accountId", wire = "accountId", type = "string" },
+    { name = "errorCode", wire = "errorCode", type = "string", enum = { "ClientError", "InternalError" } },
+    { name = "errorMessage", wire = "errorMessage", type = "string" },
+  } },
+}
+
+local function invitation_members()
+  return {
+    { name = "accountId", wire = "accountId", type = "string" },
+    { name = "invitationId", wire = "invitationId", type = "string" },
+    { name = "invitedAt", wire = "invitedAt", type = "timestamp" },
+    { name = "relationshipStatus", wire = "relationshipStatus", type = "string" },
+  }
+end
+
+local batch = { member = "accountIds", size = 50, merge = "unprocessedAccounts" }
+
+return {
+  name = "macie2",
+  service_id = "Macie2",
+  api_version = "2020-01-01",
+  signing_name = "macie2",
+  endpoint_prefix = "macie2",
+  protocol = "rest-json",
+
+  operations = {
+    decline_invitations = {
+      name = "DeclineInvitations", method = "POST", uri = "/invitations/decline",
+      input = { account_ids },
+      output = { unprocessed },
+      batch = batch,
+    },
+    delete_invitations = {
+      name = "DeleteInvitations", method = "POST", uri = "/invitations/delete",
+      input = { account_ids },
+      output = { unprocessed },
+      batch = batch,
+    },
+    list_invitations = {
+      name = "ListInvitations", method = "GET", uri = "/invitations",
+      input = {
+        { name = "maxResults", wire = "maxResults", location = "querystring", type = "integer", min = 1, max = 25 },
+        { name = "nextToken", wire = "nextToken", location = "querystring", type = "string" },
+      },
+      output = {
+        { name = "invitations", wire = "invitations", type = "list",
+          member = { type = "structure", members = invitation_members() } },
+        { name = "nextToken", wire = "nextToken", type = "string" },
+      },
+    },
+    get_invitations_count = {
+      name = "GetInvitationsCount", method = "GET", uri = "/invitations/count",
+      input = {},
+      output = { { name = "invitationsCount", wire = "invitationsCount", type = "long" } },
+    },
+    accept_invitation = {
+      name = "AcceptInvitation", method = "POST", uri = "/invitations/accept",
+      input = {
+        { name = "administratorAccountId", wire = "administratorAccountId", location = "body",
+          type = "string", account_id = true },
+        { name = "invitationId", wire = "invitationId", location = "body", required = true, type = "string" },
+        -- deprecated member kept by the model: the administrator account's ID, pre-2021 name
+        { name = "masterAccount", wire = "masterAccount", location = "body", type = "string",
+          account_id = true, deprecated = "administratorAccountId" },
+      },
+      output = {},
+    },
+    get_administrator_account = {
+      name = "GetAdministratorAccount", method = "GET", uri = "/administrator",
+      input = {},
+      output = { { name = "administrator", wire = "administrator", type = "structure",
+                   members = invitation_members() } },
+    },
+    get_master_account = {
+      name = "GetMasterAccount", method = "GET", uri = "/master",
+      deprecated = "get_administrator_account",
+      input = {},
+      output = { { name = "master", wire = "master", type = "structure", members = invitation_members() } },
+    },
+    disassociate_from_administrator_account = {
+      name = "DisassociateFromAdministratorAccount", method = "POST", uri = "/administrator/disassociate",
+      input = {},
+      output = {},
+    },
+    disassociate_from_master_account = {
+      name = "DisassociateFromMasterAccount", method = "POST", uri = "/master/disassociate",
+      deprecated = "disassociate_from_administrator_account",
+      input = {},
+      output = {},
+    },
+  },
+
+  paginators = {
+    list_invitations = {
+      input_token = "nextToken", output_token = "nextToken", limit_key = "maxResults",
+      result_key = "invitations", all = "list_all_invitations", each = "each_invitation",
+    },
+  },
+}

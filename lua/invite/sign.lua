@@ -1,0 +1,63 @@
+-- invite.sign - the signing stage: adds SigV4 headers (Authorization,
+-- X-Amz-Date, X-Amz-Security-Token) to a built request with invite.sigv4, and
+-- redacts a signed request for dry-run output.
+--
+-- The secret key and session token only pass through here into the signer;
+-- they are never stored on the request, in errors, or in redacted output.
+local type, require, pcall, tostring, ipairs = type, require, pcall, tostring, ipairs
+local lower, gsub, floor = string.lower, string.gsub, math.floor
+
+local _M = { _VERSION = "0.1.0" }
+
+local sigv4
+
+-- sign.request(req, creds, scope) -> signed req (a new table) | nil, err-message
+-- creds = {access_key, secret_key, session_token}; scope = {region, service, time}.
+function _M.request(req, creds, scope)
+  if not sigv4 then
+    local ok, mod = pcall(require, "invite.sigv4")
+    if not ok then return nil, "the SigV4 signer (invite.sigv4) could not be loaded: " .. tostring(mod) end
+    sigv4 = mod
+  end
+  local ok, out, serr = pcall(sigv4.sign, {
+    method = req.method,
+    path = req.path,
+    query = req.query,
+    headers = req.headers,
+    body = req.body,
+    access_key = creds.access_key,
+    secret_key = creds.secret_key,
+    session_token = creds.session_token,
+    region = scope.region,
+    service = scope.service,
+    time = floor(scope.time),
+  })
+  if not ok or not out then
+    -- the signer never puts secrets in its messages; keep only its text
+    return nil, "signing failed: " .. tostring(ok and serr or out)
+  end
+  return {
+    method = req.method, path = req.path, query = req.query, url = req.url,
+    headers = out.headers, body = req.body,
+  }
+end
+
+-- sign.redact(headers) -> a copy with the signature and the token hidden.
+function _M.redact(headers)
+  local out = {}
+  for i, h in ipairs(headers) do
+    local n, v = h[1], h[2]
+    local ln = lower(n)
+    if ln == "authorization" then
+      v = gsub(tostring(v), "Signature=%x+", "Signature=REDACTED")
+    elseif ln == "x-amz-security-token" then
+      v = "REDACTED"
+    end
+    out[i] = { n, v }
+  end
+  return out
+end
+
+function _M.set_signer(mod) sigv4 = mod end -- for tests and alternative signers
+
+return _M

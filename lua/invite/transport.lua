@@ -1,0 +1,78 @@
+-- invite.transport - chooses how requests go on the wire. Today: "curl", the
+-- libcurl transport of invite.core (blocking; keep-alive reuse per client).
+-- Inside nginx a blocking call freezes the worker, so a "cosocket" kind will
+-- be registered here and picked by default_kind() when running in ngx_lua.
+--
+-- A transport is an object with `kind` (a name, for logs and tests) and
+--   t:request{method, url, headers = {{name, value}...}, body, timeout_ms}
+--     -> {status, headers = {{lowercased name, value}...}, body}
+--      | nil, {kind = "timeout"|"connect"|"tls"|"reset"|"dns"|"other", curl_code, message}
+-- and optionally t:sleep(seconds) (the client's default sleep when it has one).
+-- Clients take `transport = "curl"` (a registered kind), a transport object,
+-- or a function(req) -> res | nil, err.
+local type, require, tostring, error, pairs = type, require, tostring, error, pairs
+
+local _M = { _VERSION = "0.1.0" }
+
+local factories = {}
+
+-- transport.register(kind, factory): factory(opts) -> transport object.
+function _M.register(kind, factory)
+  if type(kind) ~= "string" or type(factory) ~= "function" then
+    error("transport.register(kind, factory): a name and a function", 2)
+  end
+  factories[kind] = factory
+end
+
+function _M.kinds()
+  local out = {}
+  for k in pairs(factories) do out[#out + 1] = k end
+  table.sort(out)
+  return out
+end
+
+-- The kind used when a client names none. (Spot for the nginx cosocket
+-- transport: when it exists and ngx.get_phase() allows cosockets, return it.)
+function _M.default_kind()
+  return "curl"
+end
+
+-- libcurl through invite.core (loaded on first use, not at require time).
+_M.register("curl", function(opts)
+  local core = require "invite.core"
+  local h = core.http_new{
+    verify = opts.verify ~= false,
+    ca_bundle = opts.ca_bundle,
+    connect_timeout_ms = opts.connect_timeout_ms,
+    timeout_ms = opts.timeout_ms,
+  }
+  return {
+    kind = "curl",
+    handle = h,
+    request = function(_, req) return h:request(req) end,
+    sleep = function(_, s) core.sleep(s) end,
+  }
+end)
+
+-- transport.new(spec, opts) -> transport object.
+-- spec: nil (default kind), a kind name, an object with :request, or a function.
+function _M.new(spec, opts)
+  opts = opts or {}
+  if spec == nil then spec = _M.default_kind() end
+  if type(spec) == "string" then
+    local f = factories[spec]
+    if not f then error("invite: unknown transport kind '" .. spec .. "'", 2) end
+    local t = f(opts)
+    t.kind = t.kind or spec
+    return t
+  elseif type(spec) == "function" then
+    return { kind = "function", request = function(_, req) return spec(req) end }
+  elseif type(spec) == "table" and type(spec.request) == "function" then
+    if spec.kind == nil then spec.kind = "custom" end
+    return spec
+  end
+  error("invite: transport must be a kind name, a function or an object with :request, got "
+    .. tostring(type(spec)), 2)
+end
+
+return _M

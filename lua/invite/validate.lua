@@ -1,0 +1,232 @@
+-- invite.validate - the first pipeline stage: check a call's parameters
+-- against the operation's declaration before anything is built or sent.
+--
+-- Rules: parameters is a table (or nil); no unknown members (the error names
+-- the closest valid one); required members present; strings are strings,
+-- integers are integers in range, lists are non-empty arrays within their
+-- bounds; account IDs are 12-digit strings. Every problem is reported, each
+-- naming the operation, the field and the rule.
+local errors = require "invite.errors"
+
+local type, pairs, ipairs, tostring, next = type, pairs, ipairs, tostring, next
+local find, lower, format, sub = string.find, string.lower, string.format, string.sub
+local min, floor, huge = math.min, math.floor, math.huge
+local concat, sort = table.concat, table.sort
+
+local _M = { _VERSION = "0.1.0" }
+
+-- Levenshtein distance, case-insensitive (for "did you mean").
+local function distance(a, b)
+  a, b = lower(a), lower(b)
+  if a == b then return 0 end
+  local la, lb = #a, #b
+  local prev, cur = {}, {}
+  for j = 0, lb do prev[j] = j end
+  for i = 1, la do
+    cur[0] = i
+    local ca = sub(a, i, i)
+    for j = 1, lb do
+      local cost = (ca == sub(b, j, j)) and 0 or 1
+      cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev, cur = cur, prev
+  end
+  return prev[lb]
+end
+_M.distance = distance
+
+-- The closest name in `names` to `given`, or nil when nothing is near.
+function _M.closest(given, names)
+  local best, best_d = nil, huge
+  for _, n in ipairs(names) do
+    local d = distance(given, n)
+    if d < best_d then best, best_d = n, d end
+  end
+  if best and best_d <= math.max(3, floor(#given / 2)) then return best end
+  return nil
+end
+
+local function is_integer(v)
+  if type(v) ~= "number" then return false end
+  if math.type then return math.type(v) == "integer" or (v == floor(v) and v > -huge and v < huge) end
+  return v == floor(v) and v > -huge and v < huge
+end
+_M.is_integer = is_integer
+
+-- An array: a table whose keys are exactly 1..n.
+local function array_length(t)
+  local n = 0
+  for k in pairs(t) do
+    if type(k) ~= "number" or k < 1 or k ~= floor(k) then return nil end
+    n = n + 1
+  end
+  for i = 1, n do if t[i] == nil then return nil end end
+  return n
+end
+_M.array_length = array_length
+
+local function describe(v)
+  if type(v) == "string" then
+    local s = v
+    if #s > 40 then s = sub(s, 1, 40) .. "..." end
+    return format("%q", s)
+  elseif type(v) == "number" then
+    return tostring(v) .. " (a number)"
+  end
+  return "a " .. type(v)
+end
+
+local check_value
+
+local function check_string(spec, v, path, problems)
+  if type(v) ~= "string" then
+    if spec.account_id and type(v) == "number" then
+      problems[#problems + 1] = format("%s: must be a 12-digit account ID string, got %s; pass it as a string",
+        path, describe(v))
+    else
+      problems[#problems + 1] = format("%s: must be a string, got %s", path, describe(v))
+    end
+    return
+  end
+  if spec.account_id then
+    if not find(v, "^%d%d%d%d%d%d%d%d%d%d%d%d$") then
+      problems[#problems + 1] = format("%s: must be a 12-digit account ID string, got %s", path, describe(v))
+    end
+    return
+  end
+  if spec.min and #v < spec.min then
+    problems[#problems + 1] = format("%s: must be at least %d characters long, got %d", path, spec.min, #v)
+  elseif spec.max and #v > spec.max then
+    problems[#problems + 1] = format("%s: must be at most %d characters long, got %d", path, spec.max, #v)
+  end
+  if spec.nonblank and not find(v, "%S") then
+    problems[#problems + 1] = format("%s: must not be empty or blank", path)
+  end
+  if spec.enum then
+    local ok = false
+    for _, e in ipairs(spec.enum) do if e == v then ok = true end end
+    if not ok then
+      problems[#problems + 1] = format("%s: must be one of %s, got %s", path, concat(spec.enum, ", "), describe(v))
+    end
+  end
+end
+
+local function check_integer(spec, v, path, problems)
+  local lo, hi = spec.min, spec.max
+  if not is_integer(v) then
+    if lo and hi then
+      problems[#problems + 1] = format("%s: must be an integer between %d and %d, got %s", path, lo, hi, describe(v))
+    else
+      problems[#problems + 1] = format("%s: must be an integer, got %s", path, describe(v))
+    end
+    return
+  end
+  if (lo and v < lo) or (hi and v > hi) then
+    problems[#problems + 1] = format("%s: must be an integer between %s and %s, got %s", path,
+      tostring(lo or "-inf"), tostring(hi or "inf"), tostring(floor(v)))
+  end
+end
+
+local function check_list(spec, v, path, problems, opts)
+  if type(v) ~= "table" then
+    problems[#problems + 1] = format("%s: must be a list (a Lua array), got %s", path, describe(v))
+    return
+  end
+  local n = array_length(v)
+  if not n then
+    problems[#problems + 1] = format("%s: must be a list (a Lua array with keys 1..n), got a table with other keys",
+      path)
+    return
+  end
+  local lo = spec.min
+  local hi = spec.max
+  if opts and opts.batched then hi = nil end -- split into batches later
+  if lo and n < lo then
+    if lo == 1 then
+      problems[#problems + 1] = format("%s: must be a non-empty list", path)
+    else
+      problems[#problems + 1] = format("%s: must have at least %d items, got %d", path, lo, n)
+    end
+  elseif hi and n > hi then
+    problems[#problems + 1] = format("%s: must have at most %d items, got %d", path, hi, n)
+  end
+  local member = spec.member
+  if member then
+    local before = #problems
+    for i = 1, n do
+      check_value(member, v[i], path .. "[" .. i .. "]", problems)
+      if #problems - before >= 5 then -- enough to see the pattern
+        problems[#problems + 1] = format("%s: (further items not checked)", path)
+        break
+      end
+    end
+  end
+end
+
+function check_value(spec, v, path, problems, opts)
+  local t = spec.type
+  if t == "string" then check_string(spec, v, path, problems)
+  elseif t == "integer" or t == "long" then check_integer(spec, v, path, problems)
+  elseif t == "list" then check_list(spec, v, path, problems, opts)
+  elseif t == "boolean" then
+    if type(v) ~= "boolean" then
+      problems[#problems + 1] = format("%s: must be a boolean, got %s", path, describe(v))
+    end
+  else
+    problems[#problems + 1] = format("%s: unsupported type %s in the declaration", path, tostring(t))
+  end
+end
+
+-- validate.check(service_name, op_view, params[, extra_allowed]) -> true | nil, err
+-- op_view comes from invite.model. extra_allowed names more top-level keys
+-- accepted (e.g. PaginationConfig for paginators).
+function _M.check(service_name, op, params, extra_allowed)
+  local ctx = { service = service_name, operation = op.name }
+  local where = service_name .. "." .. op.key
+  if params == nil then params = {} end
+  if type(params) ~= "table" then
+    return nil, errors.client("ValidationError",
+      format("%s: parameters must be a table, got %s", where, describe(params)), ctx)
+  end
+  local problems = {}
+  local names = {}
+  for _, m in ipairs(op.input) do names[#names + 1] = m.name end
+  local unknown = {}
+  for k in pairs(params) do
+    if not (type(k) == "string" and (op.by_name[k] or (extra_allowed and extra_allowed[k]))) then
+      unknown[#unknown + 1] = k
+    end
+  end
+  sort(unknown, function(a, b) return tostring(a) < tostring(b) end)
+  for _, k in ipairs(unknown) do
+    if type(k) ~= "string" then
+      problems[#problems + 1] = format("parameters must be named, got a positional value at [%s]", tostring(k))
+    else
+      local hint = _M.closest(k, names)
+      local valid = #names > 0 and concat(names, ", ") or "none"
+      if hint then
+        problems[#problems + 1] = format("unknown parameter %q (did you mean %q?)", k, hint)
+      else
+        problems[#problems + 1] = format("unknown parameter %q (valid parameters: %s)", k, valid)
+      end
+    end
+  end
+  for _, m in ipairs(op.input) do
+    local v = params[m.name]
+    if v == nil then
+      if m.required then
+        problems[#problems + 1] = format("%s: missing required parameter", m.name)
+      end
+    else
+      check_value(m, v, m.name, problems, { batched = op.batch and op.batch.member == m.name })
+    end
+  end
+  if #problems == 0 then return true end
+  local msg = where .. ": invalid parameters: " .. concat(problems, "; ")
+  return nil, errors.client("ValidationError", msg, ctx, { problems = problems })
+end
+
+-- Does the table have any key at all (used by the builder).
+function _M.empty(t) return next(t) == nil end
+
+return _M
