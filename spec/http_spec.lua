@@ -1,0 +1,492 @@
+-- invite.core's libcurl transport against spec/support/http_server.py on 127.0.0.1.
+local core = require "invite.core"
+local cjson = require "cjson.safe"
+local socket = require "socket"
+
+local PYTHON = "/usr/bin/python3"
+local SERVER = "spec/support/http_server.py"
+-- Children run without LD_PRELOAD (the ASan run preloads libasan into this process) and with
+-- `exec`, so the shell in between does not linger.
+local CLEAN = "exec env -u LD_PRELOAD "
+
+local function run(cmd)
+  local ok = os.execute(CLEAN .. cmd)
+  return ok == true or ok == 0
+end
+
+local function capture(cmd)
+  local f = assert(io.popen(CLEAN .. cmd, "r"))
+  local out = f:read("*a")
+  f:close()
+  return out
+end
+
+local function start_server(args)
+  local pipe = assert(io.popen(CLEAN .. PYTHON .. " -u " .. SERVER .. " " .. (args or "") .. " 2>/dev/null", "r"))
+  local port, pid = tonumber(pipe:read("*l")), tonumber(pipe:read("*l"))
+  assert(port and pid, "the test server did not start")
+  return { port = port, pid = pid, pipe = pipe }
+end
+
+local function stop_server(s)
+  if s then
+    run("/bin/kill " .. s.pid .. " 2>/dev/null")
+    s.pipe:close()
+  end
+end
+
+local function json(res)
+  local t = assert(cjson.decode(res.body))
+  return t
+end
+
+local function tohex(s)
+  return (s:gsub(".", function(c) return string.format("%02x", c:byte()) end))
+end
+
+local function header(list, name)
+  for _, h in ipairs(list) do
+    if h[1] == name then return h[2] end
+  end
+end
+
+describe("invite.core http", function()
+  local srv, base, h
+
+  setup(function()
+    srv = start_server()
+    base = "http://127.0.0.1:" .. srv.port
+  end)
+
+  teardown(function()
+    stop_server(srv)
+  end)
+
+  before_each(function()
+    h = assert(core.http_new{ timeout_ms = 10000 })
+  end)
+
+  after_each(function()
+    h:close()
+  end)
+
+  describe("request", function()
+    it("does a GET round trip", function()
+      local res, err = h:request{ url = base .. "/hello/world?a=1&b=2" }
+      assert.is_nil(err)
+      assert.equal(200, res.status)
+      local echo = json(res)
+      assert.equal("GET", echo.method)
+      assert.equal("/hello/world", echo.path)
+      assert.equal("a=1&b=2", echo.query)
+      assert.equal(0, echo.body_len)
+    end)
+
+    it("lower-cases response header names and keeps order and repeats", function()
+      local res = assert(h:request{ url = base .. "/" })
+      assert.equal("application/json", header(res.headers, "content-type"))
+      local echoes = {}
+      for _, kv in ipairs(res.headers) do
+        assert.equal(kv[1]:lower(), kv[1])
+        if kv[1] == "x-echo" then echoes[#echoes + 1] = kv[2] end
+      end
+      assert.same({ "a", "b" }, echoes)
+      assert.equal(tostring(#res.body), header(res.headers, "content-length"))
+    end)
+
+    it("does a POST round trip and sends the headers exactly as given", function()
+      local body = '{"accountIds":["111122223333"]}'
+      local res = assert(h:request{
+        method = "POST", url = base .. "/invitation/decline",
+        headers = {
+          { "Host", "guardduty.us-east-1.amazonaws.com" },
+          { "X-Amz-Date", "20150830T123600Z" },
+          { "X-Rep", "one" },
+          { "X-Rep", "two" },
+          { "X-Empty", "" },
+        },
+        body = body,
+      })
+      assert.equal(200, res.status)
+      local echo = json(res)
+      assert.equal("POST", echo.method)
+      assert.equal("/invitation/decline", echo.path)
+      assert.equal(tohex(body), echo.body_hex)
+      assert.same({
+        { "Host", "guardduty.us-east-1.amazonaws.com" },
+        { "X-Amz-Date", "20150830T123600Z" },
+        { "X-Rep", "one" },
+        { "X-Rep", "two" },
+        { "X-Empty", "" },
+        { "Content-Length", tostring(#body) },
+      }, echo.headers)
+    end)
+
+    it("adds no Expect, Accept or form Content-Type to a large POST", function()
+      local body = string.rep("x", 200000)
+      local res = assert(h:request{ method = "POST", url = base .. "/big", body = body })
+      local echo = json(res)
+      assert.equal(#body, echo.body_len)
+      assert.same({
+        { "Host", "127.0.0.1:" .. srv.port },
+        { "Content-Length", tostring(#body) },
+      }, echo.headers)
+    end)
+
+    it("sends a caller's Content-Type and nothing else of its own on GET", function()
+      local res = assert(h:request{ url = base .. "/g", headers = { { "Content-Type", "application/json" } } })
+      -- curl puts the Host it derives from the URL first; a caller's Host takes its place
+      assert.same({
+        { "Host", "127.0.0.1:" .. srv.port },
+        { "Content-Type", "application/json" },
+      }, json(res).headers)
+    end)
+
+    it("does not normalise the path", function()
+      local res = assert(h:request{ url = base .. "/a/./b/../c//d" })
+      assert.equal("/a/./b/../c//d", json(res).path)
+    end)
+
+    it("carries NUL bytes in request and response bodies", function()
+      local body = "a\0b\0\0c\255\0"
+      local res = assert(h:request{ method = "POST", url = base .. "/nul", body = body })
+      assert.equal(tohex(body), json(res).body_hex)
+      res = assert(h:request{ method = "PUT", url = base .. "/nul?echo=1", body = body })
+      assert.equal(body, res.body)
+    end)
+
+    it("supports PUT, DELETE and HEAD", function()
+      local res = assert(h:request{ method = "PUT", url = base .. "/p" })
+      local echo = json(res)
+      assert.equal("PUT", echo.method)
+      assert.same({ { "Host", "127.0.0.1:" .. srv.port }, { "Content-Length", "0" } }, echo.headers)
+
+      res = assert(h:request{ method = "DELETE", url = base .. "/d" })
+      echo = json(res)
+      assert.equal("DELETE", echo.method)
+      assert.same({ { "Host", "127.0.0.1:" .. srv.port } }, echo.headers)
+
+      res = assert(h:request{ method = "DELETE", url = base .. "/d", body = "{}" })
+      assert.equal("{}", json(res).body_hex:gsub("..", function(x) return string.char(tonumber(x, 16)) end))
+
+      res = assert(h:request{ method = "HEAD", url = base .. "/h" })
+      assert.equal(200, res.status)
+      assert.equal("", res.body)
+      assert.truthy(tonumber(header(res.headers, "content-length")) > 0)
+
+      -- the connection is still good after a HEAD
+      res = assert(h:request{ url = base .. "/after-head" })
+      assert.equal("GET", json(res).method)
+    end)
+
+    it("returns HTTP error statuses as responses", function()
+      for _, status in ipairs{ 201, 204, 400, 403, 404, 429, 500, 503 } do
+        local res, err = h:request{ method = "POST", url = base .. "/s?status=" .. status, body = "{}" }
+        assert.is_nil(err)
+        assert.equal(status, res.status)
+        if status == 204 then assert.equal("", res.body) end
+      end
+    end)
+
+    it("reuses the connection across calls (keep-alive)", function()
+      local a = json(assert(h:request{ url = base .. "/1" })).client_port
+      local b = json(assert(h:request{ method = "POST", url = base .. "/2", body = "x" })).client_port
+      local c = json(assert(h:request{ url = base .. "/3?status=404" })).client_port
+      assert.equal(a, b)
+      assert.equal(a, c)
+    end)
+
+    it("reports a refused connection as kind connect", function()
+      local port = tonumber(capture(PYTHON .. " " .. SERVER .. " --free-port"))
+      local res, err = h:request{ url = "http://127.0.0.1:" .. port .. "/" }
+      assert.is_nil(res)
+      assert.equal("connect", err.kind)
+      assert.equal(7, err.curl_code)
+      assert.is_string(err.message)
+      local line = tostring(err)
+      assert.matches("connect", line)
+      assert.not_matches("\n", line)
+    end)
+
+    it("reports a timeout as kind timeout", function()
+      local t0 = socket.gettime()
+      local res, err = h:request{ url = base .. "/slow?delay_ms=3000", timeout_ms = 200 }
+      local elapsed = socket.gettime() - t0
+      assert.is_nil(res)
+      assert.equal("timeout", err.kind)
+      assert.equal(28, err.curl_code)
+      assert.truthy(elapsed < 2, "took " .. elapsed .. " s")
+    end)
+
+    it("uses the client's default timeout", function()
+      local hc = assert(core.http_new{ timeout_ms = 200 })
+      local res, err = hc:request{ url = base .. "/slow?delay_ms=3000" }
+      hc:close()
+      assert.is_nil(res)
+      assert.equal("timeout", err.kind)
+    end)
+
+    it("reports a reset connection as kind reset", function()
+      local res, err = h:request{ url = base .. "/r?close=1" }
+      assert.is_nil(res)
+      assert.equal("reset", err.kind)
+      -- and recovers on a new connection
+      assert.equal(200, assert(h:request{ url = base .. "/ok" }).status)
+    end)
+
+    it("rejects non-http URLs", function()
+      for _, url in ipairs{ "file:///etc/passwd", "ftp://127.0.0.1/", "gopher://127.0.0.1/", "127.0.0.1:80/x",
+                            "dict://127.0.0.1:" .. srv.port .. "/" } do
+        local res, err = h:request{ url = url }
+        assert.is_nil(res)
+        assert.equal("other", err.kind)
+        assert.equal(1, err.curl_code)
+        local id, err2 = h:start{ url = url }
+        assert.is_nil(id)
+        assert.equal("other", err2.kind)
+      end
+      assert.equal(0, h:pending())
+      -- scheme matching ignores case, as URLs do
+      assert.equal(200, assert(h:request{ url = "HTTP://127.0.0.1:" .. srv.port .. "/" }).status)
+    end)
+
+    it("caps response bodies", function()
+      local res, err = h:request{ url = base .. "/b?bytes=100000", max_body = 1000 }
+      assert.is_nil(res)
+      assert.equal("other", err.kind)
+      assert.matches("max_body", err.message)
+      res = assert(h:request{ url = base .. "/b?bytes=100000" })
+      assert.equal(string.rep("x", 100000), res.body)
+      local small = assert(core.http_new{ max_body = 10 })
+      res, err = small:request{ url = base .. "/b?bytes=11" }
+      assert.equal("other", err and err.kind)
+      res = assert(small:request{ url = base .. "/b?bytes=10" })
+      assert.equal("xxxxxxxxxx", res.body)
+      small:close()
+    end)
+
+    it("raises on misuse", function()
+      assert.has_error(function() h:request() end)
+      assert.has_error(function() h:request{} end)
+      assert.has_error(function() h:request{ url = base, method = "PATCH" } end)
+      assert.has_error(function() h:request{ url = base, method = "get" } end)
+      assert.has_error(function() h:request{ url = base, headers = "Host: x" } end)
+      assert.has_error(function() h:request{ url = base, headers = { "Host: x" } } end)
+      assert.has_error(function() h:request{ url = base, headers = { { "X-A", "b\r\nX-Injected: 1" } } } end)
+      assert.has_error(function() h:request{ url = base, headers = { { "X A", "b" } } } end)
+      assert.has_error(function() h:request{ url = base, headers = { { "X-A:", "b" } } } end)
+      assert.has_error(function() h:request{ url = base, headers = { { "X-A", 1 } } } end)
+      assert.has_error(function() h:request{ url = base, body = 1 } end)
+      assert.has_error(function() h:request{ url = base, timeout_ms = -1 } end)
+      assert.has_error(function() h:request{ url = base .. "\0x" } end)
+      assert.has_error(function() h:request{ url = base, method = "HEAD", body = "x" } end)
+      assert.has_error(function() core.http_new{ verify = "no" } end)
+      assert.has_error(function() core.http_new{ max_connections = 0 } end)
+      assert.has_error(function() core.http_new{ ca_bundle = 1 } end)
+      -- the client is still usable afterwards
+      assert.equal(200, assert(h:request{ url = base }).status)
+    end)
+  end)
+
+  describe("start/wait", function()
+    local function wait_all(client, limit_s)
+      local out, deadline = {}, socket.gettime() + (limit_s or 10)
+      while client:pending() > 0 and socket.gettime() < deadline do
+        for _, r in ipairs(client:wait(1000)) do
+          assert.is_nil(out[r.id])
+          out[r.id] = r
+        end
+      end
+      return out
+    end
+
+    it("runs requests concurrently", function()
+      local N, L = 10, 0.3
+      local ids = {}
+      local t0 = socket.gettime()
+      for i = 1, N do
+        local id = assert(h:start{ method = "POST", url = base .. "/c" .. i .. "?delay_ms=" .. math.floor(L * 1000),
+                                   body = "n=" .. i })
+        assert.is_nil(ids[id])
+        ids[id] = i
+      end
+      assert.equal(N, h:pending())
+      local out = wait_all(h)
+      local elapsed = socket.gettime() - t0
+      assert.equal(0, h:pending())
+      local n = 0
+      for id, i in pairs(ids) do
+        local r = out[id]
+        assert.is_nil(r.err)
+        assert.equal(200, r.res.status)
+        local echo = json(r.res)
+        assert.equal("/c" .. i, echo.path)
+        assert.equal(tohex("n=" .. i), echo.body_hex)
+        n = n + 1
+      end
+      assert.equal(N, n)
+      assert.truthy(elapsed < 3 * L, string.format("%d requests of %.0f ms took %.0f ms", N, L * 1000, elapsed * 1000))
+    end)
+
+    it("reuses connections across started transfers and request()", function()
+      local id = assert(h:start{ url = base .. "/x" })
+      local first = wait_all(h)[id]
+      local port = json(first.res).client_port
+      id = assert(h:start{ url = base .. "/y" })
+      assert.equal(port, json(wait_all(h)[id].res).client_port)
+      assert.equal(port, json(assert(h:request{ url = base .. "/z" })).client_port)
+    end)
+
+    it("returns errors per transfer", function()
+      local ok = assert(h:start{ url = base .. "/ok" })
+      local slow = assert(h:start{ url = base .. "/slow?delay_ms=3000", timeout_ms = 200 })
+      local bad = assert(h:start{ url = base .. "/r?close=1" })
+      local out = wait_all(h)
+      assert.equal(200, out[ok].res.status)
+      assert.equal("timeout", out[slow].err.kind)
+      assert.equal("reset", out[bad].err.kind)
+      assert.is_nil(out[slow].res)
+      assert.matches("timeout", tostring(out[slow].err))
+    end)
+
+    it("polls with wait(0) and returns an empty list when idle", function()
+      assert.same({}, h:wait(0))
+      assert.same({}, h:wait())
+      local id = assert(h:start{ url = base .. "/p?delay_ms=300" })
+      local got = h:wait(0)
+      assert.same({}, got)
+      assert.equal(1, h:pending())
+      local t0 = socket.gettime()
+      got = h:wait(50)
+      assert.truthy(socket.gettime() - t0 < 1)
+      assert.same({}, got)
+      got = wait_all(h)
+      assert.equal(200, got[id].res.status)
+    end)
+
+    it("keeps started transfers going during a blocking request", function()
+      local id = assert(h:start{ url = base .. "/bg?delay_ms=100" })
+      local res = assert(h:request{ url = base .. "/fg?delay_ms=400" })
+      assert.equal(200, res.status)
+      assert.equal(1, h:pending())
+      local t0 = socket.gettime()
+      local got = h:wait(0)
+      assert.truthy(socket.gettime() - t0 < 0.1)
+      assert.equal(1, #got)
+      assert.equal(id, got[1].id)
+      assert.equal("/bg", json(got[1].res).path)
+      assert.equal(0, h:pending())
+    end)
+
+    it("keeps a private copy of the body", function()
+      local parts = {}
+      for i = 1, 5 do
+        local body = string.rep(string.char(64 + i), 1000 + i) .. "\0"
+        parts[assert(h:start{ method = "PUT", url = base .. "/copy?echo=1", body = body })] = body
+      end
+      collectgarbage()
+      collectgarbage()
+      local out = wait_all(h)
+      for id, body in pairs(parts) do
+        assert.equal(body, out[id].res.body)
+      end
+    end)
+
+    it("abandons transfers in flight on close", function()
+      local hc = assert(core.http_new())
+      for i = 1, 3 do assert(hc:start{ url = base .. "/gone" .. i .. "?delay_ms=500" }) end
+      hc:wait(0)
+      hc:close()
+      hc:close()
+      assert.has_error(function() hc:pending() end)
+      assert.has_error(function() hc:request{ url = base } end)
+      assert.matches("closed", tostring(hc))
+    end)
+  end)
+
+  describe("lifetime", function()
+    it("is collected with transfers in flight", function()
+      local hc = assert(core.http_new())
+      assert(hc:start{ url = base .. "/gc?delay_ms=500" })
+      hc:wait(0)
+      hc = nil -- luacheck: ignore
+      collectgarbage()
+      collectgarbage()
+    end)
+
+    if _VERSION == "Lua 5.4" then
+      it("supports <close>", function()
+        local f = assert(load([[
+          local core, url = ...
+          local h <close> = core.http_new()
+          assert(h:request{ url = url })
+          return h
+        ]]))
+        local hc = f(core, base)
+        assert.has_error(function() hc:pending() end)
+      end)
+    end
+  end)
+end)
+
+describe("invite.core http over TLS", function()
+  local dir, srv, url
+
+  setup(function()
+    dir = capture("mktemp -d"):gsub("%s+$", "")
+    assert(run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 " ..
+               "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 " ..
+               "-keyout " .. dir .. "/key.pem -out " .. dir .. "/cert.pem >/dev/null 2>&1"))
+    srv = start_server("--tls " .. dir .. "/cert.pem " .. dir .. "/key.pem")
+    url = "https://127.0.0.1:" .. srv.port .. "/tls"
+  end)
+
+  teardown(function()
+    stop_server(srv)
+    if dir and dir:match("^/tmp/") then run("rm -rf " .. dir) end
+  end)
+
+  it("verifies the peer by default", function()
+    local h = assert(core.http_new())
+    local res, err = h:request{ url = url }
+    h:close()
+    assert.is_nil(res)
+    assert.equal("tls", err.kind)
+  end)
+
+  it("trusts a ca_bundle", function()
+    local h = assert(core.http_new{ ca_bundle = dir .. "/cert.pem" })
+    local res = assert(h:request{ method = "POST", url = url, body = "{}" })
+    assert.equal(200, res.status)
+    assert.equal("/tls", json(res).path)
+    local a = json(assert(h:request{ url = url })).client_port
+    local b = json(assert(h:request{ url = url })).client_port
+    assert.equal(a, b)
+    h:close()
+  end)
+
+  it("checks the host name", function()
+    local h = assert(core.http_new{ ca_bundle = dir .. "/cert.pem" })
+    local res, err = h:request{ url = "https://localhost:" .. srv.port .. "/" }
+    h:close()
+    assert.is_nil(res)
+    assert.equal("tls", err.kind)
+  end)
+
+  it("skips verification only when verify = false", function()
+    local h = assert(core.http_new{ verify = false })
+    assert.equal(200, assert(h:request{ url = url }).status)
+    h:close()
+    h = assert(core.http_new{ verify = true })
+    local _, err = h:request{ url = url }
+    assert.equal("tls", err.kind)
+    h:close()
+  end)
+
+  it("reports an unreadable ca_bundle as a tls error", function()
+    local h = assert(core.http_new{ ca_bundle = dir .. "/missing.pem" })
+    local _, err = h:request{ url = url }
+    h:close()
+    assert.equal("tls", err.kind)
+  end)
+end)
