@@ -47,6 +47,10 @@ local OPTIONS = {
   clock = "function", random = "function", verify = "boolean", ca_bundle = "string",
   connect_timeout_ms = "number", timeout_ms = "number", retry_quota = "any",
   on_retry = "function", user_agent = "string",
+  -- passed through to invite.config / invite.credentials (see their docs)
+  endpoint_url = "string", env = "any", home = "string", config_file = "string",
+  credentials_file = "string", shared = "table", retry_mode = "string", use_fips_endpoint = "any",
+  use_dualstack_endpoint = "any", sts_regional_endpoints = "string", allow_http = "boolean",
 }
 local OPTION_NAMES = {}
 for k in pairs(OPTIONS) do OPTION_NAMES[#OPTION_NAMES + 1] = k end
@@ -64,7 +68,8 @@ end
 
 -- Minimal defaults used only while invite.config is not installed.
 local fallback = {}
-function fallback.region()
+function fallback.region(opts)
+  if opts.region then return opts.region end
   local r = getenv("AWS_REGION") or getenv("AWS_DEFAULT_REGION")
   if r and r ~= "" then return r end
   return nil, "no region: pass region= or set AWS_REGION"
@@ -103,31 +108,58 @@ end
 
 local Client = {}
 
--- client:config() -> {region, endpoint (parsed), max_attempts} | nil, err
--- Resolved once, at the first call.
+-- The options table handed to invite.config and invite.credentials: the
+-- client's own, with `endpoint` spelled as config's `endpoint_url`.
+function Client:config_options()
+  if self._cfg_opts then return self._cfg_opts end
+  local o = {}
+  for k, v in pairs(self.options) do o[k] = v end
+  if o.endpoint_url == nil then o.endpoint_url = o.endpoint end
+  self._cfg_opts = o
+  return o
+end
+
+local function message_of(e, default)
+  if e == nil then return default end
+  if type(e) == "table" then return tostring(e.message or e.code or default) end
+  return tostring(e)
+end
+
+-- client:config() -> {region, endpoint (parsed), endpoint_url, max_attempts} | nil, err
+-- Resolved once, at the first call: region (option, AWS_REGION, AWS_DEFAULT_REGION,
+-- profile), endpoint (option, AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, profile,
+-- default) and max_attempts (option, AWS_MAX_ATTEMPTS, profile, 3) via invite.config.
 function Client:config()
   if self._config then return self._config end
   local ctx = { service = self.service_name }
-  local opts = self.options
+  local opts = self:config_options()
   local cfg = config_module()
   local region, rerr = opts.region, nil
   if not region then region, rerr = cfg.region(opts) end
   if not region then
     return nil, errors.client("NoRegionError", "no region for " .. self.service_name .. ": "
-      .. tostring(rerr and (rerr.message or rerr) or "pass region="), ctx)
+      .. message_of(rerr, "pass region="), ctx)
   end
-  local url, eerr = opts.endpoint, nil
-  if not url then url, eerr = cfg.endpoint(self.service.def.endpoint_prefix, region, opts) end
+  local url, eerr
+  if cfg == fallback then
+    url = opts.endpoint_url or fallback.endpoint(self.service.def.endpoint_prefix, region)
+  else
+    url, eerr = cfg.endpoint(self.service.def.endpoint_prefix, region, opts)
+  end
   if not url then
-    return nil, errors.client("EndpointError", tostring(eerr and (eerr.message or eerr) or "no endpoint"), ctx)
+    return nil, errors.client("EndpointError", message_of(eerr, "no endpoint"), ctx)
   end
   local ep, perr = build.parse_endpoint(url)
   if not ep then return nil, errors.client("EndpointError", perr, ctx) end
-  local max_attempts = opts.max_attempts
-  if max_attempts == nil and cfg.max_attempts then max_attempts = cfg.max_attempts(opts) end
-  local n, merr = retry.check_max_attempts(max_attempts or retry.DEFAULT_MAX_ATTEMPTS)
-  if not n then return nil, errors.client("ConfigError", merr, ctx) end
+  local max_attempts, merr = opts.max_attempts, nil
+  if max_attempts == nil then max_attempts, merr = cfg.max_attempts(opts) end
+  if max_attempts == nil and merr then
+    return nil, errors.client("ConfigError", message_of(merr, "bad max_attempts"), ctx)
+  end
+  local n, nerr = retry.check_max_attempts(max_attempts or retry.DEFAULT_MAX_ATTEMPTS)
+  if not n then return nil, errors.client("ConfigError", nerr, ctx) end
   self._config = { region = region, endpoint = ep, endpoint_url = url, max_attempts = n }
+  self.region = region
   return self._config
 end
 
@@ -144,7 +176,7 @@ function Client:provider()
     if not credentials then
       return nil, "no credentials: pass credentials= (invite.credentials is not installed)"
     end
-    p = credentials.chain(self.options)
+    p = credentials.chain(self:config_options())
   end
   self._provider = p
   return p
@@ -184,7 +216,7 @@ function Client:transport()
   }
   if topts.ca_bundle == nil and (opts.transport == nil or opts.transport == "curl") then
     local cfg = config_module()
-    if cfg.ca_bundle then topts.ca_bundle = cfg.ca_bundle(opts) end
+    if cfg.ca_bundle then topts.ca_bundle = cfg.ca_bundle(self:config_options()) end
   end
   self._transport = transport.new(opts.transport, topts)
   self.transport_kind = self._transport.kind
@@ -195,7 +227,7 @@ function Client:sleep(seconds)
   if self.options.sleep then return self.options.sleep(seconds) end
   local t = self:transport()
   if t.sleep then return t:sleep(seconds) end
-  return require("invite.core").sleep(seconds)
+  return require("invite.scheduler").sleep(seconds)
 end
 
 function Client:now()

@@ -33,7 +33,8 @@ function _M.service(name)
     local view = {
       key = key, def = op, name = op.name, method = op.method, uri = op.uri,
       input = op.input or {}, output = op.output or {},
-      by_name = index_members(op.input), batch = op.batch, deprecated = op.deprecated,
+      by_name = index_members(op.input), batch = op.batch, deprecated = op.deprecated == true,
+      twin_of = op.twin_of,
       paginator = def.paginators and def.paginators[key] or nil,
     }
     svc.ops[key] = view

@@ -46,11 +46,15 @@ _M.register("curl", function(opts)
     connect_timeout_ms = opts.connect_timeout_ms,
     timeout_ms = opts.timeout_ms,
   }
+  -- Through invite.scheduler: inside one of its tasks (the policy runner's
+  -- concurrent sweeps) a request or a sleep yields and the scheduler drives
+  -- many at once over curl multi; anywhere else both simply block.
+  local scheduler = require "invite.scheduler"
   return {
     kind = "curl",
     handle = h,
-    request = function(_, req) return h:request(req) end,
-    sleep = function(_, s) core.sleep(s) end,
+    request = function(_, req) return scheduler.request(h, req) end,
+    sleep = function(_, s) return scheduler.sleep(s) end,
   }
 end)
 

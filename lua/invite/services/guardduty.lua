@@ -91,7 +91,7 @@ return {
     },
     accept_invitation = {
       name = "AcceptInvitation", method = "POST", uri = "/detector/{detectorId}/master",
-      deprecated = "accept_administrator_invitation",
+      deprecated = true, twin_of = "accept_administrator_invitation",
       input = {
         detector_id,
         { name = "MasterId", wire = "masterId", location = "body", required = true,
@@ -108,7 +108,7 @@ return {
     },
     get_master_account = {
       name = "GetMasterAccount", method = "GET", uri = "/detector/{detectorId}/master",
-      deprecated = "get_administrator_account",
+      deprecated = true, twin_of = "get_administrator_account",
       input = { detector_id },
       output = { { name = "Master", wire = "master", type = "structure", members = invitation_members() } },
     },
@@ -120,7 +120,7 @@ return {
     },
     disassociate_from_master_account = {
       name = "DisassociateFromMasterAccount", method = "POST", uri = "/detector/{detectorId}/master/disassociate",
-      deprecated = "disassociate_from_administrator_account",
+      deprecated = true, twin_of = "disassociate_from_administrator_account",
       input = { detector_id },
       output = {},
     },

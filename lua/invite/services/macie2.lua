@@ -72,9 +72,9 @@ return {
         { name = "administratorAccountId", wire = "administratorAccountId", location = "body",
           type = "string", account_id = true },
         { name = "invitationId", wire = "invitationId", location = "body", required = true, type = "string" },
-        -- deprecated member kept by the model: the administrator account's ID, pre-2021 name
+        -- the administrator account's ID under its pre-2021 name (still in the model)
         { name = "masterAccount", wire = "masterAccount", location = "body", type = "string",
-          account_id = true, deprecated = "administratorAccountId" },
+          account_id = true },
       },
       output = {},
     },
@@ -86,7 +86,7 @@ return {
     },
     get_master_account = {
       name = "GetMasterAccount", method = "GET", uri = "/master",
-      deprecated = "get_administrator_account",
+      twin_of = "get_administrator_account", -- older name; Macie's model does not flag it deprecated
       input = {},
       output = { { name = "master", wire = "master", type = "structure", members = invitation_members() } },
     },
@@ -97,7 +97,7 @@ return {
     },
     disassociate_from_master_account = {
       name = "DisassociateFromMasterAccount", method = "POST", uri = "/master/disassociate",
-      deprecated = "disassociate_from_administrator_account",
+      twin_of = "disassociate_from_administrator_account", -- older name, not flagged deprecated
       input = {},
       output = {},
     },

@@ -5,7 +5,7 @@
 
 local account_ids = {
   name = "AccountIds", wire = "AccountIds", location = "body", required = true,
-  type = "list", min = 1, member = { type = "string", account_id = true },
+  type = "list", min = 1, member = { type = "string", nonblank = true, account_id = true },
 }
 
 local unprocessed = {
@@ -81,7 +81,7 @@ return {
     },
     accept_invitation = {
       name = "AcceptInvitation", method = "POST", uri = "/master",
-      deprecated = "accept_administrator_invitation",
+      deprecated = true, twin_of = "accept_administrator_invitation",
       input = {
         { name = "MasterId", wire = "MasterId", location = "body", required = true,
           type = "string", nonblank = true, account_id = true },
@@ -97,7 +97,7 @@ return {
     },
     get_master_account = {
       name = "GetMasterAccount", method = "GET", uri = "/master",
-      deprecated = "get_administrator_account",
+      deprecated = true, twin_of = "get_administrator_account",
       input = {},
       output = { { name = "Master", wire = "Master", type = "structure", members = invitation_members() } },
     },
@@ -108,7 +108,7 @@ return {
     },
     disassociate_from_master_account = {
       name = "DisassociateFromMasterAccount", method = "POST", uri = "/master/disassociate",
-      deprecated = "disassociate_from_administrator_account",
+      deprecated = true, twin_of = "disassociate_from_administrator_account",
       input = {},
       output = {},
     },
