@@ -1,0 +1,321 @@
+-- invite.credentials.common: small helpers shared by the credential sources, invite.config and
+-- invite.sts: error objects, environment access through an injectable getenv, file reading,
+-- ISO 8601 timestamps, the HTTP transport adapter and URL helpers.
+--
+-- Nothing here does I/O at require time. Every function that reads the environment takes `opts`
+-- and uses `opts.env`, which may be a function (a getenv) or a table of name -> value; the
+-- default is os.getenv. Empty environment values count as unset (what a shell user means by
+-- `export AWS_PROFILE=`).
+
+local _M = {}
+
+local type, tostring, tonumber, setmetatable = type, tostring, tonumber, setmetatable
+local pairs, ipairs, pcall, require = pairs, ipairs, pcall, require
+local concat = table.concat
+local os_getenv, io_open = os.getenv, io.open
+local floor = math.floor
+
+---------------------------------------------------------------------------------------------
+-- Errors: the project convention (code, message, status, request_id, retryable, __tostring).
+-- Callers build messages from names, paths and codes only, never from credential values.
+---------------------------------------------------------------------------------------------
+
+local err_mt = {}
+err_mt.__index = err_mt
+err_mt.__tostring = function(e)
+  local s = (e.code or "Error") .. ": " .. (e.message or "")
+  local extra = {}
+  if e.status then extra[#extra + 1] = "HTTP " .. tostring(e.status) end
+  if e.request_id then extra[#extra + 1] = "request id " .. tostring(e.request_id) end
+  if #extra > 0 then s = s .. " (" .. concat(extra, ", ") .. ")" end
+  -- one readable line
+  return (s:gsub("[\r\n]+", " "))
+end
+
+_M.error_mt = err_mt
+
+-- When the project's invite.errors module is present, errors are built with it so every layer
+-- shares one error type (same __tostring, errors.is_error works); otherwise with err_mt above.
+local errors_mod
+
+function _M.new_error(code, message, fields)
+  local e = {
+    code = code,
+    message = message,
+    status = fields and fields.status or nil,
+    request_id = fields and fields.request_id or nil,
+    retryable = fields and fields.retryable or false,
+  }
+  if fields then
+    for k, v in pairs(fields) do
+      if e[k] == nil then e[k] = v end
+    end
+  end
+  if errors_mod == nil then
+    local ok, m = pcall(require, "invite.errors")
+    errors_mod = (ok and type(m) == "table" and type(m.new) == "function") and m or false
+  end
+  if errors_mod then return errors_mod.new(e) end
+  return setmetatable(e, err_mt)
+end
+
+function _M.is_error(v)
+  if type(v) ~= "table" then return false end
+  if getmetatable(v) == err_mt then return true end
+  return errors_mod and errors_mod.is_error(v) or false
+end
+
+---------------------------------------------------------------------------------------------
+-- Environment
+---------------------------------------------------------------------------------------------
+
+-- Returns a getenv function for opts.env (function, table, or nil -> os.getenv).
+function _M.getenv_of(opts)
+  local env = opts and opts.env
+  if env == nil then return os_getenv end
+  if type(env) == "function" then return env end
+  if type(env) == "table" then
+    return function(name) return env[name] end
+  end
+  error("opts.env must be a function (getenv) or a table", 3)
+end
+
+-- Reads a variable; "" counts as unset.
+function _M.getenv(opts, name)
+  local v = _M.getenv_of(opts)(name)
+  if v == nil or v == "" then return nil end
+  return v
+end
+
+-- true/false for "true"/"false" (any case); nil when unset; invalid -> nil, message.
+function _M.parse_bool(v)
+  if v == nil then return nil end
+  if type(v) == "boolean" then return v end
+  local l = tostring(v):lower()
+  if l == "true" then return true end
+  if l == "false" then return false end
+  return nil, "expected true or false"
+end
+
+function _M.home(opts)
+  if opts and opts.home then return opts.home end
+  return _M.getenv(opts, "HOME")
+end
+
+-- Expands a leading "~" (or "~/") with the home directory and $VAR / ${VAR} from the
+-- environment; unknown variables are left as written (like Python's os.path.expandvars).
+function _M.expand_path(opts, path)
+  if path == nil then return nil end
+  path = path:gsub("%${([%w_]+)}", function(n) return _M.getenv(opts, n) end)
+  path = path:gsub("%$([%a_][%w_]*)", function(n) return _M.getenv(opts, n) end)
+  if path == "~" or path:sub(1, 2) == "~/" then
+    local home = _M.home(opts)
+    if home then path = home .. path:sub(2) end
+  end
+  return path
+end
+
+---------------------------------------------------------------------------------------------
+-- Files
+---------------------------------------------------------------------------------------------
+
+-- Reads a whole file. Returns text | nil, "missing" | nil, reason.
+function _M.read_file(path, max_bytes)
+  local f, msg = io_open(path, "rb")
+  if not f then
+    if msg and msg:find("No such file", 1, true) then return nil, "missing" end
+    return nil, msg or "cannot open"
+  end
+  local data, rerr = f:read(max_bytes or "a")
+  f:close()
+  if data == nil then
+    if rerr then return nil, "cannot read: " .. tostring(rerr) end
+    data = ""   -- empty file (read returns nil at EOF with a byte count)
+  end
+  return data
+end
+
+---------------------------------------------------------------------------------------------
+-- Time: ISO 8601 / RFC 3339 -> seconds since the epoch (UTC), without os.time's local zone.
+---------------------------------------------------------------------------------------------
+
+local function days_from_civil(y, m, d)
+  y = (m <= 2) and (y - 1) or y
+  local era = floor(y / 400)
+  local yoe = y - era * 400
+  local mp = (m + 9) % 12
+  local doy = floor((153 * mp + 2) / 5) + d - 1
+  local doe = yoe * 365 + floor(yoe / 4) - floor(yoe / 100) + doy
+  return era * 146097 + doe - 719468
+end
+
+-- Accepts 2024-01-02T03:04:05Z, with fractional seconds, with +hh:mm / -hh:mm, or a lower-case
+-- t/z. Returns epoch seconds (integer part) or nil.
+function _M.parse_iso8601(s)
+  if type(s) ~= "string" then return nil end
+  local y, mo, d, h, mi, sec, rest = s:match(
+    "^%s*(%d%d%d%d)%-(%d%d)%-(%d%d)[Tt ](%d%d):(%d%d):(%d%d)(.-)%s*$")
+  if not y then return nil end
+  y, mo, d, h, mi, sec = tonumber(y), tonumber(mo), tonumber(d), tonumber(h), tonumber(mi),
+    tonumber(sec)
+  if mo < 1 or mo > 12 or d < 1 or d > 31 or h > 23 or mi > 59 or sec > 60 then return nil end
+  rest = rest:gsub("^%.%d+", "")
+  local offset
+  if rest == "Z" or rest == "z" then
+    offset = 0
+  else
+    local sign, oh, om = rest:match("^([%+%-])(%d%d):?(%d%d)$")
+    if not sign then return nil end
+    offset = (tonumber(oh) * 60 + tonumber(om)) * 60
+    if sign == "-" then offset = -offset end
+  end
+  return days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset
+end
+
+function _M.format_iso8601(t)
+  return os.date("!%Y-%m-%dT%H:%M:%SZ", floor(t))
+end
+
+function _M.default_clock()
+  return os.time()
+end
+
+---------------------------------------------------------------------------------------------
+-- HTTP. The transport contract (DESIGN, invite.core):
+--   h:request{method, url, headers = {{n, v}, ...}, body, timeout_ms}
+--     -> {status, headers = {{lowercase name, value}, ...}, body} | nil, {kind, curl_code, message}
+-- opts.http may be such an object, or a plain function(req) with the same contract, so nginx can
+-- swap in cosockets. The default transport is created lazily from invite.core.
+---------------------------------------------------------------------------------------------
+
+local default_transport
+
+function _M.http_request(opts, req)
+  local h = opts and opts.http
+  if h == nil then
+    if not default_transport then
+      local ok, core = pcall(require, "invite.core")
+      if not ok or type(core) ~= "table" or not core.http_new then
+        return nil, { kind = "unavailable",
+          message = "no HTTP transport: invite.core is not loadable and opts.http is not set" }
+      end
+      default_transport = core.http_new{}
+    end
+    h = default_transport
+  end
+  local ok, res, err
+  if type(h) == "function" then
+    ok, res, err = pcall(h, req)
+  else
+    ok, res, err = pcall(h.request, h, req)
+  end
+  if not ok then
+    return nil, { kind = "error", message = "transport raised: " .. tostring(res) }
+  end
+  if res == nil then
+    if type(err) ~= "table" then err = { kind = "error", message = tostring(err) } end
+    return nil, err
+  end
+  return res
+end
+
+-- First value of a (lower-cased) response header.
+function _M.header(res, name)
+  name = name:lower()
+  for _, p in ipairs(res.headers or {}) do
+    if type(p) == "table" and tostring(p[1]):lower() == name then return p[2] end
+  end
+  return nil
+end
+
+function _M.transport_message(terr)
+  if type(terr) ~= "table" then return tostring(terr) end
+  local m = terr.message or terr.kind or "transport error"
+  if terr.kind and terr.message and not m:find(terr.kind, 1, true) then
+    m = terr.kind .. ": " .. m
+  end
+  return m
+end
+
+function _M.is_timeout(terr)
+  if type(terr) ~= "table" then return false end
+  if terr.kind == "timeout" or terr.curl_code == 28 then return true end
+  local m = (terr.message or ""):lower()
+  return m:find("timed out", 1, true) ~= nil or m:find("timeout", 1, true) ~= nil
+end
+
+---------------------------------------------------------------------------------------------
+-- URLs
+---------------------------------------------------------------------------------------------
+
+-- Splits scheme://host[:port]/rest. Host keeps IPv6 brackets off. Returns table or nil.
+function _M.parse_url(url)
+  if type(url) ~= "string" then return nil end
+  local scheme, rest = url:match("^(%a[%w+.-]*)://(.*)$")
+  if not scheme then return nil end
+  local authority, path = rest:match("^([^/?#]*)(.*)$")
+  if authority:find("@", 1, true) then return nil end  -- no userinfo
+  local host, port
+  if authority:sub(1, 1) == "[" then
+    host, port = authority:match("^%[([%x:.]+)%]:?(%d*)$")
+  else
+    host, port = authority:match("^([^:]+):?(%d*)$")
+  end
+  if not host or host == "" then return nil end
+  return { scheme = scheme:lower(), host = host:lower(), port = tonumber(port),
+           path = path, authority = authority }
+end
+
+-- Loopback: 127.0.0.0/8, ::1 (any spelling), localhost.
+function _M.is_loopback(host)
+  if not host then return false end
+  host = host:lower()
+  if host == "localhost" then return true end
+  local a, b, c, d = host:match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
+  if a then
+    a, b, c, d = tonumber(a), tonumber(b), tonumber(c), tonumber(d)
+    return a == 127 and b <= 255 and c <= 255 and d <= 255
+  end
+  if host:find(":", 1, true) then
+    -- ::1, 0:0:0:0:0:0:0:1, 0000::1 ...: everything but the last group is zero
+    local h = host:gsub("^%[", ""):gsub("%]$", "")
+    local groups, n = {}, 0
+    local head, tail = h:match("^(.-)::(.*)$")
+    local function split(s)
+      local t = {}
+      if s == "" then return t end
+      for g in (s .. ":"):gmatch("([^:]*):") do t[#t + 1] = g end
+      return t
+    end
+    if head then
+      local hs, ts = split(head), split(tail)
+      for _, g in ipairs(hs) do n = n + 1; groups[n] = g end
+      for _ = 1, 8 - #hs - #ts do n = n + 1; groups[n] = "0" end
+      for _, g in ipairs(ts) do n = n + 1; groups[n] = g end
+    else
+      groups = split(h); n = #groups
+    end
+    if n ~= 8 then return false end
+    for i = 1, 7 do
+      if not groups[i]:match("^0+$") then return false end
+    end
+    return groups[8]:match("^0*1$") ~= nil
+  end
+  return false
+end
+
+-- application/x-www-form-urlencoded with RFC 3986 unreserved characters left as they are
+-- (what SigV4 and the AWS query protocol expect).
+function _M.urlencode(s)
+  return (tostring(s):gsub("[^%w%-%._~]", function(c)
+    return ("%%%02X"):format(c:byte())
+  end))
+end
+
+function _M.copy(t)
+  local r = {}
+  if t then for k, v in pairs(t) do r[k] = v end end
+  return r
+end
+
+return _M

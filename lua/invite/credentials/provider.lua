@@ -1,0 +1,163 @@
+-- invite.credentials.provider: the object every credential source returns.
+--
+--   provider:get()      -> true, access_key, secret_key, session_token | nil, err
+--   provider:refresh()  -> true | nil, err   (fetches now; the one function to wrap with a lock)
+--   provider:info()     -> { source = ..., expiration = epoch|nil, name = ... } (never a secret)
+--
+-- A source is a `fetch(self)` function returning a credentials table
+--   { access_key_id, secret_access_key, session_token, expiration (epoch seconds or nil),
+--     source = "where it came from" }
+-- or nil, err. An err with `not_found = true` means "this source is not configured here" and
+-- lets a chain try the next source; any other err stops the chain (as botocore raises).
+--
+-- Refresh (temporary credentials, i.e. with an expiration), after botocore's
+-- RefreshableCredentials, with smaller windows so 15-minute STS credentials are not refetched
+-- on every call:
+--   * more than `advisory` seconds left (default 300): use the cached credentials;
+--   * between `mandatory` (default 120) and `advisory` seconds left: try to refresh; if that
+--     fails, keep using the cached credentials and do not try again for `retry_interval`
+--     seconds (default 30);
+--   * less than `mandatory` seconds left, or nothing cached: refresh; a failure is returned.
+--   * A refresh whose result is already expired is an error.
+-- One refresh at a time: while `refresh` runs (it may yield inside nginx cosockets), other
+-- callers get the cached credentials if they have not expired, or a retryable
+-- RefreshInProgress error. In nginx, wrap `provider.refresh` with a lock (ngx.semaphore or
+-- lua-resty-lock) so waiters share the one refresh.
+
+local common = require "invite.credentials.common"
+
+local _M = {}
+
+local type, tostring, setmetatable, pcall = type, tostring, setmetatable, pcall
+local new_error = common.new_error
+
+local DEFAULT_ADVISORY = 300
+local DEFAULT_MANDATORY = 120
+local DEFAULT_RETRY_INTERVAL = 30
+
+_M.DEFAULT_ADVISORY = DEFAULT_ADVISORY
+_M.DEFAULT_MANDATORY = DEFAULT_MANDATORY
+
+local mt = {}
+mt.__index = mt
+mt.__tostring = function(p)
+  return "invite.credentials provider (" .. tostring(p.name) .. ")"
+end
+
+function _M.not_found(source, reason)
+  return new_error("NoCredentials", reason, { not_found = true, source = source })
+end
+
+-- Checks a fetched credentials table; returns it or nil, err. Never echoes values.
+local function validate(name, c)
+  if type(c) ~= "table" then
+    return nil, new_error("InvalidCredentials", name .. ": the source returned no credentials")
+  end
+  if type(c.access_key_id) ~= "string" or c.access_key_id == "" then
+    return nil, new_error("InvalidCredentials", name .. ": the access key id is missing or empty")
+  end
+  if type(c.secret_access_key) ~= "string" or c.secret_access_key == "" then
+    return nil, new_error("InvalidCredentials", name .. ": the secret access key is missing or empty")
+  end
+  if c.session_token ~= nil and type(c.session_token) ~= "string" then
+    return nil, new_error("InvalidCredentials", name .. ": the session token is not a string")
+  end
+  if c.session_token == "" then c.session_token = nil end
+  if c.expiration ~= nil and type(c.expiration) ~= "number" then
+    local t = common.parse_iso8601(c.expiration)
+    if not t then
+      return nil, new_error("InvalidCredentials", name .. ": the expiration is not an ISO 8601 time")
+    end
+    c.expiration = t
+  end
+  return c
+end
+_M.validate = validate
+
+-- new(name, fetch, opts) -> provider. opts: clock, refresh_advisory, refresh_mandatory,
+-- refresh_retry_interval.
+function _M.new(name, fetch, opts)
+  opts = opts or {}
+  local clock = opts.clock or common.default_clock
+  if type(clock) ~= "function" then error("opts.clock must be a function", 3) end
+  local p = setmetatable({
+    name = name,
+    _fetch = fetch,
+    _clock = clock,
+    advisory = opts.refresh_advisory or DEFAULT_ADVISORY,
+    mandatory = opts.refresh_mandatory or DEFAULT_MANDATORY,
+    retry_interval = opts.refresh_retry_interval or DEFAULT_RETRY_INTERVAL,
+  }, mt)
+  if p.mandatory > p.advisory then p.mandatory = p.advisory end
+  return p
+end
+
+function mt:refresh()
+  self._refreshing = true
+  local ok, c, err = pcall(self._fetch, self)
+  self._refreshing = false
+  if not ok then
+    -- a bug in a source; its message comes from our code, not from credential values
+    return nil, new_error("CredentialsError", self.name .. ": " .. tostring(c))
+  end
+  if not c then
+    if type(err) ~= "table" then err = new_error("CredentialsError", self.name .. ": " .. tostring(err)) end
+    return nil, err
+  end
+  local v, verr = validate(self.name, c)
+  if not v then return nil, verr end
+  if v.expiration and v.expiration <= self._clock() then
+    return nil, new_error("ExpiredCredentials", ("%s: the credentials it returned expired at %s")
+      :format(v.source or self.name, common.format_iso8601(v.expiration)))
+  end
+  self._creds = v
+  self._next_try = nil
+  return true
+end
+
+function mt:get()
+  local c = self._creds
+  local now = self._clock()
+  if c then
+    local exp = c.expiration
+    if exp == nil or now < exp - self.advisory then
+      return true, c.access_key_id, c.secret_access_key, c.session_token
+    end
+  end
+  local usable = c and now < c.expiration       -- cached and not yet expired
+  local mandatory = not c or now >= c.expiration - self.mandatory
+  if self._refreshing then
+    if usable then return true, c.access_key_id, c.secret_access_key, c.session_token end
+    return nil, new_error("RefreshInProgress",
+      self.name .. ": a credential refresh is already in progress", { retryable = true })
+  end
+  if not mandatory and self._next_try and now < self._next_try then
+    return true, c.access_key_id, c.secret_access_key, c.session_token
+  end
+  local ok, err = self:refresh()
+  if not ok then
+    if not mandatory and usable then
+      self._next_try = now + self.retry_interval
+      return true, c.access_key_id, c.secret_access_key, c.session_token
+    end
+    return nil, err
+  end
+  c = self._creds
+  return true, c.access_key_id, c.secret_access_key, c.session_token
+end
+
+function mt:info()
+  local c = self._creds
+  return { name = self.name, source = c and c.source or nil, expiration = c and c.expiration or nil,
+           cached = c ~= nil }
+end
+
+-- Drops cached credentials (the next get() fetches again).
+function mt:invalidate()
+  self._creds = nil
+  self._next_try = nil
+end
+
+_M.mt = mt
+
+return _M
