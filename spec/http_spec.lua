@@ -142,6 +142,18 @@ describe("invite.core http", function()
       }, json(res).headers)
     end)
 
+    it("passes a caller's Expect through and reports the final response", function()
+      local body = string.rep("e", 5000)
+      local res = assert(h:request{ method = "POST", url = base .. "/expect", body = body,
+                                    headers = { { "Expect", "100-continue" } } })
+      assert.equal(200, res.status)
+      local echo = json(res)
+      assert.equal(#body, echo.body_len)
+      assert.equal("100-continue", header(echo.headers, "Expect"))
+      assert.equal(1, #(function() local n = {} for _, kv in ipairs(res.headers) do
+        if kv[1] == "content-type" then n[#n + 1] = kv end end return n end)())
+    end)
+
     it("does not normalise the path", function()
       local res = assert(h:request{ url = base .. "/a/./b/../c//d" })
       assert.equal("/a/./b/../c//d", json(res).path)
@@ -326,6 +338,23 @@ describe("invite.core http", function()
       end
       assert.equal(N, n)
       assert.truthy(elapsed < 3 * L, string.format("%d requests of %.0f ms took %.0f ms", N, L * 1000, elapsed * 1000))
+    end)
+
+    it("caps connections per host with max_connections", function()
+      local hc = assert(core.http_new{ max_connections = 2 })
+      local t0 = socket.gettime()
+      local ports = {}
+      for i = 1, 6 do assert(hc:start{ url = base .. "/cap" .. i .. "?delay_ms=200" }) end
+      for _, r in pairs(wait_all(hc)) do
+        assert.equal(200, r.res.status)
+        ports[json(r.res).client_port] = true
+      end
+      local elapsed = socket.gettime() - t0
+      hc:close()
+      local n = 0
+      for _ in pairs(ports) do n = n + 1 end
+      assert.equal(2, n)
+      assert.truthy(elapsed >= 0.55, "6 requests of 200 ms over 2 connections took " .. elapsed .. " s")
     end)
 
     it("reuses connections across started transfers and request()", function()
