@@ -523,7 +523,7 @@ static double http_opt_number(lua_State *L, int idx, const char *field, double d
     v = (double)lua_tonumber(L, -1);
     lua_pop(L, 1);
     if (!(v >= min && v <= max) || v != (double)(long long)v)
-        luaL_error(L, "%s must be an integer between %f and %f", field, min, max);
+        luaL_error(L, "%s must be a whole number, at least %d and not too large", field, (int)min);
     return v;
 }
 
