@@ -198,6 +198,7 @@ end
 function _M.profile(opts)
   opts = opts or {}
   local ctx = common.copy(opts)
+  ctx.endpoint, ctx.endpoint_url = nil, nil
   local config = require "invite.config"
   local profmod = require "invite.credentials.profile"
   local name = config.profile(ctx)
@@ -232,6 +233,9 @@ function _M.chain(opts)
   end
 
   local ctx = common.copy(opts)
+  -- a client's endpoint options name the service's endpoint, not STS's: STS calls made by the
+  -- chain use sts_endpoint or the STS endpoint configuration
+  ctx.endpoint, ctx.endpoint_url = nil, nil
   local config = require "invite.config"
   local disable_env = opts.profile ~= nil and opts.profile ~= ""
   local name = config.profile(ctx)

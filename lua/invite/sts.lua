@@ -225,6 +225,9 @@ local function resolve_endpoint(opts)
     if not url then return nil, nil, e end
     return url, opts.region or "us-east-1"
   end
+  -- endpoint_url in opts would be some other service's; STS uses its own configuration
+  opts = common.copy(opts)
+  opts.endpoint_url = nil
   local region = opts.region
   if not region then
     local r = config.region(opts)

@@ -188,20 +188,36 @@ end
 -- swap in cosockets. The default transport is created lazily from invite.core.
 ---------------------------------------------------------------------------------------------
 
-local default_transport
+local transports = {}   -- default transports by kind, created on first use
+
+-- The transport for opts: opts.http (object with :request, or a function), else opts.transport
+-- (same, or a kind name for invite.transport), else invite.transport's default kind, else
+-- invite.core's libcurl handle.
+local function transport_of(opts)
+  local h = opts and opts.http
+  if h ~= nil then return h end
+  local t = opts and opts.transport
+  if type(t) == "table" or type(t) == "function" then return t end
+  local key = t or "default"
+  if transports[key] then return transports[key] end
+  local ok, tmod = pcall(require, "invite.transport")
+  if ok and type(tmod) == "table" and tmod.new then
+    local ok2, obj = pcall(tmod.new, t, {})
+    if ok2 and obj then transports[key] = obj; return obj end
+  end
+  local okc, core = pcall(require, "invite.core")
+  if okc and type(core) == "table" and core.http_new then
+    transports[key] = core.http_new{}
+    return transports[key]
+  end
+  return nil
+end
 
 function _M.http_request(opts, req)
-  local h = opts and opts.http
+  local h = transport_of(opts)
   if h == nil then
-    if not default_transport then
-      local ok, core = pcall(require, "invite.core")
-      if not ok or type(core) ~= "table" or not core.http_new then
-        return nil, { kind = "unavailable",
-          message = "no HTTP transport: invite.core is not loadable and opts.http is not set" }
-      end
-      default_transport = core.http_new{}
-    end
-    h = default_transport
+    return nil, { kind = "unavailable",
+      message = "no HTTP transport: invite.core is not loadable and opts.http is not set" }
   end
   local ok, res, err
   if type(h) == "function" then
