@@ -201,9 +201,10 @@ function _M.profile(opts)
   ctx.endpoint, ctx.endpoint_url = nil, nil
   local config = require "invite.config"
   local profmod = require "invite.credentials.profile"
-  local name = config.profile(ctx)
   local disable_env = opts.profile ~= nil and opts.profile ~= ""
-  return new_chain("profile " .. name, ctx, function()
+  local name
+  return new_chain("profile", ctx, function()
+    name = config.profile(ctx)          -- read lazily: nothing is looked at before the first get()
     local p, e = config.profile_config(ctx, name)
     if not p then return nil, e end
     ctx.shared = e
@@ -238,9 +239,10 @@ function _M.chain(opts)
   ctx.endpoint, ctx.endpoint_url = nil, nil
   local config = require "invite.config"
   local disable_env = opts.profile ~= nil and opts.profile ~= ""
-  local name = config.profile(ctx)
+  local name
 
   return new_chain("default", ctx, function(tried)
+    name = config.profile(ctx)
     tried[#tried + 1] = { source = "client options", reason = "no access_key_id/secret_access_key given" }
     -- botocore reads the shared files (and fails on a broken one or a missing named profile)
     -- before it looks at any source
