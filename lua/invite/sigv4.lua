@@ -1,0 +1,150 @@
+-- invite.sigv4 - AWS Signature Version 4 (AWS4-HMAC-SHA256) for any AWS service.
+--
+--   local sigv4 = require "invite.sigv4"
+--   local out, err = sigv4.sign{
+--     method = "POST", path = "/invitation/decline", query = "a=1&b=2",  -- as on the wire
+--     headers = { {"Host", "guardduty.us-east-1.amazonaws.com"}, {"Content-Type", "application/json"} },
+--     body = '{"accountIds":["111122223333"]}',
+--     access_key = "AKID...", secret_key = "...", session_token = nil,
+--     region = "us-east-1", service = "guardduty",
+--   }
+--
+-- sign(opts) -> out | nil, err
+--   Required: method, access_key, secret_key, region, service (strings).
+--   path         wire path (already URI-encoded), default "/"; sent byte for byte as given.
+--   query        wire query string without '?', default "".
+--   headers      list of {name, value} pairs (repeated names are legal); a Host header is required.
+--   body         request body (hashed), default "".
+--   session_token            signed as X-Amz-Security-Token.
+--   omit_session_token=false true: sign without the token, then add it unsigned.
+--   time         seconds since the epoch (fractions dropped), default now.
+--   normalize_path=true      false for S3: keep "." and ".." segments and "//".
+--   encode_path=true         false for S3: the path is used as is (not encoded a second time).
+--   presign=false            true: the signature goes into the query string (out.query).
+--   expires=3600             presigned URL lifetime, 1..604800 seconds.
+--   sign_body=false          true: add and sign x-amz-content-sha256 (header signing).
+--   payload_hash             use this instead of hashing body (e.g. "UNSIGNED-PAYLOAD").
+--   Verification of a received request (nothing is added or dropped):
+--   signed_headers           the SignedHeaders list of the request, e.g. "host;x-amz-date".
+--   amz_date                 its X-Amz-Date, e.g. "20150830T123600Z" (instead of time).
+--
+--   out.canonical_request, out.string_to_sign, out.signature (64 hex), out.signed_headers,
+--   out.credential_scope, out.amz_date, out.payload_hash;
+--   out.authorization (header signing) - the Authorization header value;
+--   out.headers - the full list of pairs to send: the input headers (minus Authorization,
+--     X-Amz-Date and any the signer replaces; folded values unfolded), then X-Amz-Date,
+--     X-Amz-Security-Token, X-Amz-Content-Sha256 and Authorization as they apply;
+--     presigned: the input headers only;
+--   out.query - the query string to send: the presigned one (with X-Amz-Signature) when
+--     presigning, else the query as given.
+--
+-- Header signing signs every header given except User-Agent, Expect and X-Amzn-Trace-Id
+-- (sent, not signed, as botocore does: proxies rewrite them).
+--
+-- Misuse (a field of the wrong type, a missing required field) raises an error naming the
+-- field. Runtime failures (a value the signer refuses: bad path, bad header, too large...)
+-- return nil, err: err.code "ValidationError" (or "SignerError" for an OpenSSL failure),
+-- err.message, err.reason (e.g. "invalid_path"), err.field, err.index (headers), and
+-- err.retryable = false; tostring(err) is one line. No error ever contains a secret key,
+-- session token or header value.
+--
+-- sign is the C function itself: it checks its arguments in C (no second pass in Lua) so a
+-- signature costs about a microsecond. The derived signing key is cached per (secret, date,
+-- region, service) inside the signer.
+local core = require "invite.core"
+
+local type, tostring, setmetatable, ipairs, error = type, tostring, setmetatable, ipairs, error
+local find, sub, lower, gsub = string.find, string.sub, string.lower, string.gsub
+local concat = table.concat
+
+local _M = { _VERSION = "0.1.0" }
+
+_M.ALGORITHM = "AWS4-HMAC-SHA256"
+
+_M.sign = core.sigv4_sign
+
+-- sha256_hex(s) -> 64 lowercase hex digits (e.g. to check x-amz-content-sha256).
+_M.sha256_hex = core.sigv4_sha256_hex
+
+-- equal(a, b) -> boolean, in time independent of the content (compare signatures with it).
+_M.equal = core.sigv4_equal
+
+-- cache_stats() -> hits, misses of the signing-key cache.
+_M.cache_stats = core.sigv4_cache_stats
+
+local err_mt = {
+  __tostring = function(e) return tostring(e.code) .. ": " .. tostring(e.message) end,
+}
+
+local function fail(message)
+  return nil, setmetatable({ code = "IncompleteSignatureException", message = message, status = 400,
+    retryable = false }, err_mt)
+end
+
+local function trim(s)
+  return (gsub(s, "^%s+", ""):gsub("%s+$", ""))
+end
+
+-- parse_authorization(value) -> info | nil, err
+-- value: "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/service/aws4_request,
+--         SignedHeaders=host;x-amz-date, Signature=<hex>"
+-- info: algorithm, access_key, date, region, service, credential_scope, signed_headers,
+--       signature. Errors (malformed header) have code IncompleteSignatureException.
+function _M.parse_authorization(value)
+  if type(value) ~= "string" then
+    error("invite.sigv4.parse_authorization: expected a string (got " .. type(value) .. ")", 2)
+  end
+  local sp = find(value, " ", 1, true)
+  if not sp then return fail("Authorization header is not a SigV4 header: no credentials part") end
+  local algorithm = sub(value, 1, sp - 1)
+  if algorithm ~= _M.ALGORITHM then
+    return fail("Unsupported authorization algorithm (expected " .. _M.ALGORITHM .. ")")
+  end
+  local parts = {}
+  for item in (sub(value, sp + 1) .. ","):gmatch("([^,]*),") do
+    item = trim(item)
+    local eq = find(item, "=", 1, true)
+    if eq then parts[sub(item, 1, eq - 1)] = sub(item, eq + 1) end
+  end
+  local missing = {}
+  for _, k in ipairs({ "Credential", "SignedHeaders", "Signature" }) do
+    if not parts[k] or parts[k] == "" then
+      missing[#missing + 1] = "Authorization header requires '" .. k .. "' parameter."
+    end
+  end
+  if #missing > 0 then return fail(concat(missing, " ")) end
+  local c = {}
+  for p in (parts.Credential .. "/"):gmatch("([^/]*)/") do c[#c + 1] = p end
+  if #c ~= 5 or c[1] == "" or c[3] == "" or c[4] == "" or c[5] ~= "aws4_request"
+      or not find(c[2], "^%d%d%d%d%d%d%d%d$") then
+    return fail("Credential should be <access key id>/<YYYYMMDD>/<region>/<service>/aws4_request")
+  end
+  if not find(parts.Signature, "^%x+$") then return fail("Signature must be hexadecimal") end
+  return {
+    algorithm = algorithm,
+    access_key = c[1], date = c[2], region = c[3], service = c[4],
+    credential_scope = c[2] .. "/" .. c[3] .. "/" .. c[4] .. "/aws4_request",
+    signed_headers = lower(parts.SignedHeaders),
+    signature = lower(parts.Signature),
+  }
+end
+
+-- check_signature(opts, signature) -> ok, out | nil, err
+-- Recomputes the signature of a received request and compares it with `signature` in
+-- constant time. opts are sign()'s, normally in verification form: the request's method,
+-- raw path and query (a presigned query may keep its X-Amz-* parameters: X-Amz-Signature
+-- is left out of the canonical query), the received headers, body, the secret looked up
+-- for access_key, region and service from the credential scope, signed_headers and
+-- amz_date from the request. ok is true or false; out is sign()'s result (its
+-- canonical_request holds the signed headers' values, so keep it out of client-facing
+-- errors when a session token was signed).
+function _M.check_signature(opts, signature)
+  if type(signature) ~= "string" then
+    error("invite.sigv4.check_signature: signature must be a string (got " .. type(signature) .. ")", 2)
+  end
+  local out, err = _M.sign(opts)
+  if not out then return nil, err end
+  return core.sigv4_equal(out.signature, lower(signature)), out
+end
+
+return _M
