@@ -10,11 +10,9 @@ CONFIG keys:
   lifetime    seconds before the server exits by itself (default 120)
 
 kind "imds" (EC2 instance metadata):
-  token_mode      "v2" (default: PUT /latest/api/token gives a token, GETs may be tokenless),
-                  "required" (GETs without a valid token get 401, like HttpTokens=required),
-                  "put_status" (the PUT answers put_status, e.g. 403/404/405/400),
-                  "put_hang" (the PUT never answers)
-  put_status      status for token_mode "put_status"
+  put             "ok" (default: PUT /latest/api/token gives a token), a status number (the PUT
+                  answers it: 400/403/404/405...), or "hang" (the PUT never answers)
+  require_token   GETs without a token get 401 (the instance has HttpTokens=required)
   token           token value (default "tok-123"); tokens require the TTL header on the PUT
   role            role name (default "invite-role"); "" = no role attached (404)
   credentials     JSON object served for the role
@@ -87,23 +85,23 @@ def main():
             return self.reply(200, json.dumps(cfg.get("credentials", {})), "application/json")
 
         def imds(self):
-            mode = cfg.get("token_mode", "v2")
+            put = cfg.get("put", "ok")
             token = cfg.get("token", "tok-123")
             role = cfg.get("role", "invite-role")
             if self.path == "/latest/api/token":
                 if self.command != "PUT":
                     return self.reply(405, "")
-                if mode == "put_hang":
+                if put == "hang":
                     return self.hang()
-                if mode == "put_status":
-                    return self.reply(cfg.get("put_status", 403), "")
+                if put != "ok":
+                    return self.reply(int(put), "")
                 if not self.headers.get("x-aws-ec2-metadata-token-ttl-seconds"):
                     return self.reply(400, "missing ttl")
                 return self.reply(200, token)
             sent = self.headers.get("x-aws-ec2-metadata-token")
             if sent is not None and sent != token:
                 return self.reply(401, "")
-            if sent is None and mode == "required":
+            if sent is None and cfg.get("require_token"):
                 return self.reply(401, "")
             base = "/latest/meta-data/iam/security-credentials/"
             if self.path == base:
