@@ -5,6 +5,11 @@
 -- A task does I/O through `scheduler.request(http, req)` and `scheduler.sleep(s)`:
 -- inside a task they yield to the scheduler; anywhere else they block, so the
 -- same client code works with and without a scheduler.
+--
+-- Inside nginx (ngx_lua, in a phase where cosockets yield) `run` uses light
+-- threads (ngx.thread.spawn/wait) with the same concurrency cap, `sleep` is
+-- ngx.sleep and `request` calls the handle directly: the cosocket transport
+-- yields to nginx by itself. The curl multi loop below is used only outside.
 -- @module invite.scheduler
 local _M = { _VERSION = "0.1.0" }
 
@@ -37,9 +42,19 @@ function _M.request(http, req)
   return http:request(req)
 end
 
---- Sleep `seconds`: yields inside a task, blocks otherwise.
+-- the ngx table when running in an ngx_lua phase that can yield, else nil
+local function in_nginx()
+  return require("invite.cosocket").yieldable()
+end
+
+--- Sleep `seconds`: yields inside a task (or to nginx), blocks otherwise.
 function _M.sleep(seconds)
   if not seconds or seconds <= 0 then return end
+  local ngx = in_nginx()
+  if ngx then
+    ngx.sleep(seconds)
+    return
+  end
   if _M.in_task() then
     coroutine.yield("sleep", seconds)
     return
@@ -48,6 +63,45 @@ function _M.sleep(seconds)
 end
 
 local function pack(...) return { n = select("#", ...), ... } end
+
+local function task_result(r)
+  if r[1] then
+    local out = { ok = true, n = r.n - 1 }
+    for i = 2, r.n do out[i - 1] = r[i] end
+    return out
+  end
+  return { ok = false, error = r[2] }
+end
+
+-- ngx_lua: up to `concurrency` light threads, each taking the next task in turn.
+local function run_ngx(ngx, tasks, concurrency)
+  local results, next_task, n = {}, 1, #tasks
+  for i = 1, n do
+    if type(tasks[i]) ~= "function" then error("scheduler.run: task " .. i .. " is not a function", 3) end
+  end
+  local function worker()
+    while next_task <= n do
+      local i = next_task
+      next_task = i + 1
+      results[i] = task_result(pack(pcall(tasks[i])))
+    end
+  end
+  local threads = {}
+  for _ = 1, math.min(concurrency, n) do
+    local ok, th = pcall(ngx.thread.spawn, worker)
+    if not ok or not th then
+      -- cannot spawn here: finish the rest in this thread
+      if #threads == 0 then worker() end
+      break
+    end
+    threads[#threads + 1] = th
+  end
+  for i = 1, #threads do
+    local ok, err = ngx.thread.wait(threads[i])
+    if not ok then error("scheduler.run: light thread failed: " .. tostring(err), 3) end
+  end
+  return results
+end
 
 --- Run `tasks` (an array of functions) with at most `opts.concurrency` running at once.
 -- @return an array, one entry per task in order: `{ok = true, n, ...values}` or
@@ -59,6 +113,8 @@ function _M.run(tasks, opts)
   if type(concurrency) ~= "number" or concurrency < 1 then
     error("scheduler.run: concurrency must be a number >= 1", 2)
   end
+  local ngx = in_nginx()
+  if ngx then return run_ngx(ngx, tasks, concurrency) end
   local c = get_core()
   local now = c.monotime
 

@@ -1,7 +1,8 @@
--- invite.transport - chooses how requests go on the wire. Today: "curl", the
--- libcurl transport of invite.core (blocking; keep-alive reuse per client).
--- Inside nginx a blocking call freezes the worker, so a "cosocket" kind will
--- be registered here and picked by default_kind() when running in ngx_lua.
+-- invite.transport - chooses how requests go on the wire: "curl", the libcurl
+-- transport of invite.core (blocking; keep-alive reuse per client), or
+-- "cosocket" (invite.cosocket, ngx_lua cosockets). Inside nginx a blocking call
+-- freezes the worker, so default_kind() picks "cosocket" in ngx_lua phases that
+-- can yield and "curl" everywhere else (init phases, plain Lua).
 --
 -- A transport is an object with `kind` (a name, for logs and tests) and
 --   t:request{method, url, headers = {{name, value}...}, body, timeout_ms}
@@ -31,9 +32,11 @@ function _M.kinds()
   return out
 end
 
--- The kind used when a client names none. (Spot for the nginx cosocket
--- transport: when it exists and ngx.get_phase() allows cosockets, return it.)
+-- The kind used when a client names none: "cosocket" when running in an
+-- ngx_lua phase where cosockets yield (rewrite, access, content, timer, ...),
+-- "curl" otherwise. Decided when the client makes its transport (first call).
 function _M.default_kind()
+  if require("invite.cosocket").yieldable() then return "cosocket" end
   return "curl"
 end
 
@@ -56,6 +59,11 @@ _M.register("curl", function(opts)
     request = function(_, req) return scheduler.request(h, req) end,
     sleep = function(_, s) return scheduler.sleep(s) end,
   }
+end)
+
+-- ngx.socket.tcp through invite.cosocket (only usable inside nginx).
+_M.register("cosocket", function(opts)
+  return require("invite.cosocket").new(opts)
 end)
 
 -- transport.new(spec, opts) -> transport object.
