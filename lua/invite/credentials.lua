@@ -130,6 +130,8 @@ _M.describe_tried = describe
 function chain_mt:refresh()
   if self._chosen then return self._chosen:refresh() end
   if self._resolving then
+    -- inside nginx: wait for the resolution another light thread is doing
+    if provider.wait_while(self, "_resolving") and self._chosen then return true end
     return nil, new_error("RefreshInProgress", "credential resolution is already in progress",
       { retryable = true })
   end

@@ -21,8 +21,9 @@
 --   * A refresh whose result is already expired is an error.
 -- One refresh at a time: while `refresh` runs (it may yield inside nginx cosockets), other
 -- callers get the cached credentials if they have not expired, or a retryable
--- RefreshInProgress error. In nginx, wrap `provider.refresh` with a lock (ngx.semaphore or
--- lua-resty-lock) so waiters share the one refresh.
+-- RefreshInProgress error. Inside nginx (a phase where cosockets yield) a caller that finds
+-- a refresh in flight and has nothing usable cached waits for that refresh (ngx.sleep loop,
+-- bounded) instead: one refresher per worker, the others share its result (no stampede).
 
 local common = require "invite.credentials.common"
 
@@ -37,6 +38,21 @@ local DEFAULT_RETRY_INTERVAL = 30
 
 _M.DEFAULT_ADVISORY = DEFAULT_ADVISORY
 _M.DEFAULT_MANDATORY = DEFAULT_MANDATORY
+
+-- In nginx, waits while obj[field] is set (another light thread is refreshing).
+-- -> true when the flag cleared, false outside nginx or after `timeout` seconds.
+local WAIT_STEP, WAIT_LIMIT = 0.005, 30
+function _M.wait_while(obj, field, timeout)
+  local okc, cosocket = pcall(require, "invite.cosocket")
+  local ngx = okc and cosocket.yieldable()
+  if not ngx then return false end
+  local deadline = ngx.now() + (timeout or WAIT_LIMIT)
+  while obj[field] do
+    if ngx.now() >= deadline then return false end
+    ngx.sleep(WAIT_STEP)
+  end
+  return true
+end
 
 local mt = {}
 mt.__index = mt
@@ -96,6 +112,13 @@ function mt:refresh()
   self._refreshing = true
   local ok, c, err = pcall(self._fetch, self)
   self._refreshing = false
+  self._last_err = nil
+  local r, rerr = self:_store(ok, c, err)
+  if not r then self._last_err = rerr end
+  return r, rerr
+end
+
+function mt:_store(ok, c, err)
   if not ok then
     -- a bug in a source; its message comes from our code, not from credential values
     return nil, new_error("CredentialsError", self.name .. ": " .. tostring(c))
@@ -128,6 +151,13 @@ function mt:get()
   local mandatory = not c or now >= c.expiration - self.mandatory
   if self._refreshing then
     if usable then return true, c.access_key_id, c.secret_access_key, c.session_token end
+    if _M.wait_while(self, "_refreshing") then
+      c = self._creds
+      if c and (c.expiration == nil or self._clock() < c.expiration) then
+        return true, c.access_key_id, c.secret_access_key, c.session_token
+      end
+      if self._last_err then return nil, self._last_err end
+    end
     return nil, new_error("RefreshInProgress",
       self.name .. ": a credential refresh is already in progress", { retryable = true })
   end
