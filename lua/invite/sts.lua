@@ -53,8 +53,10 @@ end
 local ENTITIES = { lt = "<", gt = ">", amp = "&", quot = '"', apos = "'" }
 
 local function decode_text(s)
+  if not s:find("&", 1, true) then return s end
+  if s:gsub("&[#%w]+;", ""):find("&", 1, true) then return nil, "bare '&' in text" end
   local bad
-  local out = s:gsub("&([^;]*);", function(ent)
+  local out = s:gsub("&([#%w]+);", function(ent)
     if ENTITIES[ent] then return ENTITIES[ent] end
     local n
     if ent:match("^#x%x+$") then n = tonumber(ent:sub(3), 16)
@@ -64,7 +66,6 @@ local function decode_text(s)
     return ""
   end)
   if bad then return nil, "unknown entity &" .. bad .. ";" end
-  if out:find("&", 1, true) then return nil, "bare '&' in text" end
   return out
 end
 
@@ -178,7 +179,7 @@ function _M.parse_xml_lxp(xml)
   local p = lxp.new(callbacks)
   local ok, msg, line = p:parse(xml)
   if ok then ok, msg, line = p:parse() end
-  p:close()
+  pcall(p.close, p)   -- close raises on an unfinished document; the parse result says why
   if refused then return nil, refused end
   if not ok then return nil, tostring(msg) .. (line and (" at line " .. line) or "") end
   return map
