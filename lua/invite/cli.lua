@@ -1,0 +1,47 @@
+-- invite.cli: the `invite` command-line entry point. Parses arguments with lua-argparse and hands
+-- over to one module per command, lua/invite/cli/<command>.lua, which exports
+--   configure(cmd)  -- declares the command's options on its argparse command
+--   run(args)       -- runs it; returns an exit code (0 ok, 1 failure, 2 usage error)
+-- Adding a command (plan, apply, list, count, decline, delete...) means adding its module and a
+-- line to COMMANDS below.
+local argparse = require "argparse"
+
+local _M = { _VERSION = "0.1.0" }
+
+-- name, one-line summary (shown in `invite --help`)
+_M.COMMANDS = {
+  { "sim", "Run the local AWS simulator (macie2, securityhub, guardduty invitation APIs and STS)." },
+}
+
+local function load_command(name)
+  return require("invite.cli." .. name)
+end
+
+function _M.parser()
+  local parser = argparse("invite",
+    "Decline, delete or accept AWS Macie, Security Hub and GuardDuty membership invitations by policy.")
+  parser:command_target("command")
+  parser:require_command(true)
+  parser:flag("--version", "Print the version and exit."):action(function()
+    io.stdout:write("invite ", _M._VERSION, "\n")
+    os.exit(0)
+  end)
+  for _, c in ipairs(_M.COMMANDS) do
+    local cmd = parser:command(c[1], c[2])
+    load_command(c[1]).configure(cmd)
+  end
+  return parser
+end
+
+-- Runs the CLI with an argument list (without the program name). Returns an exit code.
+function _M.main(argv)
+  local parser = _M.parser()
+  local ok, args = parser:pparse(argv or {})
+  if not ok then
+    io.stderr:write(parser:get_usage(), "\n\ninvite: error: ", tostring(args), "\n")
+    return 2
+  end
+  return load_command(args.command).run(args) or 0
+end
+
+return _M

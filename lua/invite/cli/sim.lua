@@ -1,0 +1,65 @@
+-- invite.cli.sim: `invite sim` - runs the local AWS simulator in the foreground.
+--
+--   invite sim --fixtures FILE [--host 127.0.0.1] [--port N] [--faults SPEC] [--seed N] [--log FILE]
+--
+-- On start it prints one line, `invite sim listening on http://HOST:PORT (pid N)`, and flushes
+-- stdout; nothing else goes to stdout. It stops on SIGINT (clean shutdown), on POST /__sim/stop,
+-- or on SIGTERM (the request log is flushed line by line, so nothing is lost).
+local _M = {}
+
+function _M.configure(cmd)
+  cmd:summary("Run the local AWS simulator.")
+  cmd:description("Serves the invitation APIs of macie2, securityhub and guardduty and STS "
+    .. "(GetCallerIdentity, AssumeRole, AssumeRoleWithWebIdentity) on one loopback port, verifying "
+    .. "SigV4 like AWS. The format of FILE, the fault syntax and the /__sim/ control endpoints are "
+    .. "described in docs/simulator.md.")
+  cmd:option("--fixtures", "Fixture file (JSON) describing accounts, keys, detectors and invitations.")
+    :argname("<file>"):count(1)
+  cmd:option("--host", "Address to listen on (loopback).", "127.0.0.1")
+  cmd:option("--port", "Port to listen on; 0 picks any free port.", "0"):convert(function(s)
+    local n = tonumber(s)
+    if not n or n ~= math.floor(n) or n < 0 or n > 65535 then return nil, "port must be 0-65535" end
+    return n
+  end)
+  cmd:option("--faults", "Fault rules, e.g. \"first 2 guardduty:DeclineInvitations throttle=1; 5% 503\".")
+    :argname("<spec>")
+  cmd:option("--seed", "Seed of the fault and ID generators.", "1"):convert(function(s)
+    local n = tonumber(s)
+    if not n or n ~= math.floor(n) then return nil, "seed must be a whole number" end
+    return n
+  end)
+  cmd:option("--log", "Append the request log (JSON lines) to this file; '-' for stderr."):argname("<file>")
+end
+
+local function is_loopback(host)
+  return host == "localhost" or host:find("^127%.") ~= nil or host == "::1"
+end
+
+function _M.run(args)
+  local sim = require "invite.sim"
+  if not is_loopback(args.host) then
+    io.stderr:write("invite sim: refusing to listen on ", args.host, ": the simulator serves loopback only\n")
+    return 2
+  end
+  local s, err = sim.new{ fixtures = args.fixtures, faults = args.faults, seed = args.seed, log = args.log }
+  if not s then
+    io.stderr:write("invite sim: ", tostring(err), "\n")
+    return 2
+  end
+  local ok, lerr = s:listen{ host = args.host, port = args.port }
+  if not ok then
+    io.stderr:write("invite sim: ", tostring(lerr), "\n")
+    return 1
+  end
+  io.stdout:write(string.format("invite sim listening on %s (pid %s)\n", s:url(), tostring(s.pid)))
+  io.stdout:flush()
+  local rok, rerr = s:run()
+  if not rok then
+    io.stderr:write("invite sim: ", tostring(rerr), "\n")
+    return 1
+  end
+  if rerr == "interrupted" then io.stderr:write("invite sim: interrupted, stopped\n") end
+  return 0
+end
+
+return _M

@@ -1,0 +1,393 @@
+-- invite.sim.fixtures: loads and validates the simulator's fixture file (JSON) and returns a
+-- normalised description of the simulated organisation. The format is documented in
+-- docs/simulator.md. Every problem is reported with its field path and the rule it breaks,
+-- e.g. `accounts[2].access_keys[0].id: must start with AKIA`. Paths use 0-based indexes, as the
+-- JSON file itself does.
+local cjson = require "cjson.safe"
+local util = require "invite.sim.util"
+
+local _M = {}
+
+local type, pairs, ipairs, format, concat, sort = type, pairs, ipairs, string.format, table.concat, table.sort
+
+_M.SERVICES = { macie2 = true, securityhub = true, guardduty = true }
+_M.STATUSES = { Invited = true, Enabled = true, Resigned = true, Removed = true }
+local MAX_ERRORS = 25
+
+local Checker = {}
+Checker.__index = Checker
+
+local function new_checker(now)
+  return setmetatable({ errors = {}, now = math.floor(now or os.time()) }, Checker)
+end
+
+function Checker:fail(path, rule)
+  if #self.errors < MAX_ERRORS then
+    self.errors[#self.errors + 1] = (path ~= "" and path or "(top level)") .. ": " .. rule
+  end
+  return nil
+end
+
+local function is_list(v)
+  if type(v) ~= "table" then return false end
+  local n = #v
+  for k in pairs(v) do
+    if type(k) ~= "number" or k < 1 or k > n or k % 1 ~= 0 then return false end
+  end
+  return true
+end
+
+local function is_object(v)
+  if type(v) ~= "table" then return false end
+  for k in pairs(v) do
+    if type(k) ~= "string" then return false end
+  end
+  return true
+end
+
+-- Keys starting with "_" and "comment"/"description" are free-form notes everywhere.
+local function is_note(k)
+  return type(k) == "string" and (k:sub(1, 1) == "_" or k == "comment" or k == "description")
+end
+
+function Checker:object(v, path, allowed)
+  if not is_object(v) then return self:fail(path, "must be an object") end
+  local unknown = {}
+  for k in pairs(v) do
+    if not allowed[k] and not is_note(k) then unknown[#unknown + 1] = k end
+  end
+  sort(unknown)
+  for _, k in ipairs(unknown) do
+    local names = {}
+    for a in pairs(allowed) do names[#names + 1] = a end
+    sort(names)
+    self:fail(path .. "." .. k, "unknown field (allowed: " .. concat(names, ", ") .. ")")
+  end
+  return v
+end
+
+function Checker:list(v, path, optional)
+  if v == nil and optional then return {} end
+  if not is_list(v) then return self:fail(path, "must be an array") end
+  return v
+end
+
+function Checker:string(v, path, optional)
+  if v == nil and optional then return nil end
+  if type(v) ~= "string" or v == "" then return self:fail(path, "must be a non-empty string") end
+  return v
+end
+
+function Checker:account_id(v, path)
+  if not util.is_account_id(v) then return self:fail(path, "must be a 12-digit account ID string") end
+  return v
+end
+
+function Checker:region(v, path)
+  if not util.is_region(v) then return self:fail(path, "must be a region name like us-east-1") end
+  return v
+end
+
+function Checker:service(v, path)
+  if not _M.SERVICES[v] then return self:fail(path, "must be one of macie2, securityhub, guardduty") end
+  return v
+end
+
+local UNIT = { s = 1, m = 60, h = 3600, d = 86400 }
+
+-- An ISO-8601 time, or a time relative to when the fixture is loaded: "now", "now-3d", "now+12h"
+-- (units s, m, h, d), so that "recent" invitations stay recent.
+function Checker:time(v, path)
+  local t
+  if type(v) == "string" then
+    if v == "now" then
+      t = self.now
+    else
+      local sign, n, unit = v:match("^now([%+%-])(%d+)([smhd])$")
+      if sign then
+        t = self.now + (sign == "+" and 1 or -1) * tonumber(n) * UNIT[unit]
+      else
+        t = util.parse_iso8601(v)
+      end
+    end
+  end
+  if not t then
+    return self:fail(path, "must be an ISO-8601 UTC time like 2026-01-31T12:00:00Z or now-3d / now+12h")
+  end
+  return t
+end
+
+local function idx(path, i)
+  return format("%s[%d]", path, i - 1)
+end
+
+local function check_accounts(c, fx, out)
+  local accounts = c:list(fx.accounts, "accounts")
+  if not accounts then return end
+  if #accounts == 0 then c:fail("accounts", "must list at least one account") end
+  for i, a in ipairs(accounts) do
+    local p = idx("accounts", i)
+    if c:object(a, p, { id = true, name = true, access_keys = true, roles = true }) then
+      local id = c:account_id(a.id, p .. ".id")
+      local name = c:string(a.name, p .. ".name", true)
+      local acct = { id = id, name = name or id, roles = {}, role_list = {} }
+      if id then
+        if out.accounts[id] then c:fail(p .. ".id", "duplicate account " .. id) end
+        out.accounts[id] = acct
+        out.account_list[#out.account_list + 1] = acct
+      end
+      if name then
+        if out.names[name] then c:fail(p .. ".name", "duplicate account name " .. name) end
+        out.names[name] = acct
+      end
+      local keys = c:list(a.access_keys, p .. ".access_keys", true) or {}
+      for j, k in ipairs(keys) do
+        local kp = idx(p .. ".access_keys", j)
+        if c:object(k, kp, { id = true, secret = true, user = true, user_id = true }) then
+          local kid = c:string(k.id, kp .. ".id")
+          if kid and not kid:find("^AKIA[A-Z0-9]+$") then
+            c:fail(kp .. ".id", "must start with AKIA followed by capital letters or digits")
+            kid = nil
+          elseif kid and (#kid < 16 or #kid > 128) then
+            c:fail(kp .. ".id", "must be 16 to 128 characters long")
+            kid = nil
+          end
+          local secret = c:string(k.secret, kp .. ".secret")
+          local user = c:string(k.user, kp .. ".user", true) or "sim-user"
+          if user and not user:find("^[%w%+=,%.@_%-]+$") then c:fail(kp .. ".user", "must be an IAM user name") end
+          local user_id = c:string(k.user_id, kp .. ".user_id", true)
+          if kid then
+            if out.keys[kid] then c:fail(kp .. ".id", "duplicate access key " .. kid) end
+            out.keys[kid] = {
+              access_key_id = kid, secret = secret, account = id, user = user, kind = "user",
+              user_id = user_id or ("AIDA" .. kid:sub(5, 20)),
+            }
+          end
+        end
+      end
+      local roles = c:list(a.roles, p .. ".roles", true) or {}
+      for j, r in ipairs(roles) do
+        local rp = idx(p .. ".roles", j)
+        if c:object(r, rp, { name = true, trusted_accounts = true, max_session_duration = true,
+                             web_identity_tokens = true, role_id = true }) then
+          local rname = c:string(r.name, rp .. ".name")
+          if rname and (not rname:find("^[%w%+=,%.@_%-]+$") or #rname > 64) then
+            c:fail(rp .. ".name", "must be an IAM role name (1-64 of letters, digits, +=,.@_-)")
+          end
+          local trusted = {}
+          for t, acc in ipairs(c:list(r.trusted_accounts, rp .. ".trusted_accounts", true) or {}) do
+            if c:account_id(acc, idx(rp .. ".trusted_accounts", t)) then trusted[acc] = true end
+          end
+          local maxd = r.max_session_duration
+          if maxd == nil then
+            maxd = 3600
+          elseif type(maxd) ~= "number" or maxd % 1 ~= 0 or maxd < 3600 or maxd > 43200 then
+            c:fail(rp .. ".max_session_duration", "must be an integer from 3600 to 43200")
+          end
+          local tokens = {}
+          for t, tok in ipairs(c:list(r.web_identity_tokens, rp .. ".web_identity_tokens", true) or {}) do
+            local tp = idx(rp .. ".web_identity_tokens", t)
+            if type(tok) == "string" then
+              if #tok < 4 then c:fail(tp, "must be at least 4 characters") end
+              tokens[tok] = { token = tok, subject = "sim-web-identity-subject", audience = "sts.amazonaws.com",
+                              provider = "sim.invalid" }
+            elseif c:object(tok, tp, { token = true, subject = true, audience = true, provider = true }) then
+              local tt = c:string(tok.token, tp .. ".token")
+              if tt then
+                tokens[tt] = { token = tt, subject = tok.subject or "sim-web-identity-subject",
+                               audience = tok.audience or "sts.amazonaws.com",
+                               provider = tok.provider or "sim.invalid" }
+              end
+            end
+          end
+          if rname and acct.roles[rname] then c:fail(rp .. ".name", "duplicate role " .. rname) end
+          if rname then
+            local role = {
+              name = rname, account = id, trusted = trusted, max_session_duration = maxd, web_identity = tokens,
+              arn = format("arn:aws:iam::%s:role/%s", id or "?", rname),
+              role_id = c:string(r.role_id, rp .. ".role_id", true),
+            }
+            acct.roles[rname] = role
+            acct.role_list[#acct.role_list + 1] = role
+          end
+        end
+      end
+    end
+  end
+end
+
+local function check_sessions(c, fx, out)
+  for i, s in ipairs(c:list(fx.sessions, "sessions", true) or {}) do
+    local p = idx("sessions", i)
+    if c:object(s, p, { access_key_id = true, secret = true, session_token = true, account = true, role = true,
+                        session_name = true, expiration = true }) then
+      local kid = c:string(s.access_key_id, p .. ".access_key_id")
+      if kid and (not kid:find("^ASIA[A-Z0-9]+$") or #kid < 16) then
+        c:fail(p .. ".access_key_id", "must start with ASIA and be at least 16 characters")
+        kid = nil
+      end
+      local secret = c:string(s.secret, p .. ".secret")
+      local token = c:string(s.session_token, p .. ".session_token")
+      local account = c:account_id(s.account, p .. ".account")
+      if account and not out.accounts[account] then c:fail(p .. ".account", "is not an account of this fixture") end
+      local role = c:string(s.role, p .. ".role")
+      if role and account and out.accounts[account] and not out.accounts[account].roles[role] then
+        c:fail(p .. ".role", "is not a role of account " .. account)
+      end
+      local sname = c:string(s.session_name, p .. ".session_name", true) or "sim-session"
+      local exp = c:time(s.expiration, p .. ".expiration")
+      if kid then
+        if out.keys[kid] then c:fail(p .. ".access_key_id", "duplicate access key " .. kid) end
+        out.keys[kid] = { access_key_id = kid, secret = secret, session_token = token, account = account, role = role,
+                          session_name = sname, expiration = exp, kind = "session" }
+      end
+    end
+  end
+end
+
+local function check_detectors(c, fx, out)
+  local seen_ids = {}
+  for i, d in ipairs(c:list(fx.detectors, "detectors", true) or {}) do
+    local p = idx("detectors", i)
+    if c:object(d, p, { account = true, region = true, id = true }) then
+      local account = c:account_id(d.account, p .. ".account")
+      if account and not out.accounts[account] then c:fail(p .. ".account", "is not an account of this fixture") end
+      local region = c:region(d.region, p .. ".region")
+      local id = c:string(d.id, p .. ".id")
+      if id and (#id > 300 or not id:find("^[%w%-]+$")) then
+        c:fail(p .. ".id", "must be 1-300 letters, digits or '-'")
+      end
+      if account and region and id then
+        local key = account .. "/" .. region
+        if out.detector_by_key[key] then
+          c:fail(p, "account " .. account .. " already has a detector in " .. region .. " (GuardDuty allows one)")
+        end
+        if seen_ids[id] then c:fail(p .. ".id", "duplicate detector id " .. id) end
+        seen_ids[id] = true
+        local det = { account = account, region = region, id = id }
+        out.detector_by_key[key] = det
+        out.detectors[#out.detectors + 1] = det
+      end
+    end
+  end
+end
+
+local function check_invitations(c, fx, out)
+  local seen = {}
+  local enabled = {}
+  for i, v in ipairs(c:list(fx.invitations, "invitations", true) or {}) do
+    local p = idx("invitations", i)
+    if c:object(v, p, { service = true, region = true, account = true, inviter = true, id = true,
+                        invited_at = true, status = true }) then
+      local service = c:service(v.service, p .. ".service")
+      local region = c:region(v.region, p .. ".region")
+      local account = c:account_id(v.account, p .. ".account")
+      if account and not out.accounts[account] then
+        c:fail(p .. ".account", "the invited account must be an account of this fixture")
+      end
+      local inviter = c:account_id(v.inviter, p .. ".inviter")
+      if inviter and inviter == account then c:fail(p .. ".inviter", "an account cannot invite itself") end
+      local id = c:string(v.id, p .. ".id")
+      local at = c:time(v.invited_at, p .. ".invited_at")
+      local status = v.status == nil and "Invited" or v.status
+      if not _M.STATUSES[status] then
+        c:fail(p .. ".status", "must be one of Invited, Enabled, Resigned, Removed")
+      end
+      if service and region and account and inviter then
+        local key = service .. "/" .. region .. "/" .. account .. "/" .. inviter
+        if seen[key] then
+          c:fail(p, "duplicate invitation: " .. account .. " already has an invitation from " .. inviter
+                 .. " in " .. service .. " " .. region)
+        end
+        seen[key] = true
+        if status == "Enabled" then
+          local akey = service .. "/" .. region .. "/" .. account
+          if enabled[akey] then
+            c:fail(p .. ".status", "only one Enabled (accepted) invitation per service, region and account")
+          end
+          enabled[akey] = true
+        end
+        out.invitations[#out.invitations + 1] = {
+          service = service, region = region, account = account, inviter = inviter, id = id,
+          invited_at = at, status = status,
+        }
+      end
+    end
+  end
+  for i, a in ipairs(c:list(fx.administrators, "administrators", true) or {}) do
+    local p = idx("administrators", i)
+    if c:object(a, p, { service = true, region = true, account = true, administrator = true }) then
+      local service = c:service(a.service, p .. ".service")
+      local region = c:region(a.region, p .. ".region")
+      local account = c:account_id(a.account, p .. ".account")
+      if account and not out.accounts[account] then c:fail(p .. ".account", "is not an account of this fixture") end
+      local admin = c:account_id(a.administrator, p .. ".administrator")
+      if service and region and account and admin then
+        local akey = service .. "/" .. region .. "/" .. account
+        if enabled[akey] then
+          c:fail(p, "account " .. account .. " already has an administrator in " .. service .. " " .. region)
+        end
+        enabled[akey] = true
+        out.administrators[#out.administrators + 1] = { service = service, region = region, account = account,
+                                                         administrator = admin }
+      end
+    end
+  end
+  for i, d in ipairs(c:list(fx.disabled, "disabled", true) or {}) do
+    local p = idx("disabled", i)
+    if c:object(d, p, { service = true, region = true, account = true }) then
+      local service = c:service(d.service, p .. ".service")
+      if service == "guardduty" then
+        c:fail(p .. ".service", "GuardDuty is 'disabled' by having no detector; list macie2 or securityhub here")
+      end
+      local region = c:region(d.region, p .. ".region")
+      local account = c:account_id(d.account, p .. ".account")
+      if service and region and account then
+        out.disabled[service .. "/" .. region .. "/" .. account] = true
+      end
+    end
+  end
+end
+
+-- Validates a decoded fixture table. Returns the normalised fixture or nil and a message listing
+-- every problem found (up to 25), one per line, each prefixed with `source`. opts.now (seconds)
+-- anchors relative times ("now-3d"); default: the current time.
+function _M.validate(fx, source, opts)
+  source = source or "fixture"
+  local c = new_checker(opts and opts.now)
+  local out = {
+    source = source, accounts = {}, account_list = {}, names = {}, keys = {}, detectors = {},
+    detector_by_key = {}, invitations = {}, administrators = {}, disabled = {},
+  }
+  if c:object(fx, "", { accounts = true, sessions = true, detectors = true, invitations = true,
+                        administrators = true, disabled = true }) then
+    check_accounts(c, fx, out)
+    check_sessions(c, fx, out)
+    check_detectors(c, fx, out)
+    check_invitations(c, fx, out)
+  end
+  if #c.errors > 0 then
+    local lines = {}
+    for i, e in ipairs(c.errors) do lines[i] = source .. ": " .. e end
+    if #c.errors >= MAX_ERRORS then lines[#lines + 1] = source .. ": (more errors not shown)" end
+    return nil, concat(lines, "\n")
+  end
+  return out
+end
+
+function _M.decode(text, source, opts)
+  local fx, err = cjson.decode(text)
+  if fx == nil then return nil, (source or "fixture") .. ": invalid JSON: " .. tostring(err) end
+  return _M.validate(fx, source, opts)
+end
+
+function _M.load(path, opts)
+  if type(path) ~= "string" then error("fixtures.load: path must be a string", 2) end
+  local f, err = io.open(path, "rb")
+  if not f then return nil, "cannot read fixture file: " .. tostring(err) end
+  local text = f:read("*a")
+  f:close()
+  return _M.decode(text, path, opts)
+end
+
+return _M
