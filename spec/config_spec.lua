@@ -170,7 +170,8 @@ describe("invite.config", function()
     it("defaults to https://{service}.{region}.amazonaws.com and .com.cn in China", function()
       assert.same({ "https://guardduty.eu-west-1.amazonaws.com", "default" },
         { config.endpoint("guardduty", "eu-west-1", { env = e.vars }) })
-      assert.equal("https://macie2.cn-north-1.amazonaws.com.cn", (config.endpoint("macie2", "cn-north-1", { env = e.vars })))
+      assert.equal("https://macie2.cn-north-1.amazonaws.com.cn",
+        (config.endpoint("macie2", "cn-north-1", { env = e.vars })))
       assert.equal("https://securityhub.us-gov-west-1.amazonaws.com",
         (config.endpoint("securityhub", "us-gov-west-1", { env = e.vars })))
       assert.equal("https://sts.us-iso-east-1.c2s.ic.gov", (config.endpoint("sts", "us-iso-east-1", { env = e.vars })))
@@ -178,7 +179,8 @@ describe("invite.config", function()
 
     it("resolves the region itself when given none", function()
       e:set("AWS_REGION", "ap-southeast-2")
-      assert.equal("https://guardduty.ap-southeast-2.amazonaws.com", (config.endpoint("guardduty", nil, { env = e.vars })))
+      assert.equal("https://guardduty.ap-southeast-2.amazonaws.com",
+        (config.endpoint("guardduty", nil, { env = e.vars })))
       e:unset("AWS_REGION")
       local u, err = config.endpoint("guardduty", nil, { env = e.vars })
       assert.is_nil(u)
@@ -261,7 +263,8 @@ describe("invite.config", function()
       assert.is_nil(u)
       assert.equal("InvalidConfiguration", err.code)
       assert.matches("plain http:// to a non%-loopback host", err.message)
-      assert.equal("http://10.0.0.5:4566", (config.endpoint("guardduty", "us-east-1", { env = e.vars, allow_http = true })))
+      assert.equal("http://10.0.0.5:4566",
+        (config.endpoint("guardduty", "us-east-1", { env = e.vars, allow_http = true })))
     end)
 
     it("rejects URLs that are not http(s) URLs", function()

@@ -58,7 +58,7 @@ describe("container credentials", function()
     assert.equal("container (AWS_CONTAINER_CREDENTIALS_FULL_URI)", p:info().source)
   end)
 
-  it("reads AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE on every fetch, before the plain variable (EKS Pod Identity)", function()
+  it("reads AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE each fetch, before the variable (EKS Pod Identity)", function()
     local s = start{ kind = "container", credentials = CREDS }
     local tf = e:write("token", "eks-token-1\n")
     e:set("AWS_CONTAINER_CREDENTIALS_FULL_URI", s.url .. "/v1/credentials")
@@ -82,7 +82,8 @@ describe("container credentials", function()
     assert.is_true((p:get()))
     assert.equal("/v2/credentials/abc", s:requests()[1].path)
     local seen
-    credentials.container{ env = e.vars, http = function(req) seen = req.url; return nil, { kind = "connect", message = "x" } end,
+    local function http(req) seen = req.url; return nil, { kind = "connect", message = "x" } end
+    credentials.container{ env = e.vars, http = http,
                            container = { attempts = 1 } }:get()
     assert.equal("http://169.254.170.2/v2/credentials/abc", seen)
   end)

@@ -41,7 +41,9 @@ describe("credentials.static", function()
     assert.has.error(function() credentials.static{ access_key_id = "A" } end,
       "credentials.static: secret_access_key is required")
     assert.has.error(function() credentials.static("x") end)
-    assert.has.error(function() credentials.static{ access_key_id = "A", secret_access_key = "s", expiration = "soon" } end)
+    assert.has.error(function()
+      credentials.static{ access_key_id = "A", secret_access_key = "s", expiration = "soon" }
+    end)
   end)
 
   it("honours an expiration it cannot refresh", function()
@@ -63,11 +65,11 @@ describe("credentials.env", function()
     assert.same({ true, "AKENV", SECRET, TOKEN }, { credentials.env{ env = e.vars }:get() })
   end)
 
-  it("accepts the legacy AWS_SECURITY_TOKEN and prefers AWS_SESSION_TOKEN", function()
-    e:set("AWS_ACCESS_KEY_ID", "A"):set("AWS_SECRET_ACCESS_KEY", SECRET):set("AWS_SECURITY_TOKEN", "old")
-    assert.same({ true, "A", SECRET, "old" }, { credentials.env{ env = e.vars }:get() })
-    e:set("AWS_SESSION_TOKEN", TOKEN)
+  it("accepts the legacy AWS_SECURITY_TOKEN, read first as botocore does", function()
+    e:set("AWS_ACCESS_KEY_ID", "A"):set("AWS_SECRET_ACCESS_KEY", SECRET):set("AWS_SESSION_TOKEN", TOKEN)
     assert.same({ true, "A", SECRET, TOKEN }, { credentials.env{ env = e.vars }:get() })
+    e:set("AWS_SECURITY_TOKEN", "old")
+    assert.same({ true, "A", SECRET, "old" }, { credentials.env{ env = e.vars }:get() })
   end)
 
   it("is not found without AWS_ACCESS_KEY_ID and an error with only half the pair", function()
@@ -127,7 +129,8 @@ describe("credentials.chain", function()
   end)
 
   it("takes the credentials file before credential_process before the config file", function()
-    local script = e:write("proc.sh", "#!/bin/sh\necho '{\"Version\":1,\"AccessKeyId\":\"AKPROC\",\"SecretAccessKey\":\"s\"}'\n", "755")
+    local script = e:write("proc.sh",
+      "#!/bin/sh\necho '{\"Version\":1,\"AccessKeyId\":\"AKPROC\",\"SecretAccessKey\":\"s\"}'\n", "755")
     files("[default]\naws_access_key_id = AKCFG\naws_secret_access_key = s\ncredential_process = " .. script .. "\n",
           "[default]\naws_access_key_id = AKCRED\naws_secret_access_key = s\n")
     assert.equal("AKCRED", select(2, credentials.chain{ env = e.vars }:get()))
@@ -146,7 +149,8 @@ describe("credentials.chain", function()
           "[credonly]\naws_access_key_id = AKR\naws_secret_access_key = s\naws_security_token = legacy\n")
     assert.same({ true, "AKC", "s", "t" }, { credentials.chain{ env = e.vars, profile = "cfgonly" }:get() })
     assert.same({ true, "AKR", "s", "legacy" }, { credentials.chain{ env = e.vars, profile = "credonly" }:get() })
-    e:set("AWS_SHARED_CREDENTIALS_FILE", e:write("elsewhere", "[credonly]\naws_access_key_id = AKX\naws_secret_access_key = s\n"))
+    e:set("AWS_SHARED_CREDENTIALS_FILE",
+      e:write("elsewhere", "[credonly]\naws_access_key_id = AKX\naws_secret_access_key = s\n"))
     assert.equal("AKX", select(2, credentials.chain{ env = e.vars, profile = "credonly" }:get()))
   end)
 
@@ -217,6 +221,7 @@ describe("credentials.chain", function()
         saved[k] = package.loaded[k]; package.loaded[k] = nil
       end
     end
+    -- luacheck: push ignore 122
     local open, popen, getenv = io.open, io.popen, os.getenv
     local touched = {}
     io.open = function(p) touched[#touched + 1] = "open " .. tostring(p); return nil, "blocked" end
@@ -233,6 +238,7 @@ describe("credentials.chain", function()
       c.env{}
     end)
     io.open, io.popen, os.getenv = open, popen, getenv
+    -- luacheck: pop
     for k, v in pairs(saved) do package.loaded[k] = v end
     assert.is_true(ok, tostring(err))
     assert.same({}, touched)
@@ -333,7 +339,8 @@ describe("credentials.process", function()
   end
 
   it("runs the command and reads Version 1 JSON", function()
-    local s = script(('cat <<EOF\n{"Version": 1, "AccessKeyId": "AKP", "SecretAccessKey": "%s", "SessionToken": "%s"}\nEOF\n')
+    local s = script(('cat <<EOF\n{"Version": 1, "AccessKeyId": "AKP", "SecretAccessKey": "%s", '
+      .. '"SessionToken": "%s"}\nEOF\n')
       :format(SECRET, TOKEN))
     assert.same({ true, "AKP", SECRET, TOKEN }, { credentials.process{ command = s }:get() })
   end)
@@ -362,7 +369,8 @@ echo "{\"Version\":1,\"AccessKeyId\":\"AK$n\",\"SecretAccessKey\":\"s\",\"Expira
   end)
 
   it("reports a failing command with its status and stderr, never its stdout", function()
-    local s = script(('echo \'{"Version":1,"AccessKeyId":"A","SecretAccessKey":"%s"}\'\necho "token expired, run login" >&2\nexit 3\n')
+    local s = script(('echo \'{"Version":1,"AccessKeyId":"A","SecretAccessKey":"%s"}\'\n'
+      .. 'echo "token expired, run login" >&2\nexit 3\n')
       :format(SECRET))
     local ok, err = credentials.process{ command = s }:get()
     assert.is_nil(ok)

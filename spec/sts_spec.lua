@@ -28,7 +28,9 @@ local function ok_xml(action, n, exp)
   return ([[<?xml version="1.0" encoding="UTF-8"?>
 <%sResponse %s>
   <%sResult>
-    <AssumedRoleUser><AssumedRoleId>AROAEXAMPLE:s</AssumedRoleId><Arn>arn:aws:sts::111122223333:assumed-role/r/s</Arn></AssumedRoleUser>
+    <AssumedRoleUser>
+      <AssumedRoleId>AROAEXAMPLE:s</AssumedRoleId><Arn>arn:aws:sts::111122223333:assumed-role/r/s</Arn>
+    </AssumedRoleUser>
     <Credentials>
       <AccessKeyId>ASIAROLE%d</AccessKeyId>
       <SecretAccessKey>rolesecret%d&amp;&#43;</SecretAccessKey>
@@ -41,7 +43,8 @@ local function ok_xml(action, n, exp)
 end
 
 local function err_xml(code, msg)
-  return ([[<ErrorResponse %s><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>rid-err</RequestId></ErrorResponse>]])
+  return ([[<ErrorResponse %s><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error>]]
+    .. [[<RequestId>rid-err</RequestId></ErrorResponse>]])
     :format(NS, code, msg)
 end
 
@@ -150,7 +153,8 @@ describe("sts.assume_role", function()
 
   it("returns STS errors with code, status and request id, and no secret", function()
     local http = fake_sts{ script = { function()
-      return { status = 403, headers = {}, body = err_xml("AccessDenied", "User: arn:aws:iam::1:user/u is not authorized") }
+      return { status = 403, headers = {},
+               body = err_xml("AccessDenied", "User: arn:aws:iam::1:user/u is not authorized") }
     end } }
     local res, err = sts.assume_role{ role_arn = "arn:aws:iam::1:role/r", region = "us-east-1", http = http,
       env = e.vars, credentials = { access_key_id = "A", secret_access_key = SECRET } }

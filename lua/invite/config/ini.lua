@@ -19,7 +19,7 @@
 
 local _M = {}
 
-local type, tostring = type, tostring
+local type, ipairs = type, ipairs
 
 local function perr(filename, lineno, msg)
   return ("%s:%d: %s"):format(filename or "<config>", lineno, msg)
@@ -82,14 +82,13 @@ function _M.parse(text, filename)
     local line = raw:gsub("\r$", "")
     local stripped = trim(line)
     local indent = #line:match("^[ \t]*")
-    if stripped == "" then
-      -- blank line: keeps an open indented block open (configparser keeps empty lines in values)
-    elseif stripped:match("^[#;]") then
-      -- comment
-    elseif key and indent > key_indent then
+    -- blank lines keep an open indented block open (configparser keeps empty lines in
+    -- values); comment lines are skipped wherever they are
+    local skip = stripped == "" or stripped:match("^[#;]") ~= nil
+    if not skip and key and indent > key_indent then
       cont = cont or {}
       cont[#cont + 1] = { stripped, lineno }
-    else
+    elseif not skip then
       local ok, e = finish_key()
       if not ok then return nil, e end
       if stripped:sub(1, 1) == "[" then

@@ -77,7 +77,8 @@ local function auth_token(opts)
   if file then
     local data, why = common.read_file(file, 64 * 1024)
     if not data then
-      return nil, new_error("InvalidConfiguration", ("container: cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s: %s")
+      return nil, new_error("InvalidConfiguration",
+        ("container: cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s: %s")
         :format(file, why == "missing" and "file not found" or tostring(why)))
     end
     tok = data:gsub("\r?\n$", "")

@@ -1,5 +1,5 @@
 -- invite.credentials.env: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
--- (or the older AWS_SECURITY_TOKEN), AWS_CREDENTIAL_EXPIRATION - botocore's EnvProvider.
+-- (or the older AWS_SECURITY_TOKEN, which botocore reads first), AWS_CREDENTIAL_EXPIRATION - botocore's EnvProvider.
 -- The variables are read on every fetch; with AWS_CREDENTIAL_EXPIRATION set the credentials
 -- are treated as temporary and re-read from the environment when they near expiry.
 
@@ -21,8 +21,8 @@ function _M.fetch_from(opts)
     return nil, new_error("PartialCredentials",
       "environment: AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not")
   end
-  -- botocore accepts both names; AWS_SESSION_TOKEN is the standard one and wins when both are set
-  local token = getenv(opts, "AWS_SESSION_TOKEN") or getenv(opts, "AWS_SECURITY_TOKEN")
+  -- botocore accepts both names and looks at AWS_SECURITY_TOKEN first; keep its order
+  local token = getenv(opts, "AWS_SECURITY_TOKEN") or getenv(opts, "AWS_SESSION_TOKEN")
   local exp
   local exp_s = getenv(opts, "AWS_CREDENTIAL_EXPIRATION")
   if exp_s then

@@ -43,7 +43,7 @@ local function static_from(section, label, name)
     return nil, new_error("PartialCredentials",
       ("%s: [%s] has aws_access_key_id but no aws_secret_access_key"):format(label, name))
   end
-  local tok = section.aws_session_token or section.aws_security_token
+  local tok = section.aws_security_token or section.aws_session_token   -- botocore's order
   if type(tok) ~= "string" or tok == "" then tok = nil end
   return { access_key_id = ak, secret_access_key = sk, session_token = tok,
            source = ("%s [%s]"):format(label, name) }
