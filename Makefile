@@ -5,7 +5,8 @@ SHELL := /bin/bash
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS := gcc make pkg-config lua5.4 liblua5.4-dev liblua5.1-0-dev luajit2 libluajit2-5.1-dev \
             libcurl4-openssl-dev libssl-dev lua-cjson lua-busted lua-argparse lua-socket \
-            lua-check luarocks valgrind python3-botocore python3-boto3 awscli
+            lua-check luarocks valgrind python3-botocore python3-boto3 awscli \
+            nginx libnginx-mod-http-lua openssl perl
 
 SRCS := src/core.c src/sigv4.c src/signer.c src/http.c
 HDRS := $(wildcard src/*.h)
