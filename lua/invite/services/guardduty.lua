@@ -2,7 +2,7 @@
 -- Facts from botocore's model guardduty/2017-11-28/service-2.json (checked by
 -- spec/botocore_models_spec.lua). GuardDuty's boto3 names are PascalCase while
 -- its wire JSON is camelCase: `name` is boto3's, `wire` is the JSON / query /
--- URI label name. The format of this file is described in docs/services.md.
+-- URI label name. The format of this file is described in docs/clients.md ("How a service is declared").
 
 local account_id = { type = "string", account_id = true, min = 12, max = 12 }
 
