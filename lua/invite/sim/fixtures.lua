@@ -61,7 +61,7 @@ function Checker:object(v, path, allowed)
     local names = {}
     for a in pairs(allowed) do names[#names + 1] = a end
     sort(names)
-    self:fail(path .. "." .. k, "unknown field (allowed: " .. concat(names, ", ") .. ")")
+    self:fail(path == "" and k or (path .. "." .. k), "unknown field (allowed: " .. concat(names, ", ") .. ")")
   end
   return v
 end

@@ -234,9 +234,10 @@ function _M.parse_query(q, plus_is_space)
   return list, map
 end
 
-local XML_ESC = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&apos;" }
+-- Text content only needs &, < and > escaped (quotes are left alone, as AWS's XML does).
+local XML_ESC = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;" }
 function _M.xml_escape(s)
-  return (tostring(s):gsub("[&<>\"']", XML_ESC))
+  return (tostring(s):gsub("[&<>]", XML_ESC))
 end
 
 ---------------------------------------------------------------------------------------------------
