@@ -276,7 +276,8 @@ end)
 
 describe("errors", function()
   local cases = {
-    { "x-amzn-ErrorType header with ':' suffix", { { "x-amzn-errortype", "BadRequestException:http://internal.amazon.com/" },
+    { "x-amzn-ErrorType header with ':' suffix",
+      { { "x-amzn-errortype", "BadRequestException:http://internal.amazon.com/" },
       { "x-amzn-requestid", "r1" } }, '{"message":"The request is rejected"}', 400,
       "BadRequestException", "The request is rejected" },
     { "__type with namespace", {}, '{"__type":"com.amazonaws.securityhub#InvalidInputException","Message":"bad"}',

@@ -359,7 +359,7 @@ function Client:paginate(key, params)
   local pag = op and op.paginator
   if not pag then error(format("invite.%s: operation %q has no paginator", self.service_name, tostring(key)), 2) end
   local ctx = { service = self.service_name, operation = op.name, where = self.service_name .. "." .. key }
-  return paginate.pages(function(p) return self:call(key, p) end, op, pag, params, ctx)
+  return paginate.pages(function(p) return self:call(key, p) end, pag, params, ctx)
 end
 
 -- boto3 spelling: client:get_paginator("list_invitations"):paginate{...}

@@ -3,7 +3,7 @@
 -- indexes are built once per service, on first use.
 local _M = { _VERSION = "0.1.0" }
 
-local type, pairs, ipairs, require, error = type, pairs, ipairs, require, error
+local pairs, ipairs, require, error, tostring = pairs, ipairs, require, error, tostring
 
 -- The services this package declares, in a stable order.
 _M.SERVICES = { "macie2", "securityhub", "guardduty" }

@@ -21,9 +21,9 @@ local function copy(t)
   return o
 end
 
--- paginate.pages(call, op, pag, params) -> iterator over pages.
+-- paginate.pages(call, pag, params, ctx) -> iterator over pages.
 -- call(params) -> page | nil, err performs one request of op.
-function _M.pages(call, op, pag, params, ctx)
+function _M.pages(call, pag, params, ctx)
   params = copy(params)
   local cfg = params.PaginationConfig
   params.PaginationConfig = nil

@@ -4,7 +4,7 @@
 --
 -- The secret key and session token only pass through here into the signer;
 -- they are never stored on the request, in errors, or in redacted output.
-local type, require, pcall, tostring, ipairs = type, require, pcall, tostring, ipairs
+local require, pcall, tostring, ipairs = require, pcall, tostring, ipairs
 local lower, gsub, floor = string.lower, string.gsub, math.floor
 
 local _M = { _VERSION = "0.1.0" }
