@@ -10,8 +10,7 @@ local fixtures = require "invite.sim.fixtures"
 local faults = require "invite.sim.faults"
 local state_mod = require "invite.sim.state"
 
-local PROD, STAGING, DEV, SANDBOX, ADMIN = "222222222222", "333333333333", "444444444444", "555555555555",
-  "111111111111"
+local PROD, STAGING, DEV, ADMIN = "222222222222", "333333333333", "444444444444", "111111111111"
 
 local function json(t) return assert(cjson.encode(t)) end
 
@@ -672,7 +671,8 @@ describe("invite sim: authentication", function()
         .. "SignedHeaders=host;x-amz-date, Signature=" .. string.rep("0", 64)) },
       400, "IncompleteSignatureException", 400, "IncompleteSignature", "Credential" },
     { "unknown access key", { creds = { access_key_id = "AKIAUNKNOWNKEY000001", secret_access_key = "x" } },
-      403, "UnrecognizedClientException", 403, "InvalidClientTokenId", "security token included in the request is invalid" },
+      403, "UnrecognizedClientException", 403, "InvalidClientTokenId",
+      "security token included in the request is invalid" },
     { "wrong secret", { creds = { access_key_id = "AKIASIMPROD000000001", secret_access_key = "wrong" } },
       403, "InvalidSignatureException", 403, "SignatureDoesNotMatch", "signature we calculated does not match" },
     { "one hex digit of the signature changed", { tamper = flip_signature },
@@ -685,7 +685,8 @@ describe("invite sim: authentication", function()
       403, "ExpiredTokenException", 403, "ExpiredToken", "expired" },
     { "a wrong session token", { creds = { access_key_id = "ASIASIMVALID00000001",
         secret_access_key = "sim/valid/session/secret/FAKEFAKEFAKEFAK", session_token = "not-the-token" } },
-      403, "UnrecognizedClientException", 403, "InvalidClientTokenId", "security token included in the request is invalid" },
+      403, "UnrecognizedClientException", 403, "InvalidClientTokenId",
+      "security token included in the request is invalid" },
     { "no session token with temporary keys", { creds = { access_key_id = "ASIASIMVALID00000001",
         secret_access_key = "sim/valid/session/secret/FAKEFAKEFAKEFAK" } },
       403, "UnrecognizedClientException", 403, "InvalidClientTokenId", "invalid" },
@@ -887,5 +888,409 @@ describe("invite sim: sts", function()
     assert.same({ 400, "MissingAction" }, { r.status, xml_value(r.body, "Code") })
     r = sts_call(s, { { "Action", "GetCallerIdentity" } }, { unsigned = true })
     assert.same({ 403, "MissingAuthenticationToken" }, { r.status, xml_value(r.body, "Code") })
+  end)
+end)
+
+---------------------------------------------------------------------------------------------------
+
+describe("invite sim: injected faults", function()
+  local s
+  setup(function() s = sim.start{ seed = 5 } end)
+  teardown(function() s:stop() end)
+  before_each(function() s:set_faults(""); s:reset() end)
+
+  local COUNT = { macie2 = "/invitations/count", securityhub = "/invitations/count", guardduty = "/invitation/count" }
+  local THROTTLE = { macie2 = "ThrottlingException", securityhub = "LimitExceededException",
+                     guardduty = "TooManyRequestsException" }
+
+  for service, code in pairs(THROTTLE) do
+    it(service .. " throttles with 429 " .. code .. ", with and without Retry-After", function()
+      s:set_faults("first 1 " .. service .. " throttle; first 1 " .. service .. ":GetInvitationsCount throttle=3")
+      local r = call(s, service, "GET", COUNT[service])
+      assert.same({ 429, code }, { r.status, error_code(r) })
+      assert.is_nil(r.headers["retry-after"])
+      if service == "securityhub" then assert.equal(code, r.json.Code) else assert.truthy(r.json.message) end
+      r = call(s, service, "GET", COUNT[service])
+      assert.same({ 429, code, "3" }, { r.status, error_code(r), r.headers["retry-after"] })
+      r = call(s, service, "GET", COUNT[service])
+      assert.equal(200, r.status)
+    end)
+
+    it(service .. " answers injected 500 and 503 in its own style", function()
+      s:set_faults("first 1 " .. service .. " 500; first 1 " .. service .. " 503=7")
+      local r = call(s, service, "GET", COUNT[service])
+      assert.equal(500, r.status)
+      assert.equal(({ macie2 = "InternalServerException", securityhub = "InternalException",
+                      guardduty = "InternalServerErrorException" })[service], error_code(r))
+      r = call(s, service, "GET", COUNT[service])
+      assert.same({ 503, "ServiceUnavailableException", "7" }, { r.status, error_code(r), r.headers["retry-after"] })
+    end)
+  end
+
+  it("sts throttles with 400 Throttling", function()
+    s:set_faults("first 1 sts throttle=1")
+    local r = sts_call(s, { { "Action", "GetCallerIdentity" } })
+    assert.same({ 400, "Throttling", "1" }, { r.status, xml_value(r.body, "Code"), r.headers["retry-after"] })
+  end)
+
+  it("scripted faults hit only the named operation, region and account, and leave state alone", function()
+    s:set_faults("first 2 guardduty:DeclineInvitations region=us-east-1 account=" .. PROD .. " 503")
+    local body = { accountIds = { ADMIN } }
+    assert.equal(200, call(s, "guardduty", "GET", "/invitation/count").status)
+    assert.equal(200, call(s, "guardduty", "POST", "/invitation/decline", body, { region = "eu-west-1" }).status)
+    assert.equal(200, call(s, "guardduty", "POST", "/invitation/decline", body, { creds = "staging" }).status)
+    assert.equal(503, call(s, "guardduty", "POST", "/invitation/decline", body).status)
+    assert.equal(503, call(s, "guardduty", "POST", "/invitation/decline", body).status)
+    for _, inv in ipairs(s:state().invitations) do
+      if inv.service == "guardduty" and inv.account == PROD and inv.inviter == ADMIN and inv.region == "us-east-1" then
+        assert.equal("Invited", inv.status)
+      end
+    end
+    assert.equal(200, call(s, "guardduty", "POST", "/invitation/decline", body).status)
+    local f = s:faults()
+    assert.same({ matched = 3, fired = 2 }, { matched = f.rules[1].matched, fired = f.rules[1].fired })
+    local log = s:requests()
+    assert.equal("503", log[#log - 1].fault)
+    assert.equal(503, log[#log - 1].status)
+  end)
+
+  it("resets the connection without an answer", function()
+    s:set_faults("first 1 macie2 reset")
+    local res, err = s:call{ service = "macie2", path = "/invitations/count" }
+    assert.is_nil(res)
+    assert.truthy(err)
+    assert.equal(200, call(s, "macie2", "GET", "/invitations/count").status)
+    local log = s:requests()
+    assert.equal("reset", log[#log - 1].fault)
+  end)
+
+  it("truncates the body after doing the work", function()
+    s:set_faults("first 1 securityhub:DeleteInvitations truncate")
+    local before = call(s, "securityhub", "GET", "/invitations/count").json.InvitationsCount
+    local res, err = s:call{ service = "securityhub", method = "POST", path = "/invitations/delete",
+                             body = json({ AccountIds = { ADMIN } }) }
+    assert.is_nil(res)
+    assert.equal("truncated", err)
+    assert.equal(before - 1, call(s, "securityhub", "GET", "/invitations/count").json.InvitationsCount)
+  end)
+
+  it("sends invalid JSON with status 200", function()
+    s:set_faults("first 1 guardduty:ListInvitations badjson")
+    local r = call(s, "guardduty", "GET", "/invitation")
+    assert.equal(200, r.status)
+    assert.is_nil(cjson.decode(r.body))
+    assert.equal(200, call(s, "guardduty", "GET", "/invitation").status)
+  end)
+
+  it("holds a response for the injected latency without blocking other connections", function()
+    s:set_faults("guardduty:GetInvitationsCount latency=800")
+    local host = s.host .. ":" .. s.port
+    local slow = s:connect()
+    local m, p, q, h, b = sim.sign({ service = "guardduty", path = "/invitation/count" }, host)
+    local lines = { m .. " " .. p .. " HTTP/1.1" }
+    for _, x in ipairs(h) do lines[#lines + 1] = x[1] .. ": " .. x[2] end
+    local t0 = socket.gettime()
+    slow:send(table.concat(lines, "\r\n") .. "\r\n\r\n" .. b)
+    assert.equal("", q)
+    local r = call(s, "macie2", "GET", "/invitations/count")
+    local fast = socket.gettime() - t0
+    assert.equal(200, r.status)
+    assert.is_true(fast < 0.6, "other requests waited " .. fast .. " s")
+    local status = sim.read_response(slow)
+    local slow_t = socket.gettime() - t0
+    slow:close()
+    assert.equal(200, status)
+    assert.is_true(slow_t >= 0.75, "held only " .. slow_t .. " s")
+    local log = s:requests()
+    local found
+    for _, e in ipairs(log) do
+      if e.operation == "GetInvitationsCount" and e.service == "guardduty" then found = e end
+    end
+    assert.same({ "latency", 800 }, { found.fault, found.latency_ms })
+  end)
+
+  local function statuses(seed, n)
+    s:set_faults("30% guardduty 503", seed)
+    local out = {}
+    for i = 1, n do out[i] = tostring(call(s, "guardduty", "GET", "/invitation/count").status) end
+    return table.concat(out, " ")
+  end
+
+  it("is deterministic with a seed", function()
+    local a = statuses(11, 40)
+    local b = statuses(11, 40)
+    local c = statuses(12, 40)
+    assert.equal(a, b)
+    assert.not_equal(a, c)
+    assert.truthy(a:find("503", 1, true))
+    assert.truthy(a:find("200", 1, true))
+  end)
+
+  it("gives the same run to two simulators started with the same seed and faults", function()
+    local runs = {}
+    for i = 1, 2 do
+      local t = sim.start{ seed = 99, faults = "25% throttle; 10% 500" }
+      local out = {}
+      for j = 1, 30 do
+        local r = t:call{ service = "macie2", path = "/invitations/count" }
+        out[j] = r and r.status or "x"
+      end
+      t:stop()
+      runs[i] = table.concat(out, ",")
+    end
+    assert.equal(runs[1], runs[2])
+    assert.truthy(runs[1]:find("429", 1, true))
+  end)
+
+  it("refuses a bad spec at runtime and keeps the old rules", function()
+    s:set_faults("first 1 macie2 500")
+    assert.has_error(function() s:set_faults("first macie2 500") end)
+    assert.equal("first 1 macie2 500", s:faults().rules[1].rule)
+  end)
+end)
+
+---------------------------------------------------------------------------------------------------
+
+describe("invite sim: request log and control endpoints", function()
+  local s, logfile
+  setup(function()
+    logfile = os.tmpname()
+    s = sim.start{ log = logfile }
+  end)
+  teardown(function()
+    s:stop()
+    os.remove(logfile)
+  end)
+
+  it("writes every request as a JSON line without secrets and serves the same entries", function()
+    call(s, "guardduty", "POST", "/invitation/decline", { accountIds = { "123456789012" } })
+    call(s, "macie2", "GET", "/invitations", nil, { query = "maxResults=2", presign = true })
+    call(s, "securityhub", "GET", "/invitations/count", nil, { creds = "ASIASIMVALID00000001" })
+    call(s, "securityhub", "GET", "/invitations/count", nil, { creds = { access_key_id = "AKIASIMPROD000000001",
+      secret_access_key = "bad" } })
+    sts_call(s, { { "Action", "AssumeRole" }, { "RoleArn", "arn:aws:iam::" .. PROD .. ":role/InviteManager" },
+                  { "RoleSessionName", "log" } }, { creds = "org-admin" })
+    s:raw("GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+    local served = s:requests()
+    local f = assert(io.open(logfile))
+    local text = f:read("*a")
+    f:close()
+    local lines = {}
+    for l in text:gmatch("[^\n]+") do lines[#lines + 1] = assert(cjson.decode(l)) end
+    assert.equal(#served, #lines)
+    assert.same(served, lines)
+    assert.equal(6, #lines)
+    assert.same({ "guardduty", "DeclineInvitations", PROD, "us-east-1", 200, { "123456789012" }, "header" },
+      { lines[1].service, lines[1].operation, lines[1].account, lines[1].region, lines[1].status,
+        lines[1].account_ids, lines[1].auth })
+    assert.same({ "macie2", "ListInvitations", "query", "maxResults=2" },
+      { lines[2].service, lines[2].operation, lines[2].auth, lines[2].query })
+    assert.same({ STAGING, "ASIASIMVALID00000001" }, { lines[3].account, lines[3].access_key_id })
+    assert.same({ 403, "InvalidSignatureException" }, { lines[4].status, lines[4].error })
+    assert.same({ 411, "HTTP 411" }, { lines[6].status, lines[6].error })
+    for _, e in ipairs(lines) do
+      assert.truthy(e.time:find("^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d%.%d%d%dZ$"))
+      assert.is_number(e.seq)
+    end
+    -- nothing secret: no secret keys, session tokens, signatures or Authorization headers
+    for _, secret in ipairs{ "FAKEFAKE", "sim-session-token", "Signature=", "X-Amz-Signature", "Credential",
+                             "X-Amz-Security-Token", "AWS4-HMAC-SHA256", "SecretAccessKey", "IQoJ" } do
+      assert.is_nil(text:find(secret, 1, true), "log contains " .. secret)
+    end
+  end)
+
+  it("serves entries since a sequence number, clears them, and never logs control calls", function()
+    local n = #s:requests()
+    local last = s:requests()[n].seq
+    call(s, "guardduty", "GET", "/invitation/count")
+    s:state()
+    s:faults()
+    local since = s:requests(last)
+    assert.equal(1, #since)
+    assert.equal("GetInvitationsCount", since[1].operation)
+    s:clear_requests()
+    assert.same({}, s:requests())
+    call(s, "guardduty", "GET", "/invitation/count")
+    assert.equal(last + 2, s:requests()[1].seq)
+  end)
+
+  it("answers health, 404 for unknown control paths and 403 to non-loopback peers", function()
+    local h = s:control("GET", "/__sim/health")
+    assert.same({ true, s.pid, s.port }, { h.ok, h.pid, h.port })
+    local raw = s:raw("GET /__sim/nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert.truthy(raw:find("^HTTP/1.1 404"))
+    local control = require "invite.sim.control"
+    local res = control.handle({}, { peer = "10.1.2.3", path = "/__sim/state", method = "GET", query = "" })
+    assert.equal(403, res.status)
+    assert.is_true(control.is_loopback("127.0.0.1") and control.is_loopback("::1"))
+  end)
+
+  it("state shows what changed and reset brings back the fixture", function()
+    local v0 = s:state().version
+    call(s, "macie2", "POST", "/invitations/delete", { accountIds = { ADMIN } })
+    local st = s:state()
+    assert.is_true(st.version > v0)
+    for _, inv in ipairs(st.invitations) do
+      assert.is_false(inv.service == "macie2" and inv.account == PROD and inv.inviter == ADMIN
+        and inv.region == "us-east-1")
+    end
+    assert.equal(6, #st.accounts)
+    assert.is_true(#st.detectors >= 8)
+    s:reset()
+    local found = false
+    for _, inv in ipairs(s:state().invitations) do
+      if inv.service == "macie2" and inv.account == PROD and inv.inviter == ADMIN and inv.region == "us-east-1" then
+        found = true
+      end
+    end
+    assert.is_true(found)
+  end)
+end)
+
+---------------------------------------------------------------------------------------------------
+
+describe("invite sim: HTTP/1.1", function()
+  local s
+  setup(function() s = sim.start{} end)
+  teardown(function() s:stop() end)
+
+  local function request_bytes(o, extra)
+    local host = s.host .. ":" .. s.port
+    local m, p, q, h, b = sim.sign(o, host)
+    local lines = { m .. " " .. p .. (q ~= "" and "?" .. q or "") .. " HTTP/1.1" }
+    for _, x in ipairs(h) do lines[#lines + 1] = x[1] .. ": " .. x[2] end
+    lines[#lines + 1] = "Content-Length: " .. #b
+    for _, x in ipairs(extra or {}) do lines[#lines + 1] = x end
+    return table.concat(lines, "\r\n") .. "\r\n\r\n" .. b
+  end
+
+  it("serves many requests on one keep-alive connection, pipelined ones in order", function()
+    s:clear_requests()
+    local c = s:connect()
+    for _ = 1, 5 do
+      c:send(request_bytes{ service = "guardduty", path = "/invitation/count" })
+      local status, headers, body = sim.read_response(c)
+      assert.equal(200, status)
+      assert.is_nil(headers.connection)
+      assert.equal(65, cjson.decode(body).invitationsCount)
+    end
+    c:send(request_bytes{ service = "macie2", path = "/invitations/count" }
+      .. request_bytes{ service = "securityhub", path = "/invitations/count" }
+      .. request_bytes{ service = "guardduty", path = "/invitation/count" })
+    local want = { '{"invitationsCount":62}', '{"InvitationsCount":55}', '{"invitationsCount":65}' }
+    for i = 1, 3 do
+      local status, _, body = sim.read_response(c)
+      assert.equal(200, status)
+      assert.equal(want[i], body)
+    end
+    c:close()
+    local conns, n = {}, 0
+    for _, e in ipairs(s:requests()) do
+      if not conns[e.conn] then n = n + 1 end
+      conns[e.conn] = true
+    end
+    assert.equal(1, n)
+    assert.equal(8, #s:requests())
+  end)
+
+  it("serves many concurrent connections", function()
+    local conns = {}
+    for i = 1, 60 do conns[i] = s:connect() end
+    for i = 60, 1, -1 do
+      conns[i]:send(request_bytes{ service = "guardduty", path = "/invitation/count" })
+    end
+    for i = 1, 60 do
+      assert.equal(200, (sim.read_response(conns[i])))
+      conns[i]:close()
+    end
+  end)
+
+  it("closes after Connection: close and answers HTTP/1.0 without keep-alive", function()
+    local raw = s:raw(request_bytes({ service = "guardduty", path = "/invitation/count" }, { "Connection: close" }))
+    assert.truthy(raw:find("^HTTP/1.1 200 OK"))
+    assert.truthy(raw:find("Connection: close", 1, true))
+    raw = s:raw((request_bytes{ service = "guardduty", path = "/invitation/count" }:gsub("HTTP/1.1", "HTTP/1.0", 1)))
+    assert.truthy(raw:find("^HTTP/1.1 200 OK"))
+    assert.truthy(raw:find("Connection: close", 1, true))
+  end)
+
+  it("refuses chunked, oversized and malformed requests with 4xx", function()
+    local raw = s:raw("POST /invitation/decline HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      .. "5\r\nhello\r\n0\r\n\r\n")
+    assert.truthy(raw:find("^HTTP/1.1 411 "))
+    raw = s:raw("POST /invitation/decline HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n")
+    assert.truthy(raw:find("^HTTP/1.1 413 "))
+    raw = s:raw("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " .. string.rep("a", 20000) .. "\r\n\r\n")
+    assert.truthy(raw:find("^HTTP/1.1 431 "))
+    raw = s:raw("BROKEN\r\n\r\n")
+    assert.truthy(raw:find("^HTTP/1.1 400 "))
+    raw = s:raw("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!")
+    assert.truthy(raw:find("^HTTP/1.1 400 "))
+    raw = s:raw("GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n")
+    assert.truthy(raw:find("^HTTP/1.1 400 "))
+  end)
+
+  it("answers Expect: 100-continue", function()
+    local c = s:connect()
+    local bytes = request_bytes({ service = "guardduty", method = "POST", path = "/invitation/decline",
+                                  body = json({ accountIds = { "123456789012" } }) }, { "Expect: 100-continue" })
+    local head, body = bytes:match("^(.-\r\n\r\n)(.*)$")
+    c:send(head)
+    assert.equal("HTTP/1.1 100 Continue", c:receive("*l"))
+    assert.equal("", c:receive("*l"))
+    c:send(body)
+    local status, _, rbody = sim.read_response(c)
+    c:close()
+    assert.equal(200, status)
+    assert.equal("123456789012", cjson.decode(rbody).unprocessedAccounts[1].accountId)
+  end)
+end)
+
+---------------------------------------------------------------------------------------------------
+
+describe("invite sim: process", function()
+  it("prints one line with the URL, port and pid, and stops on SIGTERM", function()
+    local s = sim.start{}
+    assert.truthy(s.endpoint:find("^http://127%.0%.0%.1:%d+$"))
+    assert.is_true(s.port > 0 and s.pid > 0)
+    assert.equal(s.pid, s:control("GET", "/__sim/health").pid)
+    s:stop()
+    local c = socket.tcp()
+    c:settimeout(1)
+    assert.is_nil(c:connect("127.0.0.1", s.port))
+    c:close()
+  end)
+
+  it("stops cleanly on SIGINT and on POST /__sim/stop", function()
+    for _, how in ipairs{ "INT", "stop" } do
+      local log = os.tmpname()
+      local p = io.popen("env -u LD_PRELOAD lua5.4 " .. sim.ROOT .. "/bin/invite sim --fixtures " .. sim.FIXTURE
+        .. " --log " .. log .. " 2>&1; echo rc=$?")
+      local line = p:read("*l")
+      local port, pid = line:match(":(%d+) %(pid (%d+)%)")
+      assert.truthy(port, line)
+      local c = socket.tcp()
+      assert(c:connect("127.0.0.1", tonumber(port)))
+      c:send("GET /invitation HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+      sim.read_response(c)
+      c:close()
+      if how == "INT" then
+        os.execute("kill -INT " .. pid)
+      else
+        c = socket.tcp()
+        assert(c:connect("127.0.0.1", tonumber(port)))
+        c:send("POST /__sim/stop HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        sim.read_response(c)
+        c:close()
+      end
+      local rest = p:read("*a")
+      p:close()
+      assert.truthy(rest:find("rc=0", 1, true), how .. ": " .. rest)
+      local f = io.open(log)
+      local text = f:read("*a")
+      f:close()
+      os.remove(log)
+      assert.truthy(text:find('"status":403', 1, true))
+    end
   end)
 end)

@@ -11,10 +11,12 @@
 --          | badjson              a 200 response whose body is not valid JSON (STS: not valid XML)
 --          | latency=MS[-MS]      the response is held MS milliseconds (uniform in a range)
 --
--- "first N" fires on the first N requests the rule matches; P (0..1) or P% fires at random with
--- that probability; no head means always. Latency rules add up; among the other rules the first
--- one that fires, in spec order, decides the fault. Every probabilistic rule that matches a
--- request draws one number from the seeded generator, fired or not, so a run is reproducible.
+-- "first N" fires on the first N requests that reach the rule; P (0..1) or P% fires at random with
+-- that probability; no head means always. Rules are tried in spec order and the first one that
+-- fires decides the fault; the rules after it are not consulted for that request (they neither
+-- count it nor draw a number), except latency rules, which always apply and add up. Every
+-- probabilistic rule consulted draws one number from the seeded generator, fired or not, so a
+-- run is reproducible.
 local util = require "invite.sim.util"
 
 local _M = {}
@@ -145,7 +147,7 @@ end
 function Engine:decide(ctx)
   local result
   for i, r in ipairs(self.rules) do
-    if matches(r, ctx) then
+    if matches(r, ctx) and not (result and result.fault and r.fault.kind ~= "latency") then
       r.seen = r.seen + 1
       local fire
       if r.first then
