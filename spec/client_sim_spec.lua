@@ -250,6 +250,28 @@ describe("clients against the simulator", function()
     end)
   end)
 
+  describe("inside invite.scheduler tasks", function()
+    it("calls of several clients overlap (4 calls with 300 ms latency take about 300 ms, not 1200)", function()
+      local scheduler = require "invite.scheduler"
+      local core = require "invite.core"
+      s:set_faults("guardduty:ListDetectors latency=300")
+      local tasks, results = {}, {}
+      for i = 1, 4 do
+        local c = client("guardduty")
+        tasks[i] = function()
+          local res, err = c:list_detectors{}
+          results[i] = res or err
+        end
+      end
+      local t0 = core.monotime()
+      scheduler.run(tasks, { concurrency = 4 })
+      local elapsed = core.monotime() - t0
+      for i = 1, 4 do assert.are.same({ DETECTOR }, results[i].DetectorIds, tostring(results[i])) end
+      assert.is_true(elapsed < 0.9, "took " .. elapsed .. " s")
+      assert.are.equal(4, #logged())
+    end)
+  end)
+
   describe("bad input is never sent", function()
     local cases = {
       { "macie2", "decline_invitations", { accountIds = {} }, "non%-empty" },

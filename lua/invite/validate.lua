@@ -189,15 +189,17 @@ function _M.check(service_name, op, params, extra_allowed)
       format("%s: parameters must be a table, got %s", where, describe(params)), ctx)
   end
   local problems = {}
-  local names = {}
-  for _, m in ipairs(op.input) do names[#names + 1] = m.name end
   local unknown = {}
   for k in pairs(params) do
     if not (type(k) == "string" and (op.by_name[k] or (extra_allowed and extra_allowed[k]))) then
       unknown[#unknown + 1] = k
     end
   end
-  sort(unknown, function(a, b) return tostring(a) < tostring(b) end)
+  local names = {}
+  if #unknown > 0 then
+    for _, m in ipairs(op.input) do names[#names + 1] = m.name end
+    sort(unknown, function(a, b) return tostring(a) < tostring(b) end)
+  end
   for _, k in ipairs(unknown) do
     if type(k) ~= "string" then
       problems[#problems + 1] = format("parameters must be named, got a positional value at [%s]", tostring(k))
