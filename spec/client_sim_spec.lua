@@ -250,6 +250,35 @@ describe("clients against the simulator", function()
     end)
   end)
 
+  describe("defaults from the environment", function()
+    it("region, endpoint and credentials come from invite.config / invite.credentials at the first call", function()
+      local env = {
+        AWS_ACCESS_KEY_ID = KEY.id, AWS_SECRET_ACCESS_KEY = KEY.secret, AWS_REGION = REGION,
+        AWS_ENDPOINT_URL_GUARDDUTY = s.endpoint, AWS_EC2_METADATA_DISABLED = "true",
+        AWS_CONFIG_FILE = "/nonexistent/invite-spec/config",
+        AWS_SHARED_CREDENTIALS_FILE = "/nonexistent/invite-spec/credentials",
+      }
+      invite.guardduty.configure{ env = env, home = "/nonexistent/invite-spec" }
+      local res, err = invite.guardduty.list_detectors{}
+      assert.is_nil(err)
+      assert.are.same({ DETECTOR }, res.DetectorIds)
+      local c = invite.guardduty.default_client()
+      assert.are.equal(REGION, c.region)
+      local log = logged()
+      assert.are.equal(1, #log)
+      assert.are.equal(REGION, log[1].region)
+      assert.are.equal(ME, log[1].account)
+      -- no region anywhere: a clear local error, nothing sent
+      invite.guardduty.configure{ env = { AWS_ACCESS_KEY_ID = KEY.id, AWS_SECRET_ACCESS_KEY = KEY.secret,
+        AWS_CONFIG_FILE = "/nonexistent/invite-spec/config" }, home = "/nonexistent/invite-spec" }
+      local _, rerr = invite.guardduty.list_detectors{}
+      assert.are.equal("NoRegionError", rerr.code)
+      assert.are.equal("ListDetectors", rerr.operation)
+      assert.are.same({}, logged())
+      invite.guardduty.configure{}
+    end)
+  end)
+
   describe("inside invite.scheduler tasks", function()
     it("calls of several clients overlap (4 calls with 300 ms latency take about 300 ms, not 1200)", function()
       local scheduler = require "invite.scheduler"
