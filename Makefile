@@ -63,7 +63,7 @@ valgrind: deps build/5.4/invite/core.so
 	bash t/40-valgrind.t
 
 demo: deps build
-	lua5.4 examples/demo.lua
+	bash examples/demo.sh
 
 bench: deps build
 	lua5.4 bench/sign.lua

@@ -2,14 +2,20 @@
 -- over to one module per command, lua/invite/cli/<command>.lua, which exports
 --   configure(cmd)  -- declares the command's options on its argparse command
 --   run(args)       -- runs it; returns an exit code (0 ok, 1 failure, 2 usage error)
--- Adding a command (plan, apply, list, count, decline, delete...) means adding its module and a
--- line to COMMANDS below.
+-- Adding a command means adding its module and a line to COMMANDS below.
+-- Exit codes: 0 all done, 1 errors, 2 usage (bad flags, bad policy file), 3 some accounts unprocessed.
 local argparse = require "argparse"
 
 local _M = { _VERSION = "0.1.0" }
 
 -- name, one-line summary (shown in `invite --help`)
 _M.COMMANDS = {
+  { "plan", "Show what a policy would do to every invitation; sends no mutating call." },
+  { "apply", "Run a policy and carry out its decisions (batched), with a report and an audit log." },
+  { "list", "List every invitation in the chosen services and regions." },
+  { "count", "Count invitations per service and region." },
+  { "decline", "Decline the invitations sent by the given account IDs." },
+  { "delete", "Delete the invitations sent by the given account IDs." },
   { "sim", "Run the local AWS simulator (macie2, securityhub, guardduty invitation APIs and STS)." },
 }
 

@@ -1,0 +1,82 @@
+-- invite.cli.common: the flags shared by plan, apply, list and count, and their parsing into
+-- invite.run options. Errors are plain strings for the CLI to print with exit code 2.
+local _M = {}
+
+local function split(s)
+  local out = {}
+  for item in tostring(s):gmatch("[^,%s]+") do out[#out + 1] = item end
+  return out
+end
+_M.split = split
+
+--- Declare the common flags on an argparse command.
+function _M.sweep_flags(cmd)
+  cmd:option("--services", "Comma-separated services (default: the policy's, else all three).\n"
+    .. "Example: --services macie2,guardduty"):argname("<list>")
+  cmd:option("--regions", "Comma-separated regions, or 'all' (default: the policy's, else AWS_REGION / "
+    .. "AWS_DEFAULT_REGION / the profile's region).\nExample: --regions us-east-1,eu-west-1"):argname("<list>")
+  cmd:option("--profile", "Shared-config profile to take credentials and region from.\nExample: --profile audit")
+  cmd:option("--endpoint-url", "Send every call to this endpoint (e.g. the simulator).\n"
+    .. "Example: --endpoint-url http://127.0.0.1:4566"):argname("<url>")
+  cmd:option("--accounts", "Comma-separated account IDs to sweep by assuming --role in each.\n"
+    .. "Example: --accounts 222222222222,333333333333"):argname("<list>")
+  cmd:option("--role", "Role name or ARN template ({account}) assumed in each of --accounts.\n"
+    .. "Example: --role InviteAuditor"):argname("<role>")
+  cmd:option("--concurrency", "Scopes (service x region x account) in flight at once.", "8")
+  cmd:flag("--json", "Print the report as JSON instead of a table.")
+  cmd:option("--audit-log", "Append an audit log (JSON lines, fsync'd) to this file."):argname("<file>")
+  cmd:flag("--quiet", "No summary or progress on stderr.")
+end
+
+--- Turn parsed flags (and policy defaults) into invite.run options.
+-- @return opts or nil, message
+function _M.run_options(args, policy)
+  local opts = { endpoint = args.endpoint_url, profile = args.profile, audit_log = args.audit_log }
+  if args.services then opts.services = split(args.services) end
+  if args.regions then
+    opts.regions = (args.regions == "all") and "all" or split(args.regions)
+  elseif not (policy and policy.regions) then
+    local region, err = require("invite.config").region{ profile = args.profile }
+    if not region then return nil, "no region: pass --regions, set one in the policy, or set AWS_REGION ("
+      .. tostring(err and err.message or err) .. ")" end
+    opts.regions = { region }
+  end
+  if args.accounts then
+    opts.accounts = split(args.accounts)
+    if not args.role and not (policy and policy.role) then return nil, "--accounts needs --role" end
+  end
+  opts.role = args.role
+  local c = tonumber(args.concurrency)
+  if not c or c < 1 or c % 1 ~= 0 then return nil, "--concurrency must be a whole number >= 1" end
+  opts.concurrency = c
+  return opts
+end
+
+--- True when file descriptor 2 is a terminal (for the progress line).
+function _M.stderr_is_tty()
+  local ok = os.execute("test -t 2")
+  return ok == true or ok == 0
+end
+
+--- Run invite.run, translating misuse errors into a usage message.
+-- @return report or nil, message
+function _M.run(opts)
+  local runner = require "invite.runner"
+  local ok, report = pcall(runner.run, opts)
+  if not ok then return nil, tostring(report):gsub("^[^:]*:%d+: ", "") end
+  return report
+end
+
+--- Print a report (table or JSON) and the summary; return the exit code.
+function _M.finish(args, report)
+  local runner = require "invite.runner"
+  local render = require "invite.report"
+  io.stdout:write(args.json and render.json(report) or render.table(report))
+  if not args.quiet then
+    io.stderr:write(runner.summary(report), "\n")
+    for _, e in ipairs(report.errors) do io.stderr:write("error: ", e, "\n") end
+  end
+  return runner.exit_code(report)
+end
+
+return _M

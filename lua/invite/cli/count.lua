@@ -1,0 +1,53 @@
+-- invite.cli.count: `invite count` - GetInvitationsCount per service and region.
+local common = require "invite.cli.common"
+
+local _M = {}
+
+local COUNT_KEY = { macie2 = "invitationsCount", securityhub = "InvitationsCount", guardduty = "InvitationsCount" }
+
+function _M.configure(cmd)
+  common.sweep_flags(cmd)
+  cmd:epilog("Example: invite count --regions us-east-1,eu-west-1")
+end
+
+function _M.run(args)
+  local opts, oerr = common.run_options(args)
+  if not opts then
+    io.stderr:write("invite: ", oerr, "\n")
+    return 2
+  end
+  local runner = require "invite.runner"
+  local regions = opts.regions == "all" and runner.ALL_REGIONS or opts.regions
+  local services = opts.services or { "macie2", "securityhub", "guardduty" }
+  local invite = require "invite"
+  local rows, tasks = {}, {}
+  for _, service in ipairs(services) do
+    if not COUNT_KEY[service] then
+      io.stderr:write("invite: unknown service '", service, "' (macie2, securityhub, guardduty)\n")
+      return 2
+    end
+    for _, region in ipairs(regions) do
+      local row = { service = service, region = region }
+      rows[#rows + 1] = row
+      tasks[#tasks + 1] = function()
+        local c = invite[service].client{ region = region, endpoint = opts.endpoint, profile = opts.profile }
+        local res, err = c:get_invitations_count{}
+        if res then row.count = res[COUNT_KEY[service]] else row.error = tostring(err) end
+      end
+    end
+  end
+  require("invite.scheduler").run(tasks, { concurrency = opts.concurrency })
+  local failed = 0
+  if args.json then
+    io.stdout:write(require("cjson").encode(rows), "\n")
+  else
+    io.stdout:write(("%-12s %-16s %s\n"):format("SERVICE", "REGION", "INVITATIONS"))
+    for _, r in ipairs(rows) do
+      io.stdout:write(("%-12s %-16s %s\n"):format(r.service, r.region, r.count or ("error: " .. tostring(r.error))))
+    end
+  end
+  for _, r in ipairs(rows) do if r.error then failed = failed + 1 end end
+  return failed > 0 and 1 or 0
+end
+
+return _M

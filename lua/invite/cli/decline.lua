@@ -1,0 +1,56 @@
+-- invite.cli.decline: `invite decline|delete --service S --region R ID...` - one batched call
+-- (split in 50s by the client), with a line per account ID: done, or unprocessed and why.
+local _M = {}
+
+local IDS = { macie2 = "accountIds", securityhub = "AccountIds", guardduty = "AccountIds" }
+local UNPROCESSED = {
+  macie2 = { "unprocessedAccounts", "accountId", function(u) return (u.errorCode or "") .. ": " .. tostring(u.errorMessage) end },
+  securityhub = { "UnprocessedAccounts", "AccountId", function(u) return tostring(u.ProcessingResult) end },
+  guardduty = { "UnprocessedAccounts", "AccountId", function(u) return tostring(u.Result) end },
+}
+
+local function configure(cmd, verb)
+  cmd:option("--service", "macie2, securityhub or guardduty."):count(1)
+  cmd:option("--region", "Region of the invitations (default: AWS_REGION / profile).")
+  cmd:option("--profile", "Shared-config profile.")
+  cmd:option("--endpoint-url", "Send the call to this endpoint (e.g. the simulator)."):argname("<url>")
+  cmd:flag("--json", "Print the response as JSON.")
+  cmd:argument("ids", "Account IDs (12 digits) that sent the invitations."):args("+")
+  cmd:epilog("Example: invite " .. verb .. " --service guardduty --region us-east-1 222222222222 333333333333")
+end
+
+local function run(args, op, done_word)
+  local service = args.service
+  if not IDS[service] then
+    io.stderr:write("invite: --service '", tostring(service), "': unknown service (macie2, securityhub, guardduty)\n")
+    return 2
+  end
+  local client = require("invite")[service].client{ region = args.region, endpoint = args.endpoint_url,
+                                                    profile = args.profile }
+  local res, err = client[op](client, { [IDS[service]] = args.ids })
+  if not res then
+    io.stderr:write("invite: ", tostring(err), "\n")
+    return (type(err) == "table" and err.code == "ValidationError") and 2 or 1
+  end
+  if args.json then
+    io.stdout:write(require("cjson").encode(res), "\n")
+  end
+  local u = UNPROCESSED[service]
+  local unprocessed = {}
+  for _, e in ipairs(res[u[1]] or {}) do unprocessed[e[u[2]]] = u[3](e) end
+  local n = 0
+  for _, id in ipairs(args.ids) do
+    if unprocessed[id] then n = n + 1 end
+    if not args.json then
+      io.stdout:write(id, "  ", unprocessed[id] and ("unprocessed: " .. unprocessed[id]) or done_word, "\n")
+    end
+  end
+  return n > 0 and 3 or 0
+end
+
+function _M.configure(cmd) configure(cmd, "decline") end
+function _M.run(args) return run(args, "decline_invitations", "declined") end
+_M.configure_delete = function(cmd) configure(cmd, "delete") end
+_M.run_delete = function(args) return run(args, "delete_invitations", "deleted") end
+
+return _M
