@@ -1,0 +1,147 @@
+-- The invite CLI end to end against the simulator: every subcommand and exit code, plan vs apply
+-- (the request log shows no mutating call in plan), the audit log, and the example policies.
+local sim = require "support.sim"
+local cjson = require "cjson"
+
+local MUTATING = { DeclineInvitations = true, DeleteInvitations = true, AcceptInvitation = true,
+                   AcceptAdministratorInvitation = true, DisassociateFromAdministratorAccount = true }
+
+local function sh_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+describe("invite CLI", function()
+  local s, tmp
+  local prod = sim.keys.prod
+
+  local function invite(args, extra_env)
+    local env = "env -u LD_PRELOAD -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_CONFIG_FILE=/dev/null "
+      .. "AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true "
+      .. "AWS_ACCESS_KEY_ID=" .. prod.access_key_id .. " AWS_SECRET_ACCESS_KEY=" .. sh_quote(prod.secret_access_key)
+      .. " " .. (extra_env or "")
+    local cmd = env .. " lua5.4 bin/invite " .. args .. " >" .. tmp .. ".out 2>" .. tmp .. ".err"
+    local ok, _, code = os.execute(cmd)
+    local out = assert(io.open(tmp .. ".out")):read("a")
+    local err = assert(io.open(tmp .. ".err")):read("a")
+    return (ok and 0 or code), out, err
+  end
+
+  local function mutating_calls()
+    local n = 0
+    for _, r in ipairs(s:requests()) do if MUTATING[r.operation] then n = n + 1 end end
+    return n
+  end
+
+  before_each(function()
+    s = sim.start{ fixtures = "examples/fixtures/org.json" }
+    tmp = os.tmpname()
+  end)
+  after_each(function()
+    s:stop()
+    os.remove(tmp); os.remove(tmp .. ".out"); os.remove(tmp .. ".err")
+  end)
+
+  it("plan lists and decides but sends no mutating call (exit 0)", function()
+    local code, out, err = invite("plan examples/policy.lua --endpoint-url " .. s.endpoint)
+    assert.are.equal(0, code, err)
+    assert.matches("SERVICE%s+REGION%s+ACCOUNT%s+INVITER%s+INVITED%-AT%s+ACTION%s+REASON%s+OUTCOME", out)
+    assert.matches("decline_and_delete", out)
+    assert.matches("planned", out)
+    assert.are.equal(0, mutating_calls())
+    assert.is_true(#s:requests() >= 6, "list calls were made")
+  end)
+
+  it("apply carries the decisions out, writes the audit log, and the simulator state agrees", function()
+    local audit = tmp .. ".audit"
+    local code, out, err = invite("apply examples/policy.lua --json --endpoint-url " .. s.endpoint
+      .. " --audit-log " .. audit)
+    assert.is_true(code == 0 or code == 3, "exit " .. tostring(code) .. ": " .. err)
+    local report = cjson.decode(out)
+    assert.is_true(report.apply)
+    assert.is_true(mutating_calls() > 0)
+    local outcomes = {}
+    for line in io.lines(audit) do
+      local e = cjson.decode(line)
+      assert.is_nil(line:find(prod.secret_access_key, 1, true))
+      if e.event == "outcome" then outcomes[e.service .. e.region .. e.account_id] = e.outcome end
+    end
+    os.remove(audit)
+    local n = 0
+    for _, r in ipairs(report.invitations) do
+      if r.action ~= "keep" then
+        n = n + 1
+        assert.are.equal(r.outcome, outcomes[r.service .. r.region .. r.account_id])
+      end
+    end
+    assert.is_true(n > 0)
+    -- a second plan sees the applied state: nothing from strangers is left to decline_and_delete
+    local _, out2 = invite("plan examples/policy.lua --json --endpoint-url " .. s.endpoint)
+    for _, r in ipairs(cjson.decode(out2).invitations) do
+      assert.are_not.equal("decline_and_delete", r.action, "still listed: " .. r.service .. " " .. r.account_id)
+    end
+  end)
+
+  it("list and count print every service and region", function()
+    local code, out, err = invite("list --regions us-east-1 --services guardduty --endpoint-url " .. s.endpoint)
+    assert.are.equal(0, code, err)
+    assert.matches("guardduty", out)
+    code, out, err = invite("count --regions us-east-1,eu-west-1 --endpoint-url " .. s.endpoint)
+    assert.are.equal(0, code, err)
+    assert.matches("SERVICE%s+REGION%s+INVITATIONS", out)
+    assert.matches("securityhub%s+eu%-west%-1%s+%d+", out)
+  end)
+
+  it("decline reports unprocessed account IDs with exit 3", function()
+    local code, out = invite("decline --service guardduty --region us-east-1 --endpoint-url " .. s.endpoint
+      .. " 999988887777")
+    assert.are.equal(3, code)
+    assert.matches("999988887777  unprocessed: ", out)
+  end)
+
+  it("delete sends nothing and exits 2 on an invalid account ID", function()
+    local code, _, err = invite("delete --service macie2 --region us-east-1 --endpoint-url " .. s.endpoint
+      .. " 12345")
+    assert.are.equal(2, code)
+    assert.matches("12", err)
+    assert.are.equal(0, #s:requests())
+  end)
+
+  it("exits 2 on usage errors and a broken policy file, naming file and line", function()
+    local code, _, err = invite("plan")
+    assert.are.equal(2, code)
+    assert.matches("policy", err)
+    local bad = tmp .. ".lua"
+    local f = assert(io.open(bad, "w")); f:write("return function(inv)\n  return 'decline'\nen\n"); f:close()
+    code, _, err = invite("plan " .. bad .. " --regions us-east-1 --endpoint-url " .. s.endpoint)
+    os.remove(bad)
+    assert.are.equal(2, code)
+    assert.matches(bad:gsub("%p", "%%%0") .. ":%d+:", err)
+    code, _, err = invite("plan examples/policy.lua --services s3 --endpoint-url " .. s.endpoint)
+    assert.are.equal(2, code)
+    assert.matches("unknown service", err)
+    assert.are.equal(0, #s:requests())
+  end)
+
+  it("exits 1 when the credentials are refused", function()
+    local code, _, err = invite("list --regions us-east-1 --services macie2 --endpoint-url " .. s.endpoint,
+      "AWS_SECRET_ACCESS_KEY=wrong")
+    assert.are.equal(1, code)
+    assert.matches("InvalidSignatureException", err)
+    assert.is_nil(err:find(prod.secret_access_key, 1, true))
+  end)
+
+  for _, example in ipairs({ "allow_list", "stale", "accept_admin" }) do
+    it("runs examples/" .. example .. ".lua as plan and apply", function()
+      local code, out, err = invite("apply examples/" .. example .. ".lua --regions us-east-1 --json --endpoint-url "
+        .. s.endpoint)
+      assert.is_true(code == 0 or code == 3, "exit " .. tostring(code) .. ": " .. err)
+      local report = cjson.decode(out)
+      assert.is_true(report.totals.invitations > 0)
+      for _, r in ipairs(report.invitations) do
+        if example == "allow_list" and r.account_id == "111111111111" then assert.are.equal("kept", r.outcome) end
+        if example == "accept_admin" and r.account_id == "111111111111" then
+          assert.are.equal("accepted", r.outcome)
+        end
+        if example == "stale" and r.action == "decline_and_delete" then assert.is_true(r.age_days > 30) end
+      end
+    end)
+  end
+end)
