@@ -41,14 +41,26 @@ function _M.default_kind()
 end
 
 -- libcurl through invite.core (loaded on first use, not at require time).
+-- Clients with the same TLS and timeout settings share one handle (one curl multi,
+-- one connection cache): a sweep's many clients reuse connections, and the
+-- scheduler waits on a single handle instead of polling one per client.
+local shared_handles = setmetatable({}, { __mode = "v" })
+
 _M.register("curl", function(opts)
   local core = require "invite.core"
-  local h = core.http_new{
-    verify = opts.verify ~= false,
-    ca_bundle = opts.ca_bundle,
-    connect_timeout_ms = opts.connect_timeout_ms,
-    timeout_ms = opts.timeout_ms,
-  }
+  local verify = opts.verify ~= false
+  local key = table.concat({ tostring(verify), tostring(opts.ca_bundle), tostring(opts.connect_timeout_ms),
+                             tostring(opts.timeout_ms) }, "\0")
+  local h = shared_handles[key]
+  if not h then
+    h = core.http_new{
+      verify = verify,
+      ca_bundle = opts.ca_bundle,
+      connect_timeout_ms = opts.connect_timeout_ms,
+      timeout_ms = opts.timeout_ms,
+    }
+    shared_handles[key] = h
+  end
   -- Through invite.scheduler: inside one of its tasks (the policy runner's
   -- concurrent sweeps) a request or a sleep yields and the scheduler drives
   -- many at once over curl multi; anywhere else both simply block.
