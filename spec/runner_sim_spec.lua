@@ -75,3 +75,32 @@ describe("invite.run against the simulator", function()
     assert.are.equal(1, invite_runner.exit_code(report))
   end)
 end)
+
+describe("invite.run across accounts", function()
+  it("assumes the role in each account through STS and sweeps it as that account", function()
+    local s = sim.start{ fixtures = "examples/fixtures/org.json" }
+    local admin = sim.keys["111111111111"]
+    local ok, err = pcall(function()
+      local report = invite_runner.run{
+        endpoint = s.endpoint, sts_endpoint = s.endpoint, max_attempts = 1,
+        credentials = { access_key_id = admin.access_key_id, secret_access_key = admin.secret_access_key },
+        accounts = { "222222222222", "333333333333" }, role = "InviteManager",
+        services = { "guardduty" }, regions = { "us-east-1" },
+        policy = function() return "keep" end,
+      }
+      assert.are.equal(0, #report.errors, table.concat(report.errors, "\n"))
+      local seen = {}
+      for _, sc in ipairs(report.scopes) do seen[sc.account] = true end
+      assert.is_true(seen["222222222222"] and seen["333333333333"])
+      local assumed, accounts = 0, {}
+      for _, r in ipairs(s:requests()) do
+        if r.operation == "AssumeRole" then assumed = assumed + 1 end
+        if r.service == "guardduty" then accounts[r.account] = true end
+      end
+      assert.are.equal(2, assumed)
+      assert.is_true(accounts["222222222222"] and accounts["333333333333"])
+    end)
+    s:stop()
+    assert(ok, err)
+  end)
+end)

@@ -295,10 +295,12 @@ function _M.run(opts)
     local c = creds_cache[account]
     if not c then
       local credentials = require "invite.credentials"
+      local source = opts.credentials
+      if type(source) == "table" and type(source.get) ~= "function" then source = credentials.static(source) end
       c = credentials.assume_role{
         role_arn = _M.role_arn(opts.role or pol.role, account),
         role_session_name = opts.role_session_name or "invite",
-        source = opts.credentials, profile = opts.profile,
+        source = source, profile = opts.profile,
         endpoint = opts.sts_endpoint or opts.endpoint, region = regions[1],
       }
       creds_cache[account] = c
