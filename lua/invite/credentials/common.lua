@@ -198,9 +198,11 @@ local function transport_of(opts)
   if h ~= nil then return h end
   local t = opts and opts.transport
   if type(t) == "table" or type(t) == "function" then return t end
-  local key = t or "default"
-  if transports[key] then return transports[key] end
   local ok, tmod = pcall(require, "invite.transport")
+  -- the default kind depends on where we run (cosocket in a yieldable nginx phase, else curl):
+  -- cache per kind, so credentials fetched from init_worker do not pin libcurl for later requests
+  local key = t or (ok and type(tmod) == "table" and tmod.default_kind and tmod.default_kind()) or "default"
+  if transports[key] then return transports[key] end
   if ok and type(tmod) == "table" and tmod.new then
     local ok2, obj = pcall(tmod.new, t, {})
     if ok2 and obj then transports[key] = obj; return obj end
