@@ -33,6 +33,10 @@ local FIXTURE = {
 
 local function shq(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
+local function ngx_escape(s)
+  return (tostring(s):gsub("[^%w%-%._~]", function(c) return ("%%%02X"):format(c:byte()) end))
+end
+
 -- The simulator: through spec/support/sim.lua when it exists, else `bin/invite sim` directly.
 local function start_sim(fixture_path)
   local ok, sim = pcall(require, "support.sim")
@@ -238,5 +242,121 @@ describe("invite inside nginx (ngx_lua)", function()
     local slow_t, fast_t = race("/list?service=guardduty&transport=curl", "/ping")
     assert.is_true(slow_t >= 1.0)
     assert.is_true(fast_t >= 0.8, ("fast %.3f s: expected the blocked worker to delay it"):format(fast_t))
+  end)
+end)
+
+-- The cosocket transport on its own, against nginx's own locations: chunked bodies, keepalive
+-- reuse, timeouts, connection errors, TLS with and without a trusted certificate.
+describe("invite.cosocket transport inside nginx", function()
+  local ngx_server, dir, tls_port, dead_port
+
+  local function probe(args)
+    local q = {}
+    for k, v in pairs(args) do q[#q + 1] = k .. "=" .. ngx_escape(v) end
+    local res = call("GET", ngx_server.url .. "/probe?" .. table.concat(q, "&"))
+    assert.are.equal(200, res.status, res.body .. "\n" .. ngx_server:error_log())
+    local doc = cjson.decode(res.body)
+    for i, r in ipairs(doc.r) do doc[i] = r end
+    return doc
+  end
+
+  setup(function()
+    assert(nginx.available())
+    dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. shq(dir)))
+    local gen = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 "
+      .. "-addext subjectAltName=DNS:127.0.0.1,IP:127.0.0.1 "
+    assert(os.execute(gen .. "-keyout " .. shq(dir .. "/key.pem") .. " -out " .. shq(dir .. "/cert.pem")
+      .. " >/dev/null 2>&1"), "openssl req failed")
+    assert(os.execute(gen .. "-keyout " .. shq(dir .. "/other-key.pem") .. " -out " .. shq(dir .. "/other.pem")
+      .. " >/dev/null 2>&1"), "openssl req failed")
+    tls_port, dead_port = nginx.free_port(), nginx.free_port()
+    ngx_server = nginx.start{
+      http = table.concat({
+        "lua_ssl_trusted_certificate " .. dir .. "/cert.pem;",
+        "server {",
+        "  listen 127.0.0.1:" .. tls_port .. " ssl;",
+        "  ssl_certificate " .. dir .. "/cert.pem;",
+        "  ssl_certificate_key " .. dir .. "/key.pem;",
+        "  location / { return 200 'secure'; }",
+        "}",
+      }, "\n"),
+      server = table.concat({
+        -- flushed in parts: nginx answers HTTP/1.1 with Transfer-Encoding: chunked
+        "location = /chunked { content_by_lua_block {",
+        "  for i = 1, 5 do ngx.print(('part' .. i .. ';'):rep(1000)); ngx.flush(true) end } }",
+        "location = /conn { content_by_lua_block { ngx.print(ngx.var.connection) } }",
+        "location = /echo { content_by_lua_block { ngx.req.read_body();",
+        "  ngx.print(ngx.req.get_method(), ' ', ngx.var.http_x_test or '', ' ', ngx.req.get_body_data() or '') } }",
+        "location = /sleep { content_by_lua_block { ngx.sleep(2); ngx.print('late') } }",
+        "location = /probe { content_by_lua_block {",
+        "  local a = ngx.req.get_uri_args()",
+        "  local t = require('invite.transport').new(nil, { verify = a.verify ~= '0' })",
+        "  local out = { kind = t.kind, r = {} }",
+        "  for i = 1, tonumber(a.n or 1) do",
+        "    local res, err = t:request{ method = a.method or 'GET', url = a.url,",
+        "      headers = { { 'X-Test', 'yes' } }, body = a.body, timeout_ms = tonumber(a.timeout_ms) }",
+        "    out.r[i] = res and { status = res.status, body = res.body, headers = res.headers } or { err = err }",
+        "  end",
+        "  ngx.print(require('cjson').encode(out)) } }",
+        "location = /probe-untrusted { lua_ssl_trusted_certificate " .. dir .. "/other.pem;",
+        "  content_by_lua_block {",
+        "  local t = require('invite.transport').new('cosocket')",
+        "  local res, err = t:request{ method = 'GET', url = ngx.req.get_uri_args().url, headers = {} }",
+        "  ngx.print(require('cjson').encode{ res = res, err = err }) } }",
+      }, "\n"),
+    }
+  end)
+
+  teardown(function()
+    if ngx_server then ngx_server:stop() end
+    if dir then os.execute("rm -rf " .. shq(dir)) end
+  end)
+
+  it("reads chunked bodies and keeps the connection for the next request", function()
+    local out = probe{ url = ngx_server.url .. "/chunked", n = 2 }
+    assert.are.equal("cosocket", out.kind)
+    local want = ""
+    for i = 1, 5 do want = want .. ("part" .. i .. ";"):rep(1000) end
+    for i = 1, 2 do
+      assert.are.equal(200, out[i].status)
+      assert.are.equal(want, out[i].body)
+    end
+    local te
+    for _, h in ipairs(out[1].headers) do if h[1] == "transfer-encoding" then te = h[2] end end
+    assert.are.equal("chunked", te)
+    local conn = probe{ url = ngx_server.url .. "/conn", n = 3 }
+    assert.are.equal(conn[1].body, conn[2].body, "the pooled connection was not reused")
+    assert.are.equal(conn[1].body, conn[3].body)
+  end)
+
+  it("sends method, headers and body with Content-Length", function()
+    local out = probe{ url = ngx_server.url .. "/echo", method = "POST", body = "hello=1" }
+    assert.are.equal("POST yes hello=1", out[1].body)
+  end)
+
+  it("maps timeouts and refused connections to error kinds", function()
+    local out = probe{ url = ngx_server.url .. "/sleep", timeout_ms = 200 }
+    assert.are.equal("timeout", out[1].err.kind)
+    out = probe{ url = "http://127.0.0.1:" .. dead_port .. "/" }
+    assert.are.equal("connect", out[1].err.kind)
+    assert.matches("127.0.0.1:" .. dead_port, out[1].err.message, 1, true)
+  end)
+
+  it("verifies TLS against lua_ssl_trusted_certificate", function()
+    local url = "https://127.0.0.1:" .. tls_port .. "/"
+    -- first, before a verified connection sits in the pool: a location trusting another CA
+    local res = call("GET", ngx_server.url .. "/probe-untrusted?url=" .. ngx_escape(url))
+    local doc = cjson.decode(res.body)
+    assert.is_nil(doc.res)
+    assert.are.equal("tls", doc.err.kind, res.body)
+    local out = probe{ url = url, n = 2 }
+    assert.are.equal(200, out[1].status, cjson.encode(out[1]))
+    assert.are.equal("secure", out[1].body)
+    assert.are.equal("secure", out[2].body) -- the second on the pooled TLS connection
+    -- verify = false accepts the untrusted certificate (never the default)
+    out = probe{ url = url, verify = "0" }
+    assert.are.equal("secure", out[1].body)
   end)
 end)
