@@ -121,7 +121,14 @@ typedef struct sigv4_out_header {
     size_t value_len;
     size_t src;        /* index of the request header it comes from, or SIGV4_NO_SRC if added */
     int value_changed; /* 1 when the value is not the input's (folded lines were unfolded) */
+    int added;         /* SIGV4_ADDED_* for the headers the signer adds, else 0 */
 } sigv4_out_header;
+
+/* sigv4_out_header.added */
+#define SIGV4_ADDED_DATE 1           /* X-Amz-Date: result.amz_date */
+#define SIGV4_ADDED_TOKEN 2          /* X-Amz-Security-Token: request.session_token */
+#define SIGV4_ADDED_CONTENT_SHA256 3 /* X-Amz-Content-Sha256: result.payload_hash */
+#define SIGV4_ADDED_AUTHORIZATION 4  /* Authorization: result.authorization */
 
 typedef struct sigv4_result {
     sigv4_str amz_date;          /* "20150830T123600Z" */
