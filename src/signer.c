@@ -1,7 +1,8 @@
 /* signer.c - the Lua binding of the pure C signer (sigv4.c).
  *
  * Adds to the invite.core table:
- *   sigv4_sign(opts)          -> out | nil, err   (raises on wrong argument types)
+ *   sigv4_sign(method, path, ...) -> the parts of sign()'s result | nil, err
+ *                             (raises on wrong argument types; see signer_sign)
  *   sigv4_sha256_hex(s)       -> 64 lowercase hex digits
  *   sigv4_equal(a, b)         -> boolean, constant time for equal lengths
  *   sigv4_cache_stats()       -> hits, misses of the signing-key cache
@@ -10,6 +11,7 @@
  * The signer state (sigv4_ctx: fetched algorithms, reusable OpenSSL
  * contexts, the key cache; and the output arena) lives in one userdata that
  * every function gets as upvalue 1 - no C globals - and its __gc wipes it.
+ * Upvalue 2 holds the names of the headers the signer adds, as Lua strings.
  *
  * Memory and longjmp: sign() first reads and checks every argument (the only
  * part that may raise), keeping each string it uses on the Lua stack so no
@@ -74,112 +76,126 @@ static int signer_gc(lua_State *L)
 
 /* ---- argument reading (may raise) ---------------------------------------- */
 
-static int signer_typeerror(lua_State *L, const char *field, const char *expected)
+/* sigv4_sign takes sign()'s options as positional arguments, in this order
+ * (lua/invite/sigv4.lua reads the fields: field access is far cheaper in the
+ * Lua VM than lua_getfield from C, and it honours __index). */
+enum {
+    SIGNER_A_METHOD = 1, SIGNER_A_PATH, SIGNER_A_QUERY, SIGNER_A_HEADERS, SIGNER_A_BODY,
+    SIGNER_A_ACCESS_KEY, SIGNER_A_SECRET_KEY, SIGNER_A_SESSION_TOKEN, SIGNER_A_REGION,
+    SIGNER_A_SERVICE, SIGNER_A_TIME, SIGNER_A_NORMALIZE_PATH, SIGNER_A_ENCODE_PATH,
+    SIGNER_A_PRESIGN, SIGNER_A_EXPIRES, SIGNER_A_OMIT_SESSION_TOKEN, SIGNER_A_SIGN_BODY,
+    SIGNER_A_PAYLOAD_HASH, SIGNER_A_AMZ_DATE, SIGNER_A_SIGNED_HEADERS, SIGNER_A__COUNT
+};
+
+static const char *const signer_field[SIGNER_A__COUNT] = {
+    NULL, "method", "path", "query", "headers", "body", "access_key", "secret_key",
+    "session_token", "region", "service", "time", "normalize_path", "encode_path", "presign",
+    "expires", "omit_session_token", "sign_body", "payload_hash", "amz_date", "signed_headers",
+};
+
+/* Raises "<where>invite.sigv4.sign: field 'x' must be ... (got T)" at the
+ * caller of sign(), as error(msg, 2) would: level 1 is the Lua wrapper in
+ * lua/invite/sigv4.lua, level 2 the code that called it. */
+static int signer_typeerror(lua_State *L, int arg, const char *expected)
 {
-    return luaL_error(L, SIGNER_FN ": field '%s' must be %s (got %s)", field, expected,
-                      luaL_typename(L, -1));
+    luaL_where(L, 2);
+    lua_pushfstring(L, SIGNER_FN ": field '%s' must be %s (got %s)", signer_field[arg], expected,
+                    luaL_typename(L, arg));
+    lua_concat(L, 2);
+    return lua_error(L);
 }
 
-/* opts[field] as a string, left on the stack so it stays alive. */
-static void signer_str(lua_State *L, const char *field, sigv4_str *out, int required)
+static void signer_str(lua_State *L, int arg, sigv4_str *out, int required)
 {
-    size_t len = 0;
-    lua_getfield(L, 1, field);
-    if (lua_type(L, -1) == LUA_TSTRING) {
-        out->ptr = lua_tolstring(L, -1, &len);
+    int t = lua_type(L, arg);
+    if (t == LUA_TSTRING) {
+        size_t len = 0;
+        out->ptr = lua_tolstring(L, arg, &len);
         out->len = len;
         return;
     }
-    if (lua_isnil(L, -1) && !required) {
-        out->ptr = NULL;
-        out->len = 0;
-        return;
-    }
-    signer_typeerror(L, field, required ? "a string" : "a string or nil");
+    out->ptr = NULL;
+    out->len = 0;
+    if (t != LUA_TNIL || required)
+        signer_typeerror(L, arg, required ? "a string" : "a string or nil");
 }
 
-static int signer_bool(lua_State *L, const char *field, int dflt)
+static int signer_bool(lua_State *L, int arg, int dflt)
 {
-    int v = dflt;
-    lua_getfield(L, 1, field);
-    if (lua_type(L, -1) == LUA_TBOOLEAN)
-        v = lua_toboolean(L, -1);
-    else if (!lua_isnil(L, -1))
-        signer_typeerror(L, field, "a boolean or nil");
-    lua_pop(L, 1);
-    return v;
+    int t = lua_type(L, arg);
+    if (t == LUA_TBOOLEAN)
+        return lua_toboolean(L, arg);
+    if (t != LUA_TNIL)
+        signer_typeerror(L, arg, "a boolean or nil");
+    return dflt;
 }
 
-/* opts[field] as a number (nil: *present = 0). */
-static lua_Number signer_num(lua_State *L, const char *field, int *present)
+/* a number argument (nil: *present = 0) */
+static lua_Number signer_num(lua_State *L, int arg, int *present)
 {
-    lua_Number v = 0;
-    lua_getfield(L, 1, field);
-    *present = 0;
-    if (lua_type(L, -1) == LUA_TNUMBER) {
-        v = lua_tonumber(L, -1);
-        *present = 1;
-    } else if (!lua_isnil(L, -1)) {
-        signer_typeerror(L, field, "a number or nil");
-    }
-    lua_pop(L, 1);
-    return v;
+    int t = lua_type(L, arg);
+    *present = t == LUA_TNUMBER;
+    if (t == LUA_TNUMBER)
+        return lua_tonumber(L, arg);
+    if (t != LUA_TNIL)
+        signer_typeerror(L, arg, "a number or nil");
+    return 0;
 }
 
-/* opts.headers: a list of {name, value} pairs. Each name and value is left
- * on the stack (2 slots per header, from *base) so that out.headers can
- * reuse the very same string objects. Returns the count, or SIZE_MAX when
+static void signer_header_error(lua_State *L, const char *what, int i, int idx)
+{
+    luaL_where(L, 2);
+    lua_pushfstring(L, SIGNER_FN ": headers[%d]%s (got %s)", i, what, luaL_typename(L, idx));
+    lua_concat(L, 2);
+    lua_error(L);
+}
+
+/* The headers argument: a list of {name, value} pairs. Each pair, its name
+ * and its value are pushed onto the stack (3 slots per header, from *base),
+ * which keeps them alive whatever happens to the tables (a finaliser could
+ * run at any allocation), and lets out.headers hand back the very same pair
+ * for a header passed through unchanged. Returns the count, or SIZE_MAX when
  * there are more than the signer accepts (a runtime error, not misuse). */
 static size_t signer_headers(lua_State *L, sigv4_header *hdr, int *base)
 {
     size_t n, i;
-    lua_getfield(L, 1, "headers");
-    if (lua_isnil(L, -1)) {
-        lua_pop(L, 1);
-        *base = lua_gettop(L) + 1;
-        return 0;
-    }
-    if (!lua_istable(L, -1))
-        signer_typeerror(L, "headers", "a list of {name, value} pairs");
-    n = (size_t)lua_rawlen(L, -1);
-    if (n > SIGV4_MAX_HEADERS) {
-        lua_pop(L, 1);
-        return (size_t)-1;
-    }
-    /* the headers table stays below the pinned strings */
-    luaL_checkstack(L, (int)(2 * n + 4), "too many headers");
+    int t = lua_type(L, SIGNER_A_HEADERS);
     *base = lua_gettop(L) + 1;
+    if (t == LUA_TNIL)
+        return 0;
+    if (t != LUA_TTABLE)
+        signer_typeerror(L, SIGNER_A_HEADERS, "a list of {name, value} pairs");
+    n = (size_t)lua_rawlen(L, SIGNER_A_HEADERS);
+    if (n > SIGV4_MAX_HEADERS)
+        return (size_t)-1;
+    luaL_checkstack(L, (int)(3 * n + 24), "too many headers");
     for (i = 0; i < n; i++) {
-        int t = lua_gettop(L);
         size_t len = 0;
-        lua_rawgeti(L, *base - 1, (int)i + 1);
-        if (!lua_istable(L, -1))
-            luaL_error(L, SIGNER_FN ": headers[%d] must be a {name, value} pair (got %s)", (int)i + 1,
-                       luaL_typename(L, -1));
-        lua_rawgeti(L, t + 1, 1);
-        lua_rawgeti(L, t + 1, 2);
-        if (lua_type(L, -2) != LUA_TSTRING)
-            luaL_error(L, SIGNER_FN ": headers[%d][1] (name) must be a string (got %s)", (int)i + 1,
-                       luaL_typename(L, -2));
-        if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
-            luaL_error(L, SIGNER_FN ": headers[%d][2] (value) must be a string (got %s)", (int)i + 1,
-                       luaL_typename(L, -1));
-        hdr[i].name = lua_tolstring(L, -2, &len);
+        int top = lua_gettop(L);
+        lua_rawgeti(L, SIGNER_A_HEADERS, (int)i + 1);
+        if (lua_type(L, top + 1) != LUA_TTABLE)
+            signer_header_error(L, " must be a {name, value} pair", (int)i + 1, top + 1);
+        lua_rawgeti(L, top + 1, 1);
+        lua_rawgeti(L, top + 1, 2);
+        if (lua_type(L, top + 2) != LUA_TSTRING)
+            signer_header_error(L, "[1] (name) must be a string", (int)i + 1, top + 2);
+        t = lua_type(L, top + 3);
+        if (t != LUA_TSTRING && t != LUA_TNUMBER)
+            signer_header_error(L, "[2] (value) must be a string", (int)i + 1, top + 3);
+        hdr[i].name = lua_tolstring(L, top + 2, &len);
         hdr[i].name_len = len;
-        hdr[i].value = lua_tolstring(L, -1, &len); /* a number becomes a string on the stack */
+        hdr[i].value = lua_tolstring(L, top + 3, &len); /* a number becomes a string in its slot */
         hdr[i].value_len = len;
-        lua_remove(L, t + 1); /* the pair; name and value stay */
+        if (t == LUA_TNUMBER) {
+            /* out.headers gets a new pair with the string, not this one */
+            lua_pushboolean(L, 0);
+            lua_replace(L, top + 1);
+        }
     }
     return n;
 }
 
 /* ---- results --------------------------------------------------------------- */
-
-static void signer_setstr(lua_State *L, const char *field, sigv4_str s)
-{
-    lua_pushlstring(L, s.ptr, s.len);
-    lua_setfield(L, -2, field);
-}
 
 /* nil, err where err = {code, message, reason, field, index, retryable} with
  * a __tostring. The message names the field and the rule, never a value. */
@@ -222,8 +238,20 @@ static int signer_error_tostring(lua_State *L)
     return 1;
 }
 
+static void signer_pushstr(lua_State *L, sigv4_str s)
+{
+    lua_pushlstring(L, s.ptr, s.len);
+}
+
 /* ---- sign -------------------------------------------------------------------- */
 
+/* sigv4_sign(method, path, query, headers, body, access_key, secret_key,
+ *            session_token, region, service, time, normalize_path, encode_path,
+ *            presign, expires, omit_session_token, sign_body, payload_hash,
+ *            amz_date, signed_headers)
+ * -> canonical_request, string_to_sign, signature, authorization|nil,
+ *    headers|nil, query, signed_headers, credential_scope, amz_date
+ * | nil, err */
 static int signer_sign(lua_State *L)
 {
     signer_state *st = signer_state_of(L);
@@ -231,34 +259,30 @@ static int signer_sign(lua_State *L)
     sigv4_request req;
     sigv4_result res;
     lua_Number num;
-    int present, base = 0, query_idx, rc;
+    int present, base = 0, rc, r0;
     size_t nh, i;
 
     /* 1. arguments: everything that may raise happens here */
-    if (!lua_istable(L, 1))
-        return luaL_error(L, SIGNER_FN ": expected a table of options (got %s)", luaL_typename(L, 1));
-    lua_settop(L, 1);
-    luaL_checkstack(L, 24, "sigv4 options");
+    lua_settop(L, SIGNER_A__COUNT - 1);
     memset(&req, 0, sizeof req);
-    signer_str(L, "method", &req.method, 1);
-    signer_str(L, "path", &req.path, 0);
-    signer_str(L, "query", &req.query, 0);
-    query_idx = lua_gettop(L);
-    signer_str(L, "body", &req.body, 0);
-    signer_str(L, "payload_hash", &req.payload_hash, 0);
-    signer_str(L, "access_key", &req.access_key, 1);
-    signer_str(L, "secret_key", &req.secret_key, 1);
-    signer_str(L, "session_token", &req.session_token, 0);
-    signer_str(L, "region", &req.region, 1);
-    signer_str(L, "service", &req.service, 1);
-    signer_str(L, "amz_date", &req.amz_date, 0);
-    signer_str(L, "signed_headers", &req.signed_headers, 0);
+    signer_str(L, SIGNER_A_METHOD, &req.method, 1);
+    signer_str(L, SIGNER_A_PATH, &req.path, 0);
+    signer_str(L, SIGNER_A_QUERY, &req.query, 0);
+    signer_str(L, SIGNER_A_BODY, &req.body, 0);
+    signer_str(L, SIGNER_A_ACCESS_KEY, &req.access_key, 1);
+    signer_str(L, SIGNER_A_SECRET_KEY, &req.secret_key, 1);
+    signer_str(L, SIGNER_A_SESSION_TOKEN, &req.session_token, 0);
+    signer_str(L, SIGNER_A_REGION, &req.region, 1);
+    signer_str(L, SIGNER_A_SERVICE, &req.service, 1);
+    signer_str(L, SIGNER_A_PAYLOAD_HASH, &req.payload_hash, 0);
+    signer_str(L, SIGNER_A_AMZ_DATE, &req.amz_date, 0);
+    signer_str(L, SIGNER_A_SIGNED_HEADERS, &req.signed_headers, 0);
     if (req.path.ptr == NULL) {
         req.path.ptr = "/";
         req.path.len = 1;
     }
 
-    num = signer_num(L, "time", &present);
+    num = signer_num(L, SIGNER_A_TIME, &present);
     if (!present)
         req.time = (int64_t)time(NULL);
     else if (num >= 0 && num <= (lua_Number)SIGV4_MAX_TIME) /* also false for NaN */
@@ -266,7 +290,7 @@ static int signer_sign(lua_State *L)
     else
         req.time = -1; /* refused by the signer: nil, err */
 
-    num = signer_num(L, "expires", &present);
+    num = signer_num(L, SIGNER_A_EXPIRES, &present);
     if (!present)
         req.expires = 3600;
     else if (num >= 1 && num <= (lua_Number)SIGV4_MAX_EXPIRES && num == floor(num))
@@ -274,15 +298,15 @@ static int signer_sign(lua_State *L)
     else
         req.expires = -1;
 
-    if (signer_bool(L, "normalize_path", 1))
+    if (signer_bool(L, SIGNER_A_NORMALIZE_PATH, 1))
         req.flags |= SIGV4_NORMALIZE_PATH;
-    if (!signer_bool(L, "encode_path", 1))
+    if (!signer_bool(L, SIGNER_A_ENCODE_PATH, 1))
         req.flags |= SIGV4_RAW_PATH;
-    if (signer_bool(L, "presign", 0))
+    if (signer_bool(L, SIGNER_A_PRESIGN, 0))
         req.flags |= SIGV4_PRESIGN;
-    if (signer_bool(L, "omit_session_token", 0))
+    if (signer_bool(L, SIGNER_A_OMIT_SESSION_TOKEN, 0))
         req.flags |= SIGV4_OMIT_SESSION_TOKEN;
-    if (signer_bool(L, "sign_body", 0))
+    if (signer_bool(L, SIGNER_A_SIGN_BODY, 0))
         req.flags |= SIGV4_SIGN_BODY;
 
     nh = signer_headers(L, hdr, &base);
@@ -318,51 +342,65 @@ static int signer_sign(lua_State *L)
     if (rc != SIGV4_OK)
         return signer_push_error(L, rc, res.err_field, res.err_index);
 
-    /* 3. results */
-    lua_createtable(L, 0, 12);
-    signer_setstr(L, "canonical_request", res.canonical_request);
-    signer_setstr(L, "string_to_sign", res.string_to_sign);
-    signer_setstr(L, "signature", res.signature);
-    signer_setstr(L, "signed_headers", res.signed_headers);
-    signer_setstr(L, "credential_scope", res.credential_scope);
-    signer_setstr(L, "amz_date", res.amz_date);
-    signer_setstr(L, "payload_hash", res.payload_hash);
-    if (res.authorization.len > 0)
-        signer_setstr(L, "authorization", res.authorization);
-    if (res.query.ptr != NULL) {
-        signer_setstr(L, "query", res.query);
-    } else {
-        /* header signing: the query is sent as given */
-        if (lua_isnil(L, query_idx))
-            lua_pushliteral(L, "");
-        else
-            lua_pushvalue(L, query_idx);
-        lua_setfield(L, -2, "query");
-    }
-    if (req.signed_headers.ptr == NULL) {
+    /* 3. results (may raise out of memory: the arena belongs to the state) */
+    luaL_checkstack(L, 16, "sigv4 results");
+    r0 = lua_gettop(L) + 1;
+    signer_pushstr(L, res.canonical_request); /* r0 */
+    signer_pushstr(L, res.string_to_sign);    /* r0 + 1 */
+    signer_pushstr(L, res.signature);         /* r0 + 2 */
+    if (res.authorization.len > 0)            /* r0 + 3 */
+        signer_pushstr(L, res.authorization);
+    else
+        lua_pushnil(L);
+    if (req.signed_headers.ptr == NULL) {     /* r0 + 4 */
         lua_createtable(L, (int)res.nheaders, 0);
         for (i = 0; i < res.nheaders; i++) {
             const sigv4_out_header *o = &res.headers[i];
+            int slot = o->src != SIGV4_NO_SRC ? base + 3 * (int)o->src : 0;
+            if (slot != 0 && !o->value_changed && lua_istable(L, slot)) {
+                /* passed through unchanged: the caller's own pair */
+                lua_pushvalue(L, slot);
+                lua_rawseti(L, -2, (int)i + 1);
+                continue;
+            }
             lua_createtable(L, 2, 0);
-            if (o->src != SIGV4_NO_SRC)
-                lua_pushvalue(L, base + 2 * (int)o->src);
-            else
-                lua_pushlstring(L, o->name, o->name_len);
-            lua_rawseti(L, -2, 1);
-            if (o->src != SIGV4_NO_SRC && !o->value_changed)
-                lua_pushvalue(L, base + 2 * (int)o->src + 1);
-            else
-                lua_pushlstring(L, o->value, o->value_len);
+            if (slot != 0) {
+                lua_pushvalue(L, slot + 1);
+                lua_rawseti(L, -2, 1);
+                if (o->value_changed)
+                    lua_pushlstring(L, o->value, o->value_len);
+                else
+                    lua_pushvalue(L, slot + 2);
+            } else {
+                lua_rawgeti(L, lua_upvalueindex(2), o->added); /* the header's name */
+                lua_rawseti(L, -2, 1);
+                if (o->added == SIGV4_ADDED_AUTHORIZATION)
+                    lua_pushvalue(L, r0 + 3);
+                else if (o->added == SIGV4_ADDED_TOKEN)
+                    lua_pushvalue(L, SIGNER_A_SESSION_TOKEN);
+                else
+                    lua_pushlstring(L, o->value, o->value_len);
+            }
             lua_rawseti(L, -2, 2);
             lua_rawseti(L, -2, (int)i + 1);
         }
-        lua_setfield(L, -2, "headers");
+    } else {
+        lua_pushnil(L);
     }
+    if (res.query.ptr != NULL)                /* r0 + 5 */
+        signer_pushstr(L, res.query);
+    else if (lua_isnil(L, SIGNER_A_QUERY))    /* header signing: the query as given */
+        lua_pushliteral(L, "");
+    else
+        lua_pushvalue(L, SIGNER_A_QUERY);
+    signer_pushstr(L, res.signed_headers);    /* r0 + 6 */
+    signer_pushstr(L, res.credential_scope);  /* r0 + 7 */
+    signer_pushstr(L, res.amz_date);          /* r0 + 8 */
     if (req.session_token.len > 0)
         OPENSSL_cleanse(st->arena, res.buf_used); /* canonical request / query held the token */
     if (st->cap > SIGNER_ARENA_KEEP)
         signer_free_arena(st);
-    return 1;
+    return 9;
 }
 
 /* sha256_hex(s) -> hex digest of s. */
@@ -432,5 +470,15 @@ void signer_open(lua_State *L)
     st->ctx = sigv4_ctx_new();
     if (st->ctx == NULL)
         luaL_error(L, "invite.sigv4: OpenSSL could not provide SHA-256/HMAC");
-    luaL_setfuncs(L, funcs, 1); /* pops the userdata: each function's upvalue */
+    /* upvalue 2: the names of the headers the signer adds, by SIGV4_ADDED_* */
+    lua_createtable(L, 4, 0);
+    lua_pushliteral(L, "X-Amz-Date");
+    lua_rawseti(L, -2, SIGV4_ADDED_DATE);
+    lua_pushliteral(L, "X-Amz-Security-Token");
+    lua_rawseti(L, -2, SIGV4_ADDED_TOKEN);
+    lua_pushliteral(L, "X-Amz-Content-Sha256");
+    lua_rawseti(L, -2, SIGV4_ADDED_CONTENT_SHA256);
+    lua_pushliteral(L, "Authorization");
+    lua_rawseti(L, -2, SIGV4_ADDED_AUTHORIZATION);
+    luaL_setfuncs(L, funcs, 2); /* pops both: every function's upvalues */
 }

@@ -29,12 +29,14 @@
 --   amz_date                 its X-Amz-Date, e.g. "20150830T123600Z" (instead of time).
 --
 --   out.canonical_request, out.string_to_sign, out.signature (64 hex), out.signed_headers,
---   out.credential_scope, out.amz_date, out.payload_hash;
+--   out.credential_scope, out.amz_date;
 --   out.authorization (header signing) - the Authorization header value;
 --   out.headers - the full list of pairs to send: the input headers (minus Authorization,
 --     X-Amz-Date and any the signer replaces; folded values unfolded), then X-Amz-Date,
 --     X-Amz-Security-Token, X-Amz-Content-Sha256 and Authorization as they apply;
---     presigned: the input headers only;
+--     presigned: the input headers only. A header passed through unchanged is your own pair
+--     table (not a copy: creating pairs is most of a signature's cost in Lua 5.4); the signer
+--     never modifies it;
 --   out.query - the query string to send: the presigned one (with X-Amz-Signature) when
 --     presigning, else the query as given.
 --
@@ -48,9 +50,7 @@
 -- err.retryable = false; tostring(err) is one line. No error ever contains a secret key,
 -- session token or header value.
 --
--- sign is the C function itself: it checks its arguments in C (no second pass in Lua) so a
--- signature costs about a microsecond. The derived signing key is cached per (secret, date,
--- region, service) inside the signer.
+-- The derived signing key is cached per (secret, date, region, service) inside the signer.
 local core = require "invite.core"
 
 local type, tostring, setmetatable, ipairs, error = type, tostring, setmetatable, ipairs, error
@@ -61,7 +61,24 @@ local _M = { _VERSION = "0.1.0" }
 
 _M.ALGORITHM = "AWS4-HMAC-SHA256"
 
-_M.sign = core.sigv4_sign
+local c_sign = core.sigv4_sign
+
+-- The fields are read here and handed to C as arguments: field access is cheap in the Lua VM
+-- (and honours __index), the C side checks every type and raises naming the field.
+function _M.sign(o)
+  if type(o) ~= "table" then
+    error("invite.sigv4.sign: expected a table of options (got " .. type(o) .. ")", 2)
+  end
+  local creq, sts, sig, auth, headers, query, signed, scope, date = c_sign(o.method, o.path, o.query,
+    o.headers, o.body, o.access_key, o.secret_key, o.session_token, o.region, o.service, o.time,
+    o.normalize_path, o.encode_path, o.presign, o.expires, o.omit_session_token, o.sign_body,
+    o.payload_hash, o.amz_date, o.signed_headers)
+  if not creq then return nil, sts end
+  return {
+    canonical_request = creq, string_to_sign = sts, signature = sig, authorization = auth,
+    headers = headers, query = query, signed_headers = signed, credential_scope = scope, amz_date = date,
+  }
+end
 
 -- sha256_hex(s) -> 64 lowercase hex digits (e.g. to check x-amz-content-sha256).
 _M.sha256_hex = core.sigv4_sha256_hex
