@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sigv4.h"
 
@@ -395,6 +396,43 @@ static void test_verification(sigv4_ctx *ctx)
        "a changed signed header changes the signature", NULL);
 }
 
+/* X-Amz-Date is computed without gmtime_r: compare with it across the range,
+ * leap days and century years included. */
+static void test_dates(sigv4_ctx *ctx)
+{
+    static const int64_t fixed[] = {0, 1440938160, 951782400 /* 2000-02-29 */, 4107542400LL /* 2100-03-01 */,
+                                    1456704000 /* 2016-02-29 */, 253402300799LL, 86399, 86400};
+    sigv4_request r = base_request();
+    sigv4_result res;
+    int64_t t;
+    unsigned long x = 12345;
+    int i, same = 1;
+    for (i = 0; i < 2000 + (int)(sizeof fixed / sizeof fixed[0]); i++) {
+        struct tm tm;
+        time_t tt;
+        char want[17];
+        if (i < (int)(sizeof fixed / sizeof fixed[0])) {
+            t = fixed[i];
+        } else {
+            x = x * 6364136223846793005UL + 1442695040888963407UL;
+            t = (int64_t)((x >> 11) % (unsigned long)(SIGV4_MAX_TIME + 1));
+        }
+        tt = (time_t)t;
+        if (gmtime_r(&tt, &tm) == NULL || strftime(want, sizeof want, "%Y%m%dT%H%M%SZ", &tm) != 16) {
+            same = 0;
+            break;
+        }
+        r.time = t;
+        if (sigv4_sign(ctx, &r, &res, buf, sizeof buf) != SIGV4_OK || !str_is(res.amz_date, want)) {
+            same = 0;
+            break;
+        }
+    }
+    ok(same, "X-Amz-Date matches gmtime_r from 1970 to 9999", NULL);
+    r.time = SIGV4_MAX_TIME + 1;
+    ok(sigv4_sign(ctx, &r, &res, buf, sizeof buf) == SIGV4_E_TIME, "a time after 9999 is refused", NULL);
+}
+
 static void test_helpers(sigv4_ctx *ctx)
 {
     char hex[65];
@@ -420,6 +458,7 @@ int main(void)
     test_buffer_sizes(ctx);
     test_errors(ctx);
     test_verification(ctx);
+    test_dates(ctx);
     test_helpers(ctx);
     sigv4_ctx_free(ctx);
     sigv4_ctx_free(NULL);
