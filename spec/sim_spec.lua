@@ -1305,3 +1305,25 @@ describe("invite sim: process", function()
     end
   end)
 end)
+
+describe("invite sim: under LuaJIT", function()
+  local f = io.open(sim.ROOT .. "/build/luajit/invite/core.so")
+  local have = f ~= nil and os.execute("command -v luajit >/dev/null 2>&1")
+  if f then f:close() end
+  local run = have and it or pending
+  run("serves signed requests, pagination and STS the same way", function()
+    local s = sim.start{ lua = "luajit" }
+    local ok, err = pcall(function()
+      local items, pages = list_all(s, "macie2", "prod", "us-east-1", 25)
+      assert.same({ 62, 3 }, { #items, pages })
+      local r = call(s, "guardduty", "POST", "/invitation/decline", { accountIds = { "123456789012" } })
+      assert.equal(1, #r.json.unprocessedAccounts)
+      r = sts_call(s, { { "Action", "GetCallerIdentity" } })
+      assert.equal(PROD, xml_value(r.body, "Account"))
+      r = call(s, "guardduty", "GET", "/invitation/count", nil, { creds = "ASIASIMEXPIRED000001" })
+      assert.equal(403, r.status)
+    end)
+    s:stop()
+    assert(ok, err)
+  end)
+end)

@@ -38,6 +38,11 @@ local function fail(kind, message)
 end
 
 local function parse_credential(cred, info)
+  local a, d, r, sv = cred:match("^([^/]+)/(%d%d%d%d%d%d%d%d)/([^/]+)/([^/]+)/aws4_request$")
+  if a then
+    info.access_key_id, info.date, info.region, info.service = a, d, r, sv
+    return true
+  end
   local parts = {}
   for p in (cred .. "/"):gmatch("([^/]*)/") do parts[#parts + 1] = p end
   if #parts ~= 5 or parts[1] == "" then
@@ -81,9 +86,15 @@ function _M.parse(req)
         .. _M.ALGORITHM .. ")")
     end
     local params = {}
-    for item in rest:gmatch("[^,]+") do
-      local k, v = item:match("^%s*([^=%s]+)%s*=%s*(.-)%s*$")
-      if k then params[k] = v end
+    -- the usual shape first (one pattern, no backtracking), then any order and spacing
+    local c, sh, sig = rest:match("^Credential=([^,%s]+),%s*SignedHeaders=([^,%s]+),%s*Signature=(%x+)$")
+    if c then
+      params.Credential, params.SignedHeaders, params.Signature = c, sh, sig
+    else
+      for item in rest:gmatch("[^,]+") do
+        local k, v = item:match("^%s*([^=%s]+)%s*=%s*(%S*)")
+        if k then params[k] = v end
+      end
     end
     local missing = {}
     for _, need in ipairs({ "Credential", "Signature", "SignedHeaders" }) do

@@ -15,6 +15,7 @@
 --   POST   /__sim/stop               stop serving (the process exits cleanly)
 local util = require "invite.sim.util"
 local faults = require "invite.sim.faults"
+local log_fields = require("invite.sim.log").FIELDS
 
 local _M = {}
 
@@ -48,7 +49,12 @@ function _M.handle(sim, req)
     sim.state:reset()
     return reply(200, { ok = true })
   elseif path == "/__sim/requests" and method == "GET" then
-    return reply(200, util.array(sim.log:list(tonumber(q.since or "0") or 0)))
+    local lines = {}
+    for i, e in ipairs(sim.log:list(tonumber(q.since or "0") or 0)) do
+      lines[i] = util.json_encode_ordered(e, log_fields)
+    end
+    return { status = 200, headers = { { "Content-Type", "application/json" }, { "Cache-Control", "no-store" } },
+             body = "[" .. table.concat(lines, ",\n") .. "]" }
   elseif path == "/__sim/requests" and method == "DELETE" then
     sim.log:clear()
     return reply(200, { ok = true })

@@ -9,11 +9,16 @@ local _M = {}
 local Log = {}
 Log.__index = Log
 
+-- Field order of a log line (other fields follow, sorted).
+_M.FIELDS = { "time", "seq", "id", "conn", "method", "path", "query", "service", "operation", "region",
+              "account", "access_key_id", "arn", "auth", "status", "error", "account_ids", "fault",
+              "latency_ms", "duration_ms", "message" }
+
 -- opts: path (file to append to, "-" for stderr, nil for memory only), keep (entries kept in
--- memory, default 100000; older ones are dropped first).
+-- memory, default 20000; older ones are dropped first).
 function _M.new(opts)
   opts = opts or {}
-  local self = setmetatable({ entries = {}, first = 1, last = 0, seq = 0, keep = opts.keep or 100000 }, Log)
+  local self = setmetatable({ entries = {}, first = 1, last = 0, seq = 0, keep = opts.keep or 20000 }, Log)
   if opts.path == "-" then
     self.file = io.stderr
   elseif opts.path then
@@ -35,7 +40,7 @@ function Log:write(entry)
     self.first = self.first + 1
   end
   if self.file then
-    self.file:write(util.json_encode(entry), "\n")
+    self.file:write(util.json_encode_ordered(entry, _M.FIELDS), "\n")
     self.file:flush()
   end
 end

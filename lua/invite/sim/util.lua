@@ -146,8 +146,9 @@ local function encode_number(n)
   return format("%.14g", n)
 end
 
--- cjson escapes '/' as "\/": valid JSON, but noisy in logs and ARNs; undo it. (In cjson's output
--- a backslash followed by a raw '/' only ever comes from that escape.)
+-- Strings go through cjson (C, and faster than any Lua-side scan), which escapes '/' as "\/":
+-- valid JSON, but noisy in logs and ARNs; undo it. (In cjson's output a backslash followed by a
+-- raw '/' only ever comes from that escape.) Object keys are memoised.
 local function encode_string(s)
   local e = cjson.encode(s)
   if e:find("\\/", 1, true) then e = e:gsub("\\/", "/") end
@@ -155,47 +156,104 @@ local function encode_string(s)
 end
 _M.json_string = encode_string
 
-local function encode(v, out)
+local key_cache = setmetatable({}, { __mode = "k" })
+local function encode_key(k)
+  local e = key_cache[k]
+  if not e then
+    e = encode_string(k) .. ":"
+    key_cache[k] = e
+  end
+  return e
+end
+
+-- Appends v's JSON to out after index n; returns the new last index.
+local function encode(v, out, n)
   local tv = type(v)
   if tv == "string" then
-    out[#out + 1] = encode_string(v)
+    n = n + 1
+    out[n] = encode_string(v)
   elseif tv == "number" then
-    out[#out + 1] = encode_number(v)
+    n = n + 1
+    out[n] = encode_number(v)
   elseif tv == "boolean" then
-    out[#out + 1] = v and "true" or "false"
+    n = n + 1
+    out[n] = v and "true" or "false"
   elseif v == nil or v == cjson.null then
-    out[#out + 1] = "null"
+    n = n + 1
+    out[n] = "null"
   elseif tv == "table" then
     if is_array(v) then
-      out[#out + 1] = "["
+      n = n + 1
+      out[n] = "["
       for i = 1, #v do
-        if i > 1 then out[#out + 1] = "," end
-        encode(v[i], out)
+        if i > 1 then n = n + 1; out[n] = "," end
+        n = encode(v[i], out, n)
       end
-      out[#out + 1] = "]"
+      n = n + 1
+      out[n] = "]"
     else
-      local keys = {}
-      for k in pairs(v) do keys[#keys + 1] = tostring(k) end
+      local keys, nk = {}, 0
+      for k in pairs(v) do
+        nk = nk + 1
+        keys[nk] = type(k) == "string" and k or tostring(k)
+      end
       sort(keys)
-      out[#out + 1] = "{"
-      for i, k in ipairs(keys) do
-        if i > 1 then out[#out + 1] = "," end
-        out[#out + 1] = encode_string(k)
-        out[#out + 1] = ":"
+      n = n + 1
+      out[n] = "{"
+      for i = 1, nk do
+        local k = keys[i]
+        if i > 1 then n = n + 1; out[n] = "," end
+        n = n + 1
+        out[n] = encode_key(k)
         local val = v[k]
         if val == nil then val = v[tonumber(k)] end
-        encode(val, out)
+        n = encode(val, out, n)
       end
-      out[#out + 1] = "}"
+      n = n + 1
+      out[n] = "}"
     end
   else
     error("cannot encode a " .. tv .. " as JSON", 3)
   end
+  return n
 end
 
 function _M.json_encode(v)
   local out = {}
-  encode(v, out)
+  encode(v, out, 0)
+  return concat(out)
+end
+
+-- An object with the keys listed in `order` first (in that order), then any others sorted.
+function _M.json_encode_ordered(t, order)
+  local out, n, done = { "{" }, 1, {}
+  local first = true
+  for _, k in ipairs(order) do
+    local v = t[k]
+    if v ~= nil then
+      done[k] = true
+      if not first then n = n + 1; out[n] = "," end
+      first = false
+      n = n + 1
+      out[n] = encode_key(k)
+      n = encode(v, out, n)
+    end
+  end
+  local rest = {}
+  for k in pairs(t) do
+    if not done[k] then rest[#rest + 1] = k end
+  end
+  if #rest > 0 then
+    sort(rest)
+    for _, k in ipairs(rest) do
+      if not first then n = n + 1; out[n] = "," end
+      first = false
+      n = n + 1
+      out[n] = encode_key(k)
+      n = encode(t[k], out, n)
+    end
+  end
+  out[n + 1] = "}"
   return concat(out)
 end
 
@@ -297,8 +355,9 @@ end
 
 -- Request ids shaped like AWS's (8-4-4-4-12 lowercase hex).
 function Rng:uuid()
-  local h = self:chars("0123456789abcdef", 32)
-  return h:sub(1, 8) .. "-" .. h:sub(9, 12) .. "-4" .. h:sub(14, 16) .. "-a" .. h:sub(18, 20) .. "-" .. h:sub(21, 32)
+  local a, b, c, d = self:next_int(), self:next_int(), self:next_int(), self:next_int()
+  return format("%08x-%04x-4%03x-a%03x-%04x%08x", a, b % 65536, floor(b / 65536) % 4096, c % 4096,
+    floor(c / 4096) % 65536, d)
 end
 
 ---------------------------------------------------------------------------------------------------
