@@ -9,18 +9,19 @@
  * invite.sigv4 (lua/invite/sigv4.lua) is the documented face of these.
  *
  * The signer state (sigv4_ctx: fetched algorithms, reusable OpenSSL
- * contexts, the key cache; and the output arena) lives in one userdata that
- * every function gets as upvalue 1 - no C globals - and its __gc wipes it.
- * Upvalue 2 holds the names of the headers the signer adds, as Lua strings.
+ * contexts, the key cache) lives in one userdata that every function gets as
+ * upvalue 1 - no C globals - and its __gc wipes and frees it. Upvalue 2 holds
+ * the names of the headers the signer adds, as Lua strings. Upvalue 3 is the
+ * output arena sigv4_sign() writes into: a plain Lua userdata, so no malloc'd
+ * buffer exists at all and nothing can leak.
  *
  * Memory and longjmp: sign() first reads and checks every argument (the only
  * part that may raise), keeping each string it uses on the Lua stack so no
  * finaliser can free it; then signs in C with no Lua call; then pushes the
- * results. The arena it signs into belongs to the userdata, so an error
- * raised while pushing (out of memory) leaks nothing: the collector frees it.
+ * results. When a session token was signed, the part of the arena that held
+ * it is wiped before returning.
  */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -37,13 +38,12 @@
 #define SIGNER_ERROR_MT "invite.sigv4.error"
 #define SIGNER_ARENA_MIN 8192u
 #define SIGNER_ARENA_MAX (16u << 20) /* far above what the input limits can need */
-#define SIGNER_ARENA_KEEP (64u << 10) /* a larger arena is freed after the call */
+#define SIGNER_ARENA_KEEP (64u << 10) /* a larger arena is replaced after the call */
+#define SIGNER_ARENA lua_upvalueindex(3)
 #define SIGNER_FN "invite.sigv4.sign"
 
 typedef struct signer_state {
     sigv4_ctx *ctx;
-    char *arena;
-    size_t cap;
 } signer_state;
 
 static signer_state *signer_state_of(lua_State *L)
@@ -54,24 +54,22 @@ static signer_state *signer_state_of(lua_State *L)
     return st;
 }
 
-static void signer_free_arena(signer_state *st)
-{
-    if (st->arena != NULL) {
-        OPENSSL_cleanse(st->arena, st->cap);
-        free(st->arena);
-    }
-    st->arena = NULL;
-    st->cap = 0;
-}
-
-/* __gc: idempotent, wipes the key cache and the arena. */
+/* __gc: idempotent; sigv4_ctx_free wipes the key cache. */
 static int signer_gc(lua_State *L)
 {
     signer_state *st = (signer_state *)luaL_checkudata(L, 1, SIGNER_STATE_MT);
     sigv4_ctx_free(st->ctx);
     st->ctx = NULL;
-    signer_free_arena(st);
     return 0;
+}
+
+/* Replaces the arena (upvalue 3) with a new one of cap bytes; may raise
+ * (out of memory) but holds nothing that could leak. */
+static char *signer_new_arena(lua_State *L, size_t cap)
+{
+    char *p = (char *)lua_newuserdata(L, cap);
+    lua_replace(L, SIGNER_ARENA);
+    return p;
 }
 
 /* ---- argument reading (may raise) ---------------------------------------- */
@@ -259,8 +257,9 @@ static int signer_sign(lua_State *L)
     sigv4_request req;
     sigv4_result res;
     lua_Number num;
+    char *arena;
     int present, base = 0, rc, r0;
-    size_t nh, i;
+    size_t nh, i, cap;
 
     /* 1. arguments: everything that may raise happens here */
     lua_settop(L, SIGNER_A__COUNT - 1);
@@ -315,34 +314,23 @@ static int signer_sign(lua_State *L)
     req.headers = hdr;
     req.nheaders = nh;
 
-    /* 2. sign: pure C, no Lua calls; grow the arena if it is too small */
+    /* 2. sign: pure C, no Lua calls; grow the arena while it is too small
+     * (a failed sigv4_sign has already wiped what it wrote) */
+    arena = (char *)lua_touserdata(L, SIGNER_ARENA);
+    cap = (size_t)lua_rawlen(L, SIGNER_ARENA);
     for (;;) {
-        if (st->arena == NULL) {
-            st->arena = malloc(SIGNER_ARENA_MIN);
-            if (st->arena == NULL)
-                return signer_push_error(L, SIGV4_E_NOMEM, NULL, 0);
-            st->cap = SIGNER_ARENA_MIN;
-        }
-        rc = sigv4_sign(st->ctx, &req, &res, st->arena, st->cap);
+        rc = sigv4_sign(st->ctx, &req, &res, arena, cap);
         if (rc != SIGV4_E_BUFFER)
             break;
-        if (st->cap >= SIGNER_ARENA_MAX) {
-            signer_free_arena(st);
+        if (cap >= SIGNER_ARENA_MAX)
             return signer_push_error(L, SIGV4_E_TOO_LARGE, "request", 0);
-        }
-        {
-            size_t cap = st->cap * 2;
-            signer_free_arena(st);
-            st->arena = malloc(cap);
-            if (st->arena == NULL)
-                return signer_push_error(L, SIGV4_E_NOMEM, NULL, 0);
-            st->cap = cap;
-        }
+        cap *= 2;
+        arena = signer_new_arena(L, cap);
     }
     if (rc != SIGV4_OK)
         return signer_push_error(L, rc, res.err_field, res.err_index);
 
-    /* 3. results (may raise out of memory: the arena belongs to the state) */
+    /* 3. results (may raise out of memory: nothing to free) */
     luaL_checkstack(L, 16, "sigv4 results");
     r0 = lua_gettop(L) + 1;
     signer_pushstr(L, res.canonical_request); /* r0 */
@@ -397,9 +385,10 @@ static int signer_sign(lua_State *L)
     signer_pushstr(L, res.credential_scope);  /* r0 + 7 */
     signer_pushstr(L, res.amz_date);          /* r0 + 8 */
     if (req.session_token.len > 0)
-        OPENSSL_cleanse(st->arena, res.buf_used); /* canonical request / query held the token */
-    if (st->cap > SIGNER_ARENA_KEEP)
-        signer_free_arena(st);
+        OPENSSL_cleanse(arena, res.buf_used); /* canonical request / query held the token */
+    if (cap > SIGNER_ARENA_KEEP) {
+        signer_new_arena(L, SIGNER_ARENA_MIN); /* let the big one go */
+    }
     return 9;
 }
 
@@ -458,8 +447,6 @@ void signer_open(lua_State *L)
      * the context fails, the collector still sees a consistent object */
     st = (signer_state *)lua_newuserdata(L, sizeof *st);
     st->ctx = NULL;
-    st->arena = NULL;
-    st->cap = 0;
     if (luaL_newmetatable(L, SIGNER_STATE_MT)) {
         lua_pushcfunction(L, signer_gc);
         lua_setfield(L, -2, "__gc");
@@ -480,5 +467,7 @@ void signer_open(lua_State *L)
     lua_rawseti(L, -2, SIGV4_ADDED_CONTENT_SHA256);
     lua_pushliteral(L, "Authorization");
     lua_rawseti(L, -2, SIGV4_ADDED_AUTHORIZATION);
-    luaL_setfuncs(L, funcs, 2); /* pops both: every function's upvalues */
+    /* upvalue 3: the output arena (only sigv4_sign uses it) */
+    lua_newuserdata(L, SIGNER_ARENA_MIN);
+    luaL_setfuncs(L, funcs, 3); /* pops all three: every function's upvalues */
 }
