@@ -10,8 +10,8 @@
 --   GET    /__sim/faults             the current rules with how often each matched and fired
 --   POST   /__sim/faults             replace the rules: body is a spec (text), or JSON
 --                                    {"spec": "...", "seed": N}; an empty spec removes all rules
---   POST   /__sim/clock              JSON {"advance": SECONDS}: move the clock used for session
---                                    expiry forward (signatures still use the real clock)
+--   POST   /__sim/clock              JSON {"advance": SECONDS}: move the simulator's clock (signing
+--                                    window, session expiry, issued expirations, log times)
 --   POST   /__sim/stop               stop serving (the process exits cleanly)
 local util = require "invite.sim.util"
 local faults = require "invite.sim.faults"
@@ -44,7 +44,7 @@ function _M.handle(sim, req)
   if path == "/__sim/health" and method == "GET" then
     return reply(200, { ok = true, pid = sim.pid, port = sim.port })
   elseif path == "/__sim/state" and method == "GET" then
-    return reply(200, sim.state:snapshot(sim:token_now()))
+    return reply(200, sim.state:snapshot(sim:now()))
   elseif path == "/__sim/reset" and method == "POST" then
     sim.state:reset()
     return reply(200, { ok = true })
@@ -77,8 +77,8 @@ function _M.handle(sim, req)
     local t = util.json_decode(req.body or "")
     local adv = type(t) == "table" and t.advance
     if type(adv) ~= "number" then return reply(400, { message = 'body must be {"advance": SECONDS}' }) end
-    sim.token_offset = sim.token_offset + adv
-    return reply(200, { offset = sim.token_offset, now = util.iso8601(sim:token_now()) })
+    sim.clock_offset = sim.clock_offset + adv
+    return reply(200, { offset = sim.clock_offset, now = util.iso8601(sim:now()) })
   elseif path == "/__sim/stop" and method == "POST" then
     sim:stop()
     return reply(200, { ok = true })

@@ -73,21 +73,20 @@ function _M.new(opts)
   if not log then return nil, lerr end
   local self = setmetatable({
     fixture = fx, state = state_mod.new(fx), faults = faults_mod.new(rules, seed), log = log, signer = signer,
-    clock = clock, token_offset = 0, seed = seed,
+    clock = clock, clock_offset = 0, seed = seed,
     id_rng = util.rng(seed + 101), cred_rng = util.rng(seed + 202), pid = own_pid(),
     max_skew = opts.max_skew or auth.MAX_SKEW,
   }, Sim)
   return self
 end
 
+-- The simulator's clock: the real one moved by POST /__sim/clock. It decides the allowed
+-- signing-time window, session expiry and the expiration of issued credentials alike, so a client
+-- whose own clock is moved the same way keeps working.
 function Sim:now()
-  return self.clock()
+  return self.clock() + self.clock_offset
 end
-
--- The clock used for session-token expiry (the real clock plus POST /__sim/clock advances).
-function Sim:token_now()
-  return self.clock() + self.token_offset
-end
+Sim.token_now = Sim.now
 
 local function sanitized_query(q)
   if not q or q == "" then return nil end
@@ -130,16 +129,16 @@ function Sim:handle(req)
   if req.path:sub(1, 7) == "/__sim/" or req.path == "/__sim" then
     return control.handle(self, req)
   end
-  local t0 = self:now()
+  local t0 = self.clock()
   local rid = self.id_rng:uuid()
   local entry = {
-    time = util.iso8601(t0, true), id = rid, conn = req.conn, method = req.method, path = req.path,
+    time = util.iso8601(t0 + self.clock_offset, true), id = rid, conn = req.conn, method = req.method, path = req.path,
     query = sanitized_query(req.query),
   }
   local res = self:serve(req, rid, entry)
   entry.status = res.status
   entry.error = res.error_code
-  entry.duration_ms = floor((self:now() - t0) * 1e6 + 0.5) / 1e3
+  entry.duration_ms = floor((self.clock() - t0) * 1e6 + 0.5) / 1e3
   if res.delay then entry.latency_ms = floor(res.delay * 1000 + 0.5) end
   self.log:write(entry)
   return res
