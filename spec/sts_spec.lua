@@ -112,7 +112,7 @@ describe("sts.assume_role", function()
       role_arn = "arn:aws:iam::111122223333:role/audit", role_session_name = "s1", external_id = "ext-1",
       duration_seconds = 900, region = "eu-west-1", http = http, env = e.vars,
       credentials = { access_key_id = "AKIDSRC", secret_access_key = SECRET, session_token = "srctok" },
-      clock = function() return 1440938160 end,
+      sign_time = function() return 1440938160 end,
     })
     assert.same({ access_key_id = "ASIAROLE1", secret_access_key = "rolesecret1&+", session_token = "roletoken1",
                   expiration = 4070908800 }, res.credentials)

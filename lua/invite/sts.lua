@@ -4,7 +4,7 @@
 --   sts.assume_role{ role_arn=, role_session_name=, external_id=, duration_seconds=,
 --                    serial_number=, token_code=, policy=,
 --                    credentials = provider | {access_key_id=, secret_access_key=, session_token=},
---                    region=, endpoint=, http=, env=, home=, profile=, clock=, sign=,
+--                    region=, endpoint=, http=, env=, home=, profile=, sign=, sign_time=,
 --                    timeout_ms=, max_attempts=, sleep= }
 --   sts.assume_role_with_web_identity{ role_arn=, role_session_name=, web_identity_token=,
 --                    duration_seconds=, region=, endpoint=, ... }   (unsigned, like botocore)
@@ -279,7 +279,9 @@ local function call(action, params, opts, signed)
   params.Action = action
   params.Version = API_VERSION
   local body = form_body(params)
-  local clock = opts.clock or common.default_clock
+  -- signing uses the real time (opts.sign_time for tests), not opts.clock: a caller's clock may be
+  -- moved to exercise credential expiry, and a signature must carry the time AWS sees
+  local sign_time = opts.sign_time or os.time
   local attempts = opts.max_attempts or 3
   local sleep = sleep_fn(opts)
   local last_err
@@ -302,7 +304,7 @@ local function call(action, params, opts, signed)
       local ok, out, serr = pcall(sign, {
         method = "POST", path = path, query = "", headers = headers, body = body,
         access_key = ak, secret_key = sk, session_token = tok,
-        region = signing_region, service = "sts", time = floor(clock()),
+        region = signing_region, service = "sts", time = floor(sign_time()),
       })
       if not ok or not out then
         return nil, new_error("SigningFailed", "sts: signing failed: " .. tostring(ok and serr or out))
