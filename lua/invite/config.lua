@@ -359,6 +359,13 @@ function _M.endpoint(service, region, opts)
     error("config.endpoint: service must be a non-empty string", 2)
   end
   opts = opts or {}
+  if not opts.shared then
+    -- read the shared files once for the several settings below
+    local shared, le = _M.load(opts)
+    if not shared then return nil, le end
+    opts = common.copy(opts)
+    opts.shared = shared
+  end
   local fips, e1 = _M.use_fips_endpoint(opts)
   if fips == nil then return nil, e1 end
   local dual, e2 = _M.use_dualstack_endpoint(opts)

@@ -263,13 +263,6 @@ local function source_credentials(c)
   return a, s, c.session_token
 end
 
-local function sleep_fn(opts)
-  if opts.sleep then return opts.sleep end
-  local ok, socket = pcall(require, "socket")
-  if ok and socket and socket.sleep then return socket.sleep end
-  return function() end
-end
-
 -- One call with retries on throttling/5xx/transport errors. `signed` tells whether to sign.
 local function call(action, params, opts, signed)
   local url, signing_region, eerr = resolve_endpoint(opts)
@@ -283,7 +276,7 @@ local function call(action, params, opts, signed)
   -- moved to exercise credential expiry, and a signature must carry the time AWS sees
   local sign_time = opts.sign_time or os.time
   local attempts = opts.max_attempts or 3
-  local sleep = sleep_fn(opts)
+  local sleep = common.sleep_fn(opts)
   local last_err
   for attempt = 1, attempts do
     local headers = {

@@ -180,6 +180,16 @@ function _M.default_clock()
   return os.time()
 end
 
+-- opts.sleep, else invite.core's sleep, else LuaSocket's, else no waiting.
+function _M.sleep_fn(opts)
+  if opts and opts.sleep then return opts.sleep end
+  local ok, core = pcall(require, "invite.core")
+  if ok and type(core) == "table" and core.sleep then return core.sleep end
+  local ok2, socket = pcall(require, "socket")
+  if ok2 and type(socket) == "table" and socket.sleep then return socket.sleep end
+  return function() end
+end
+
 ---------------------------------------------------------------------------------------------
 -- HTTP. The transport contract (DESIGN, invite.core):
 --   h:request{method, url, headers = {{n, v}, ...}, body, timeout_ms}

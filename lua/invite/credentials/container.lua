@@ -41,11 +41,7 @@ function _M.url_allowed(url)
 end
 
 local function sleep_fn(opts, c)
-  if c.sleep then return c.sleep end
-  if opts.sleep then return opts.sleep end
-  local ok, socket = pcall(require, "socket")
-  if ok and socket and socket.sleep then return socket.sleep end
-  return function() end
+  return c.sleep or common.sleep_fn(opts)
 end
 
 -- Where to fetch from: url, label | nil (not configured) | nil, nil, err
