@@ -19,8 +19,9 @@
 --   sim.accounts.prod -> "222222222222";  sim.FIXTURE -> path of examples/fixtures/org.json
 --   sim.stop_all()        -- stops every simulator this process started (for teardown)
 --
--- The simulator runs as `env -u LD_PRELOAD lua5.4 bin/invite sim ... --port 0` (opts.lua picks
--- another interpreter, e.g. "luajit"); its first stdout line gives the port and pid.
+-- The simulator runs as `env -u LD_PRELOAD lua5.4 bin/invite sim ... --port 0 --exit-with-parent`
+-- (opts.lua picks another interpreter, e.g. "luajit"); its first stdout line gives the port and
+-- pid. If the spec process dies without stopping it, it exits by itself within a second or so.
 local cjson = require "cjson.safe"
 local socket = require "socket"
 
@@ -137,7 +138,7 @@ function _M.start(opts)
   end
   local errfile = tmpname(".err")
   local cmd = { "exec env -u LD_PRELOAD", opts.lua or "lua5.4", shell_quote(_M.ROOT .. "/bin/invite"), "sim",
-                "--fixtures", shell_quote(fixtures), "--port", "0" }
+                "--fixtures", shell_quote(fixtures), "--port", "0", "--exit-with-parent" }
   if opts.host then cmd[#cmd + 1] = "--host " .. shell_quote(opts.host) end
   if opts.faults then cmd[#cmd + 1] = "--faults " .. shell_quote(opts.faults) end
   if opts.seed then cmd[#cmd + 1] = "--seed " .. shell_quote(opts.seed) end

@@ -1,6 +1,7 @@
 -- invite.cli.sim: `invite sim` - runs the local AWS simulator in the foreground.
 --
 --   invite sim --fixtures FILE [--host 127.0.0.1] [--port N] [--faults SPEC] [--seed N] [--log FILE]
+--              [--exit-with-parent]
 --
 -- On start it prints one line, `invite sim listening on http://HOST:PORT (pid N)`, and flushes
 -- stdout; nothing else goes to stdout. It stops on SIGINT (clean shutdown), on POST /__sim/stop,
@@ -29,6 +30,7 @@ function _M.configure(cmd)
     return n
   end)
   cmd:option("--log", "Append the request log (JSON lines) to this file; '-' for stderr."):argname("<file>")
+  cmd:flag("--exit-with-parent", "Stop when the process that started the simulator exits (for test harnesses).")
 end
 
 local function is_loopback(host)
@@ -41,7 +43,8 @@ function _M.run(args)
     io.stderr:write("invite sim: refusing to listen on ", args.host, ": the simulator serves loopback only\n")
     return 2
   end
-  local s, err = sim.new{ fixtures = args.fixtures, faults = args.faults, seed = args.seed, log = args.log }
+  local s, err = sim.new{ fixtures = args.fixtures, faults = args.faults, seed = args.seed, log = args.log,
+                          exit_with_parent = args.exit_with_parent }
   if not s then
     io.stderr:write("invite sim: ", tostring(err), "\n")
     return 2

@@ -122,7 +122,9 @@ Server.__index = Server
 
 -- opts: host (default 127.0.0.1), port (0 = any free port), handler (required), on_reject(info)
 -- called for requests refused before reaching the handler ({peer, conn, status, message, method,
--- path}), on_error(message) for handler errors, max_body (1 MiB), max_header (16 KiB),
+-- path}), on_error(message) for handler errors, on_tick(now) called about once a second,
+-- watch (list of extra select()able objects { getfd = function, on_ready = function }: on_ready
+-- is called when select() reports the descriptor readable), max_body (1 MiB), max_header (16 KiB),
 -- idle_timeout (60 s), max_conns (900; select() cannot watch more than FD_SETSIZE sockets).
 function _M.new(opts)
   if type(opts) ~= "table" or type(opts.handler) ~= "function" then
@@ -135,6 +137,7 @@ function _M.new(opts)
   local _, port = sock:getsockname()
   local self = setmetatable({
     sock = sock, host = host, port = tonumber(port), handler = opts.handler, on_reject = opts.on_reject,
+    on_tick = opts.on_tick, watch = opts.watch,
     on_error = opts.on_error or function(msg) io.stderr:write("invite sim: ", msg, "\n") end,
     max_body = opts.max_body or 1048576, max_header = opts.max_header or 16384,
     idle_timeout = opts.idle_timeout or 60, max_conns = opts.max_conns or 900,
@@ -326,6 +329,7 @@ function Server:step(wait)
   wait = wait or 1
   local now = gettime()
   local recvt, sendt = { self.sock }, {}
+  for _, w in ipairs(self.watch or {}) do recvt[#recvt + 1] = w end
   for sock, c in pairs(self.conns) do
     if c.held then
       if c.held_until <= now then
@@ -357,6 +361,8 @@ function Server:step(wait)
   for _, sock in ipairs(readable or {}) do
     if sock == self.sock then
       self:accept()
+    elseif sock.on_ready then
+      sock:on_ready()
     else
       local c = self.conns[sock]
       if c and not c.closed then self:read(c, now) end
@@ -364,6 +370,7 @@ function Server:step(wait)
   end
   if now - self.last_sweep >= 1 then
     self.last_sweep = now
+    if self.on_tick then self.on_tick(now) end
     for _, c in pairs(self.conns) do
       if not c.out and not c.held and now - c.last > self.idle_timeout then self:close_conn(c) end
     end

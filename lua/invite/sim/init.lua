@@ -33,17 +33,22 @@ Sim.__index = Sim
 
 local floor, type, tostring = math.floor, type, tostring
 
-local function own_pid()
+-- pid and parent pid of this process, from /proc (Lua has no getpid).
+local function own_ids()
   local f = io.open("/proc/self/stat", "r")
   if not f then return nil end
   local line = f:read("*l")
   f:close()
-  return tonumber(line and line:match("^(%d+)"))
+  if not line then return nil end
+  local pid = tonumber(line:match("^(%d+)"))
+  local ppid = tonumber(line:match("^.*%) %S+ (%d+)"))
+  return pid, ppid
 end
 
 -- opts: fixtures (path or already-decoded table), faults (spec string), seed (number, default 1),
 -- log (path, "-" for stderr, nil for memory only), signer (default require "invite.sigv4"),
--- clock (function returning seconds; default socket.gettime).
+-- clock (function returning seconds; default socket.gettime), exit_with_parent (stop serving when
+-- the parent process goes away).
 function _M.new(opts)
   opts = opts or {}
   local fx, err
@@ -74,7 +79,8 @@ function _M.new(opts)
   local self = setmetatable({
     fixture = fx, state = state_mod.new(fx), faults = faults_mod.new(rules, seed), log = log, signer = signer,
     clock = clock, clock_offset = 0, seed = seed,
-    id_rng = util.rng(seed + 101), cred_rng = util.rng(seed + 202), pid = own_pid(),
+    id_rng = util.rng(seed + 101), cred_rng = util.rng(seed + 202), pid = (own_ids()),
+    exit_with_parent = opts.exit_with_parent,
     max_skew = opts.max_skew or auth.MAX_SKEW,
   }, Sim)
   return self
@@ -239,14 +245,38 @@ function Sim:log_reject(info)
   }
 end
 
+local function stdout_is_pipe(pid)
+  if not pid then return false end
+  local p = io.popen("readlink /proc/" .. pid .. "/fd/1 2>/dev/null")
+  if not p then return false end
+  local target = p:read("*l") or ""
+  p:close()
+  return target:find("^pipe:") ~= nil
+end
+
 -- opts: host (default 127.0.0.1), port (default 0: any free port).
 function Sim:listen(opts)
   opts = opts or {}
   local http = require "invite.sim.http"
+  local parent = select(2, own_ids())
+  local watch
+  if self.exit_with_parent and stdout_is_pipe(self.pid) then
+    -- Linux reports the write end of a pipe readable (POLLERR) once its reader is gone: the
+    -- parent closed our stdout (e.g. pclose() after a failed test), so nobody will stop us.
+    watch = { { getfd = function() return 1 end, dirty = function() return false end,
+                on_ready = function() self:stop() end } }
+  end
   local srv, err = http.new{
+    watch = watch,
     host = opts.host or "127.0.0.1", port = opts.port or 0,
     handler = function(req) return self:handle(req) end,
     on_reject = function(info) self:log_reject(info) end,
+    -- exit_with_parent: stop once the process that started us is gone (a crashed test run must
+    -- not leave simulators behind); the parent pid changes when we are re-parented. Also stop
+    -- when stdout is a pipe whose reader went away (above).
+    on_tick = self.exit_with_parent and parent and function()
+      if select(2, own_ids()) ~= parent then self:stop() end
+    end or nil,
   }
   if not srv then return nil, err end
   self.server, self.port, self.host = srv, srv.port, srv.host
