@@ -6,7 +6,7 @@ SHELL := /bin/bash
 DEB_PKGS := gcc make pkg-config lua5.4 liblua5.4-dev liblua5.1-0-dev luajit2 libluajit2-5.1-dev \
             libcurl4-openssl-dev libssl-dev lua-cjson lua-busted lua-argparse lua-socket \
             lua-check luarocks valgrind python3-botocore python3-boto3 awscli \
-            nginx libnginx-mod-http-lua openssl perl
+            nginx libnginx-mod-http-lua openssl perl lua-expat
 
 SRCS := src/core.c src/sigv4.c src/signer.c src/http.c
 HDRS := $(wildcard src/*.h)
@@ -65,8 +65,13 @@ valgrind: deps build/5.4/invite/core.so
 demo: deps build
 	bash examples/demo.sh
 
-bench: deps build
+build/bench/sign_floor: bench/sign_floor.c src/sigv4.c src/sigv4.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) -O2 -Isrc -o $@ bench/sign_floor.c src/sigv4.c -lcrypto
+
+bench: deps build build/luajit/invite/core.so build/bench/sign_floor
 	lua5.4 bench/sign.lua
+	luajit bench/sign.lua
 
 lint:
 	LUAROCKS_CONFIG=luarocks-config.lua luarocks --lua-version 5.4 lint invite-scm-1.rockspec
