@@ -200,3 +200,10 @@ describe("invite.run", function()
                      runner.role_arn("arn:aws:iam::{account}:role/x/Audit", "123456789012"))
   end)
 end)
+
+describe("require 'invite'", function()
+  it("exposes the runner as invite.run", function()
+    local invite = require "invite"
+    assert.are.equal(runner.run, invite.run)
+  end)
+end)

@@ -27,8 +27,9 @@ local lazy = {
   client = function() return require "invite.client" end,
   errors = function() return require "invite.errors" end,
   transport = function() return require "invite.transport" end,
-  -- invite.run: the policy runner. Its owner adds it here, e.g.
-  --   run = function() return require "invite.run" end,
+  -- invite.run{...}: the policy runner (invite.runner.run)
+  run = function() return require("invite.runner").run end,
+  runner = function() return require "invite.runner" end,
 }
 
 -- The services invite has clients for, in a stable order.
