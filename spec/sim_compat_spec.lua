@@ -217,9 +217,10 @@ describe("AWS CLI v2 against invite sim", function()
 
   it("retries injected throttling and 503s like it would at AWS", function()
     s:set_faults("first 2 guardduty:GetInvitationsCount throttle; first 1 securityhub 503")
-    assert.equal(65, assert(aws(s, "prod", nil, "guardduty get-invitations-count")).InvitationsCount)
+    local retry = "AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=4"
+    assert.equal(65, assert(aws(s, "prod", nil, "guardduty get-invitations-count", retry)).InvitationsCount)
     assert.equal(3, count_ops(s, "guardduty", "GetInvitationsCount"))
-    assert.equal(55, assert(aws(s, "prod", nil, "securityhub get-invitations-count")).InvitationsCount)
+    assert.equal(55, assert(aws(s, "prod", nil, "securityhub get-invitations-count", retry)).InvitationsCount)
     assert.equal(2, count_ops(s, "securityhub", "GetInvitationsCount"))
     s:set_faults("first 5 macie2 throttle=1")
     local ok, err = aws(s, "prod", nil, "macie2 get-invitations-count", "AWS_MAX_ATTEMPTS=1")
