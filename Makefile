@@ -72,6 +72,7 @@ build/bench/sign_floor: bench/sign_floor.c src/sigv4.c src/sigv4.h
 bench: deps build build/luajit/invite/core.so build/bench/sign_floor
 	lua5.4 bench/sign.lua
 	luajit bench/sign.lua
+	lua5.4 bench/sim.lua
 
 lint:
 	LUAROCKS_CONFIG=luarocks-config.lua luarocks --lua-version 5.4 lint invite-scm-1.rockspec
