@@ -2,12 +2,8 @@
 -- (split in 50s by the client), with a line per account ID: done, or unprocessed and why.
 local _M = {}
 
-local IDS = { macie2 = "accountIds", securityhub = "AccountIds", guardduty = "AccountIds" }
-local UNPROCESSED = {
-  macie2 = { "unprocessedAccounts", "accountId", function(u) return (u.errorCode or "") .. ": " .. tostring(u.errorMessage) end },
-  securityhub = { "UnprocessedAccounts", "AccountId", function(u) return tostring(u.ProcessingResult) end },
-  guardduty = { "UnprocessedAccounts", "AccountId", function(u) return tostring(u.Result) end },
-}
+-- the per-service names (ID parameter, unprocessed list) are the runner's
+local SERVICES = require("invite.runner").SERVICES
 
 local function configure(cmd, verb)
   cmd:option("--service", "macie2, securityhub or guardduty."):count(1)
@@ -21,13 +17,14 @@ end
 
 local function run(args, op, done_word)
   local service = args.service
-  if not IDS[service] then
+  local svc = SERVICES[service]
+  if not svc then
     io.stderr:write("invite: --service '", tostring(service), "': unknown service (macie2, securityhub, guardduty)\n")
     return 2
   end
   local client = require("invite")[service].client{ region = args.region, endpoint = args.endpoint_url,
                                                     profile = args.profile }
-  local res, err = client[op](client, { [IDS[service]] = args.ids })
+  local res, err = client[op](client, { [svc.ids_param] = args.ids })
   if not res then
     io.stderr:write("invite: ", tostring(err), "\n")
     return (type(err) == "table" and err.code == "ValidationError") and 2 or 1
@@ -35,9 +32,8 @@ local function run(args, op, done_word)
   if args.json then
     io.stdout:write(require("cjson").encode(res), "\n")
   end
-  local u = UNPROCESSED[service]
   local unprocessed = {}
-  for _, e in ipairs(res[u[1]] or {}) do unprocessed[e[u[2]]] = u[3](e) end
+  for _, e in ipairs(res[svc.unprocessed] or {}) do unprocessed[e[svc.unprocessed_account]] = svc.unprocessed_reason(e) end
   local n = 0
   for _, id in ipairs(args.ids) do
     if unprocessed[id] then n = n + 1 end
