@@ -90,6 +90,7 @@ build = {
     ["invite.sim.sts"] = "lua/invite/sim/sts.lua",
     ["invite.sim.util"] = "lua/invite/sim/util.lua",
     ["invite.sts"] = "lua/invite/sts.lua",
+    ["invite.time"] = "lua/invite/time.lua",
     ["invite.transport"] = "lua/invite/transport.lua",
     ["invite.validate"] = "lua/invite/validate.lua",
   },

@@ -27,16 +27,7 @@ _M.RETRY_COST = 5
 _M.TIMEOUT_RETRY_COST = 10
 _M.NO_RETRY_INCREMENT = 1
 
--- Days since 1970-01-01 of a proleptic Gregorian date (no os.time: it is local time).
-local function days_from_civil(y, m, d)
-  y = (m <= 2) and (y - 1) or y
-  local era = floor(y / 400)
-  local yoe = y - era * 400
-  local mp = (m + 9) % 12
-  local doy = floor((153 * mp + 2) / 5) + d - 1
-  local doe = yoe * 365 + floor(yoe / 4) - floor(yoe / 100) + doy
-  return era * 146097 + doe - 719468
-end
+local days_from_civil = require("invite.time").days_from_civil
 
 local MONTHS = { jan = 1, feb = 2, mar = 3, apr = 4, may = 5, jun = 6, jul = 7, aug = 8, sep = 9,
   oct = 10, nov = 11, dec = 12 }

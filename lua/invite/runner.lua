@@ -9,7 +9,7 @@ local policy_mod = require "invite.policy"
 local scheduler = require "invite.scheduler"
 local audit_mod = require "invite.audit"
 
-local type, pairs, ipairs, tostring, error, setmetatable = type, pairs, ipairs, tostring, error, setmetatable
+local type, pairs, ipairs, tostring, error = type, pairs, ipairs, tostring, error
 local concat, sort = table.concat, table.sort
 
 --- How each service names things in boto3's shapes, and how it accepts.
@@ -44,9 +44,9 @@ local SERVICES = {
       if not det then return nil, err end
       local id = det.DetectorIds and det.DetectorIds[1]
       if not id then
-        return nil, setmetatable({ code = "NoDetector", message = "no GuardDuty detector in " .. inv.region
-          .. ": create one before accepting an invitation", retryable = false },
-          { __tostring = function(e) return e.code .. ": " .. e.message end })
+        return nil, require("invite.errors").new{ code = "NoDetector", service = "guardduty",
+          operation = "AcceptAdministratorInvitation",
+          message = "no GuardDuty detector in " .. inv.region .. ": create one before accepting an invitation" }
       end
       return client:accept_administrator_invitation{ DetectorId = id, AdministratorId = inv.account_id,
                                                       InvitationId = inv.invitation_id }
@@ -84,22 +84,8 @@ local function list_of_strings(v, field, pattern, rule)
   return v
 end
 
--- Parse an ISO-8601 UTC timestamp into epoch seconds (nil when it is not one).
-local function parse_iso(s)
-  if type(s) ~= "string" then return nil end
-  local y, mo, d, h, mi, sec = s:match("^(%d%d%d%d)-(%d%d)-(%d%d)[T ](%d%d):(%d%d):(%d%d)")
-  if not y then return nil end
-  -- days from civil (proleptic Gregorian), so no timezone of the host is involved
-  y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
-  local yy = mo <= 2 and y - 1 or y
-  local floor = math.floor
-  local era = floor((yy >= 0 and yy or yy - 399) / 400)
-  local yoe = yy - era * 400
-  local doy = floor((153 * (mo + (mo > 2 and -3 or 9)) + 2) / 5) + d - 1
-  local doe = yoe * 365 + floor(yoe / 4) - floor(yoe / 100) + doy
-  local days = era * 146097 + doe - 719468
-  return days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(sec)
-end
+-- invited_at (ISO 8601) -> epoch seconds, for the policy record's age_days
+local parse_iso = require("invite.time").parse_iso8601
 _M.parse_iso = parse_iso
 
 local function check_options(opts)

@@ -139,38 +139,9 @@ end
 -- Time: ISO 8601 / RFC 3339 -> seconds since the epoch (UTC), without os.time's local zone.
 ---------------------------------------------------------------------------------------------
 
-local function days_from_civil(y, m, d)
-  y = (m <= 2) and (y - 1) or y
-  local era = floor(y / 400)
-  local yoe = y - era * 400
-  local mp = (m + 9) % 12
-  local doy = floor((153 * mp + 2) / 5) + d - 1
-  local doe = yoe * 365 + floor(yoe / 4) - floor(yoe / 100) + doy
-  return era * 146097 + doe - 719468
-end
-
 -- Accepts 2024-01-02T03:04:05Z, with fractional seconds, with +hh:mm / -hh:mm, or a lower-case
 -- t/z. Returns epoch seconds (integer part) or nil.
-function _M.parse_iso8601(s)
-  if type(s) ~= "string" then return nil end
-  local y, mo, d, h, mi, sec, rest = s:match(
-    "^%s*(%d%d%d%d)%-(%d%d)%-(%d%d)[Tt ](%d%d):(%d%d):(%d%d)(.-)%s*$")
-  if not y then return nil end
-  y, mo, d, h, mi, sec = tonumber(y), tonumber(mo), tonumber(d), tonumber(h), tonumber(mi),
-    tonumber(sec)
-  if mo < 1 or mo > 12 or d < 1 or d > 31 or h > 23 or mi > 59 or sec > 60 then return nil end
-  rest = rest:gsub("^%.%d+", "")
-  local offset
-  if rest == "Z" or rest == "z" then
-    offset = 0
-  else
-    local sign, oh, om = rest:match("^([%+%-])(%d%d):?(%d%d)$")
-    if not sign then return nil end
-    offset = (tonumber(oh) * 60 + tonumber(om)) * 60
-    if sign == "-" then offset = -offset end
-  end
-  return days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset
-end
+_M.parse_iso8601 = require("invite.time").parse_iso8601
 
 function _M.format_iso8601(t)
   return os.date("!%Y-%m-%dT%H:%M:%SZ", floor(t))
