@@ -259,7 +259,7 @@ static int signer_sign(lua_State *L)
     lua_Number num;
     char *arena;
     int present, base = 0, rc, r0;
-    size_t nh, i, cap;
+    size_t nh, cap;
 
     /* 1. arguments: everything that may raise happens here */
     lua_settop(L, SIGNER_A__COUNT - 1);
@@ -341,6 +341,7 @@ static int signer_sign(lua_State *L)
     else
         lua_pushnil(L);
     if (req.signed_headers.ptr == NULL) {     /* r0 + 4 */
+        size_t i;
         lua_createtable(L, (int)res.nheaders, 0);
         for (i = 0; i < res.nheaders; i++) {
             const sigv4_out_header *o = &res.headers[i];

@@ -1295,9 +1295,9 @@ static int sigv4_canon_headers(struct sigv4_job *j)
 {
     const struct sigv4_hent *e = j->ctx->hent;
     size_t i = 0;
-    int rc;
     while (i < j->nh) {
         size_t k = i + 1;
+        int rc;
         if ((rc = sigv4_put(j, e[i].name, e[i].name_len)) != SIGV4_OK || (rc = sigv4_putc(j, ':')) != SIGV4_OK
             || (rc = sigv4_put_value(j, e[i].value, e[i].value_len)) != SIGV4_OK)
             return rc;
