@@ -271,6 +271,7 @@ describe("invite.core http", function()
       assert.equal(string.rep("x", 100000), res.body)
       local small = assert(core.http_new{ max_body = 10 })
       res, err = small:request{ url = base .. "/b?bytes=11" }
+      assert.is_nil(res)
       assert.equal("other", err and err.kind)
       res = assert(small:request{ url = base .. "/b?bytes=10" })
       assert.equal("xxxxxxxxxx", res.body)

@@ -88,8 +88,9 @@ describe("invite.run", function()
   it("applies in batches: accept, then decline, then delete", function()
     local c = fake_client({ inv("999999999999"), inv("222222222222"), inv("333333333333"), inv("444444444444"),
                              inv("555555555555") })
-    local actions = { ["999999999999"] = "accept", ["222222222222"] = "decline", ["333333333333"] = "decline_and_delete",
-                      ["444444444444"] = "delete", ["555555555555"] = "keep" }
+    local actions = { ["999999999999"] = "accept", ["222222222222"] = "decline",
+                      ["333333333333"] = "decline_and_delete", ["444444444444"] = "delete",
+                      ["555555555555"] = "keep" }
     local report = run({ apply = true, policy = function(i) return actions[i.account_id] end }, { ["us-east-1"] = c })
     local ops = {}
     for _, call in ipairs(c.calls) do ops[#ops + 1] = call.op end
@@ -189,7 +190,9 @@ describe("invite.run", function()
     assert.has_error(function() runner.run{ policy = p } end, "invite.run: regions is required (a list, or \"all\")")
     assert.has_error(function() runner.run{ policy = p, regions = { "nowhere" } } end,
                      "invite.run: regions[1] = nowhere: not a region name like us-east-1")
-    assert.has_error(function() runner.run{ policy = p, regions = { "us-east-1" }, accounts = { "1234" }, role = "R" } end,
+    assert.has_error(function()
+                       runner.run{ policy = p, regions = { "us-east-1" }, accounts = { "1234" }, role = "R" }
+                     end,
                      "invite.run: accounts[1] = 1234: account IDs are 12-digit strings")
     assert.has_error(function() runner.run{ policy = 42, regions = { "us-east-1" } } end)
   end)

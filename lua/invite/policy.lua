@@ -25,7 +25,8 @@ function _M.normalize(p, origin)
   end
   for k in pairs(p) do
     if not DEFAULT_KEYS[k] then
-      return nil, origin .. ": unknown policy field '" .. tostring(k) .. "' (allowed: decide, services, regions, accounts, role, name, description)"
+      return nil, origin .. ": unknown policy field '" .. tostring(k)
+        .. "' (allowed: decide, services, regions, accounts, role, name, description)"
     end
   end
   return p
@@ -49,7 +50,8 @@ function _M.decide(p, inv)
   local ok, action, reason = pcall(p.decide, inv)
   if not ok then return nil, "policy error: " .. tostring(action) end
   if type(action) ~= "string" or not _M.ACTIONS[action] then
-    return nil, "policy returned an invalid action " .. (type(action) == "string" and ("'" .. action .. "'") or type(action))
+    return nil, "policy returned an invalid action "
+      .. (type(action) == "string" and ("'" .. action .. "'") or type(action))
       .. " (expected keep, decline, delete, decline_and_delete or accept)"
   end
   if reason ~= nil and type(reason) ~= "string" then

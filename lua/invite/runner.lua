@@ -31,7 +31,8 @@ local SERVICES = {
     unprocessed_account = "AccountId",
     unprocessed_reason = function(u) return tostring(u.ProcessingResult or "unprocessed") end,
     accept = function(client, inv)
-      return client:accept_administrator_invitation{ AdministratorId = inv.account_id, InvitationId = inv.invitation_id }
+      return client:accept_administrator_invitation{ AdministratorId = inv.account_id,
+                                                     InvitationId = inv.invitation_id }
     end,
   },
   guardduty = {
@@ -167,7 +168,8 @@ local function run_scope(scope, ctx)
     records[#records + 1] = rec
   end
   if not scope.error and accepts > 1 then
-    scope.error = "policy accepted " .. accepts .. " invitations in one scope; at most one administrator can be accepted"
+    scope.error = "policy accepted " .. accepts
+      .. " invitations in one scope; at most one administrator can be accepted"
   end
   scope.records = records
   if scope.error then

@@ -33,7 +33,9 @@ local function run(args, op, done_word)
     io.stdout:write(require("cjson").encode(res), "\n")
   end
   local unprocessed = {}
-  for _, e in ipairs(res[svc.unprocessed] or {}) do unprocessed[e[svc.unprocessed_account]] = svc.unprocessed_reason(e) end
+  for _, e in ipairs(res[svc.unprocessed] or {}) do
+    unprocessed[e[svc.unprocessed_account]] = svc.unprocessed_reason(e)
+  end
   local n = 0
   for _, id in ipairs(args.ids) do
     if unprocessed[id] then n = n + 1 end
