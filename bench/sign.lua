@@ -1,6 +1,6 @@
 -- bench/sign.lua - nanoseconds per SigV4 signature from Lua, beside the C-only floor.
 --
---   lua5.4 bench/sign.lua [rounds] [iterations]      (or: luajit bench/sign.lua)
+--   lua5.4 bench/sign.lua [rounds] [iterations] [--no-floor]      (or: luajit bench/sign.lua)
 --
 -- Signs a GuardDuty DeclineInvitations request (POST /invitation/decline, Host, Content-Type,
 -- JSON body) with invite.sigv4.sign, with and without a session token, and prints
@@ -8,7 +8,9 @@
 -- build/bench/sign_floor (bench/sign_floor.c linked with src/sigv4.c: sigv4_sign in a C loop)
 -- so the Lua binding's cost reads as the difference. If that binary is missing or older than
 -- its sources it is compiled here (the same command as the Makefile rule build/bench/sign_floor
--- would run). Target: <= 1200 ns per signature from Lua, no token.
+-- would run; --no-floor skips it). Target: <= 1200 ns per signature from Lua, no token.
+-- Besides the table, one machine-readable line per variant for bench/run.sh:
+--   result sign-<vm>-<variant> min=<ns> median=<ns> max=<ns> rounds=<n> iterations=<n>
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
 local vm = (jit and "luajit") or _VERSION:match("%d+%.%d+")
 package.cpath = "build/" .. (vm == "luajit" and "luajit" or vm) .. "/?.so;" .. package.cpath
@@ -19,6 +21,7 @@ local clock = core.monotime
 
 local ROUNDS = tonumber(arg and arg[1]) or 9
 local ITERS = tonumber(arg and arg[2]) or 20000
+local NO_FLOOR = arg and arg[3] == "--no-floor"
 local TARGET_NS = 1200
 local FLOOR = "build/bench/sign_floor"
 
@@ -82,8 +85,12 @@ local function run_floor()
   return res
 end
 
-local function row(label, mn, md, mx)
+local function row(label, mn, md, mx, key)
   print(("%-44s min %6.0f  median %6.0f  max %6.0f  ns/signature"):format(label, mn, md, mx))
+  if key then
+    print(("result %s min=%.0f median=%.0f max=%.0f rounds=%d iterations=%d"):format(key, mn, md, mx, ROUNDS,
+      ITERS))
+  end
 end
 
 print(("invite.sigv4 sign benchmark (%s, %d rounds x %d signatures)"):format(vm == "luajit" and "LuaJIT"
@@ -95,21 +102,23 @@ assert(sigv4.sign(o_plain).signature == "dd6d5c74f53db1465edeb9b834d886e7e73d7e6
 
 local sign = sigv4.sign
 local mn, md, mx = measure(function() return sign(o_plain) end)
-row("Lua sign(), no token", mn, md, mx)
+row("Lua sign(), no token", mn, md, mx, "sign-" .. vm .. "-no-token")
 local lua_median = md
 mn, md, mx = measure(function() return sign(o_token) end)
-row("Lua sign(), session token", mn, md, mx)
+row("Lua sign(), session token", mn, md, mx, "sign-" .. vm .. "-token")
 mn, md, mx = measure(function() return sign(opts(nil)) end)
-row("Lua sign(), no token, opts table built per call", mn, md, mx)
+row("Lua sign(), no token, opts table built per call", mn, md, mx, "sign-" .. vm .. "-no-token-fresh-opts")
 
-local floor = run_floor()
-if floor and floor["no-token"] then
-  local unpack = table.unpack or unpack -- luacheck: ignore 143
-  row("C floor (sigv4_sign loop), no token", unpack(floor["no-token"]))
-  row("C floor (sigv4_sign loop), session token", unpack(floor["token"]))
-  print(("Lua binding overhead (median, no token): %.0f ns"):format(lua_median - floor["no-token"][2]))
-else
-  print("C floor: not available (could not build " .. FLOOR .. ")")
+if not NO_FLOOR then -- bench/run.sh runs the floor once itself
+  local floor = run_floor()
+  if floor and floor["no-token"] then
+    local unpack = table.unpack or unpack -- luacheck: ignore 143
+    row("C floor (sigv4_sign loop), no token", unpack(floor["no-token"]))
+    row("C floor (sigv4_sign loop), session token", unpack(floor["token"]))
+    print(("Lua binding overhead (median, no token): %.0f ns"):format(lua_median - floor["no-token"][2]))
+  else
+    print("C floor: not available (could not build " .. FLOOR .. ")")
+  end
 end
 print(("target: <= %d ns per signature from Lua without a token: %s (median %.0f ns)"):format(TARGET_NS,
   lua_median <= TARGET_NS and "met" or "MISSED", lua_median))
