@@ -1,9 +1,9 @@
 -- invite.cli.sim: `invite sim` - runs the local AWS simulator in the foreground.
 --
 --   invite sim --fixtures FILE [--host 127.0.0.1] [--port N] [--faults SPEC] [--seed N] [--log FILE]
---              [--exit-with-parent]
+--              [--exit-with-parent] [--tls-cert FILE --tls-key FILE]
 --
--- On start it prints one line, `invite sim listening on http://HOST:PORT (pid N)`, and flushes
+-- On start it prints one line, `invite sim listening on http(s)://HOST:PORT (pid N)`, and flushes
 -- stdout; nothing else goes to stdout. It stops on SIGINT (clean shutdown), on POST /__sim/stop,
 -- or on SIGTERM (the request log is flushed line by line, so nothing is lost).
 local _M = {}
@@ -30,6 +30,8 @@ function _M.configure(cmd)
     return n
   end)
   cmd:option("--log", "Append the request log (JSON lines) to this file; '-' for stderr."):argname("<file>")
+  cmd:option("--tls-cert", "Serve HTTPS with this PEM certificate (needs --tls-key and LuaSec)."):argname("<file>")
+  cmd:option("--tls-key", "PEM private key of --tls-cert."):argname("<file>")
   cmd:flag("--exit-with-parent", "Stop when the process that started the simulator exits (for test harnesses).")
 end
 
@@ -49,7 +51,12 @@ function _M.run(args)
     io.stderr:write("invite sim: ", tostring(err), "\n")
     return 2
   end
-  local ok, lerr = s:listen{ host = args.host, port = args.port }
+  if (args.tls_cert == nil) ~= (args.tls_key == nil) then
+    io.stderr:write("invite sim: --tls-cert and --tls-key go together (a PEM certificate and its key)\n")
+    return 2
+  end
+  local tls = args.tls_cert and { cert = args.tls_cert, key = args.tls_key } or nil
+  local ok, lerr = s:listen{ host = args.host, port = args.port, tls = tls }
   if not ok then
     io.stderr:write("invite sim: ", tostring(lerr), "\n")
     return 1

@@ -11,6 +11,9 @@
 --        peer (IP address), conn (connection number), received_at (seconds, float)
 --   res: status, headers (list of {name, value}), body, delay (seconds), close (boolean),
 --        fault (nil | "reset" | "truncate")
+--
+-- With opts.tls = { cert = PEM file, key = PEM file } every connection is TLS (LuaSec, Debian
+-- lua-sec, loaded only then): the handshake runs inside the same select loop, non-blocking.
 local socket = require "socket"
 
 local _M = {}
@@ -120,15 +123,43 @@ _M.build = build
 local Server = {}
 Server.__index = Server
 
+-- Socket errors that only mean "not now" (LuaSec reports wantread/wantwrite where LuaSocket
+-- says timeout).
+local AGAIN = { timeout = true, wantread = true, wantwrite = true }
+
+-- A LuaSec server context from PEM files; nil, message when LuaSec or the files are missing.
+local function tls_context(tls)
+  if type(tls) ~= "table" or type(tls.cert) ~= "string" or type(tls.key) ~= "string" then
+    return nil, "tls needs cert and key (PEM file paths)"
+  end
+  local ok, ssl = pcall(require, "ssl")
+  if not ok then return nil, "TLS needs LuaSec (Debian package lua-sec): " .. tostring(ssl) end
+  local ctx, err = ssl.newcontext{
+    mode = "server", protocol = "any", certificate = tls.cert, key = tls.key,
+    options = { "all", "no_sslv2", "no_sslv3", "no_tlsv1", "no_tlsv1_1" },
+  }
+  if not ctx then
+    return nil, "cannot load TLS certificate " .. tls.cert .. " / key " .. tls.key .. ": " .. tostring(err)
+  end
+  return { ssl = ssl, ctx = ctx }
+end
+
 -- opts: host (default 127.0.0.1), port (0 = any free port), handler (required), on_reject(info)
 -- called for requests refused before reaching the handler ({peer, conn, status, message, method,
 -- path}), on_error(message) for handler errors, on_tick(now) called about once a second,
 -- watch (list of extra select()able objects { getfd = function, on_ready = function }: on_ready
 -- is called when select() reports the descriptor readable), max_body (1 MiB), max_header (16 KiB),
--- idle_timeout (60 s), max_conns (900; select() cannot watch more than FD_SETSIZE sockets).
+-- idle_timeout (60 s), max_conns (900; select() cannot watch more than FD_SETSIZE sockets),
+-- tls ({cert, key}: serve HTTPS), on_tls_error(info) for failed handshakes ({peer, conn, message}).
 function _M.new(opts)
   if type(opts) ~= "table" or type(opts.handler) ~= "function" then
     error("http.new: opts.handler must be a function", 2)
+  end
+  local tls
+  if opts.tls ~= nil then
+    local terr
+    tls, terr = tls_context(opts.tls)
+    if not tls then return nil, terr end
   end
   local host = opts.host or "127.0.0.1"
   local sock, err = socket.bind(host, opts.port or 0, 128)
@@ -137,7 +168,7 @@ function _M.new(opts)
   local _, port = sock:getsockname()
   local self = setmetatable({
     sock = sock, host = host, port = tonumber(port), handler = opts.handler, on_reject = opts.on_reject,
-    on_tick = opts.on_tick, watch = opts.watch,
+    on_tick = opts.on_tick, watch = opts.watch, tls = tls, on_tls_error = opts.on_tls_error,
     on_error = opts.on_error or function(msg) io.stderr:write("invite sim: ", msg, "\n") end,
     max_body = opts.max_body or 1048576, max_header = opts.max_header or 16384,
     idle_timeout = opts.idle_timeout or 60, max_conns = opts.max_conns or 900,
@@ -146,10 +177,40 @@ function _M.new(opts)
   return self
 end
 
+-- Drives a TLS handshake one step; a failed one closes the connection.
+function Server:handshake(c, now)
+  local ok, err = c.sock:dohandshake()
+  c.last = now
+  if ok then
+    c.handshaking = nil
+    -- the client's first request may already sit decrypted in LuaSec's buffer
+    self:read(c, now)
+  elseif AGAIN[err] then
+    c.handshaking = err
+  else
+    if self.on_tls_error then pcall(self.on_tls_error, { peer = c.peer, conn = c.id, message = tostring(err) }) end
+    self:close_conn(c)
+  end
+end
+
 function Server:close_conn(c, reset)
   if c.closed then return end
   c.closed = true
-  if reset then pcall(c.sock.setoption, c.sock, "linger", { on = true, timeout = 0 }) end
+  if reset then
+    if self.tls then
+      -- a LuaSec connection has no setoption: set SO_LINGER on its descriptor through a
+      -- LuaSocket object that borrows the descriptor for that one call
+      pcall(function()
+        local raw = socket.tcp()
+        raw:close()
+        raw:setfd(c.sock:getfd())
+        raw:setoption("linger", { on = true, timeout = 0 })
+        raw:setfd(-1)
+      end)
+    else
+      pcall(c.sock.setoption, c.sock, "linger", { on = true, timeout = 0 })
+    end
+  end
   c.sock:close()
   self.conns[c.sock] = nil
   self.nconns = self.nconns - 1
@@ -163,8 +224,20 @@ function Server:accept()
     pcall(s.setoption, s, "tcp-nodelay", true)
     self.next_id = self.next_id + 1
     local peer = s:getpeername()
+    local handshaking
+    if self.tls then
+      local w, werr = self.tls.ssl.wrap(s, self.tls.ctx)
+      if not w then
+        s:close()
+        if self.on_tls_error then pcall(self.on_tls_error, { peer = peer, conn = self.next_id, message = werr }) end
+        return
+      end
+      s = w
+      s:settimeout(0)
+      handshaking = "wantread"
+    end
     local c = { sock = s, id = self.next_id, peer = peer, inbuf = "", out = nil, out_pos = 1,
-                last = gettime() }
+                last = gettime(), handshaking = handshaking }
     self.conns[s] = c
     self.nconns = self.nconns + 1
   end
@@ -179,7 +252,7 @@ function Server:flush(c)
   if c.out_pos > #c.out then
     c.out, c.out_pos = nil, 1
     if c.close_after then self:close_conn(c) end
-  elseif err and err ~= "timeout" then
+  elseif err and not AGAIN[err] then
     self:close_conn(c)
   end
 end
@@ -321,6 +394,8 @@ function Server:read(c, now)
     else
       self:close_conn(c)
     end
+  elseif err and not AGAIN[err] and not c.closed then
+    self:close_conn(c) -- a broken connection (or TLS record error): nothing more can be read
   end
 end
 
@@ -342,7 +417,9 @@ function Server:step(wait)
         if d < wait then wait = d end
       end
     end
-    if not c.closed then
+    if c.handshaking then
+      if c.handshaking == "wantwrite" then sendt[#sendt + 1] = sock else recvt[#recvt + 1] = sock end
+    elseif not c.closed then
       if c.out then sendt[#sendt + 1] = sock end
       if not c.held and not c.reading_stopped and (not c.out or #c.out < 1048576) then
         recvt[#recvt + 1] = sock
@@ -356,7 +433,11 @@ function Server:step(wait)
   now = gettime()
   for _, sock in ipairs(writable or {}) do
     local c = self.conns[sock]
-    if c then self:flush(c) end
+    if c and c.handshaking then
+      self:handshake(c, now)
+    elseif c then
+      self:flush(c)
+    end
   end
   for _, sock in ipairs(readable or {}) do
     if sock == self.sock then
@@ -365,7 +446,9 @@ function Server:step(wait)
       sock:on_ready()
     else
       local c = self.conns[sock]
-      if c and not c.closed then self:read(c, now) end
+      if c and not c.closed then
+        if c.handshaking then self:handshake(c, now) else self:read(c, now) end
+      end
     end
   end
   if now - self.last_sweep >= 1 then

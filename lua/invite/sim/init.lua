@@ -254,7 +254,16 @@ local function stdout_is_pipe(pid)
   return target:find("^pipe:") ~= nil
 end
 
--- opts: host (default 127.0.0.1), port (default 0: any free port).
+-- Failed TLS handshakes (e.g. a client that does not trust the certificate) are logged too.
+function Sim:log_tls_error(info)
+  self.log:write{
+    time = util.iso8601(self:now(), true), conn = info.conn, status = 0, error = "TLS handshake failed",
+    message = info.message,
+  }
+end
+
+-- opts: host (default 127.0.0.1), port (default 0: any free port), tls ({cert =, key =} PEM
+-- files: serve HTTPS, needs LuaSec).
 function Sim:listen(opts)
   opts = opts or {}
   local http = require "invite.sim.http"
@@ -271,6 +280,8 @@ function Sim:listen(opts)
     host = opts.host or "127.0.0.1", port = opts.port or 0,
     handler = function(req) return self:handle(req) end,
     on_reject = function(info) self:log_reject(info) end,
+    tls = opts.tls,
+    on_tls_error = function(info) self:log_tls_error(info) end,
     -- exit_with_parent: stop once the process that started us is gone (a crashed test run must
     -- not leave simulators behind); the parent pid changes when we are re-parented. Also stop
     -- when stdout is a pipe whose reader went away (above).
@@ -279,14 +290,14 @@ function Sim:listen(opts)
     end or nil,
   }
   if not srv then return nil, err end
-  self.server, self.port, self.host = srv, srv.port, srv.host
+  self.server, self.port, self.host, self.tls = srv, srv.port, srv.host, opts.tls ~= nil
   return true
 end
 
 function Sim:url()
   local host = self.host or "127.0.0.1"
   if host:find(":") then host = "[" .. host .. "]" end
-  return "http://" .. host .. ":" .. tostring(self.port)
+  return (self.tls and "https://" or "http://") .. host .. ":" .. tostring(self.port)
 end
 
 -- Serves until stop() (POST /__sim/stop) or an error such as lua5.4's SIGINT "interrupted!".
