@@ -4,12 +4,13 @@
 -- Rules: parameters is a table (or nil); no unknown members (the error names
 -- the closest valid one); required members present; strings are strings,
 -- integers are integers in range, lists are non-empty arrays within their
--- bounds; account IDs are 12-digit strings. Every problem is reported, each
--- naming the operation, the field and the rule.
+-- bounds; account IDs are 12-digit strings; strings hold no NUL byte and are
+-- valid UTF-8. Every problem is reported, each naming the operation, the
+-- field and the rule.
 local errors = require "invite.errors"
 
 local type, pairs, ipairs, tostring, next = type, pairs, ipairs, tostring, next
-local find, lower, format, sub = string.find, string.lower, string.format, string.sub
+local find, lower, format, sub, byte = string.find, string.lower, string.format, string.sub, string.byte
 local min, floor, huge = math.min, math.floor, math.huge
 local concat, sort = table.concat, table.sort
 
@@ -65,16 +66,53 @@ local function array_length(t)
 end
 _M.array_length = array_length
 
+-- The byte offset of the first invalid UTF-8 sequence in s, or nil (RFC 3629: no overlong
+-- forms, no surrogates, nothing above U+10FFFF). JSON bodies and SigV4 canonical strings are
+-- UTF-8; a string that is not cannot be sent as the caller meant it.
+local function utf8_error(s)
+  if not find(s, "[\128-\255]") then return nil end
+  local i, n = 1, #s
+  while i <= n do
+    local c = byte(s, i)
+    if c < 0x80 then
+      i = i + 1
+    else
+      local len, lo, hi
+      if c >= 0xC2 and c <= 0xDF then len, lo, hi = 2, 0x80, 0xBF
+      elseif c == 0xE0 then len, lo, hi = 3, 0xA0, 0xBF
+      elseif c == 0xED then len, lo, hi = 3, 0x80, 0x9F
+      elseif c >= 0xE1 and c <= 0xEF then len, lo, hi = 3, 0x80, 0xBF
+      elseif c == 0xF0 then len, lo, hi = 4, 0x90, 0xBF
+      elseif c >= 0xF1 and c <= 0xF3 then len, lo, hi = 4, 0x80, 0xBF
+      elseif c == 0xF4 then len, lo, hi = 4, 0x80, 0x8F
+      else return i end
+      local c2 = byte(s, i + 1)
+      if not c2 or c2 < lo or c2 > hi then return i end
+      for j = i + 2, i + len - 1 do
+        local cj = byte(s, j)
+        if not cj or cj < 0x80 or cj > 0xBF then return i end
+      end
+      i = i + len
+    end
+  end
+  return nil
+end
+_M.utf8_error = utf8_error
+
 local function describe(v)
   if type(v) == "string" then
     local s = v
     if #s > 40 then s = sub(s, 1, 40) .. "..." end
-    return format("%q", s)
+    s = format("%q", s)
+    -- keep the message itself valid UTF-8: show the bytes of a broken sequence as \ddd
+    if utf8_error(s) then s = s:gsub("[\128-\255]", function(c) return "\\" .. byte(c) end) end
+    return s
   elseif type(v) == "number" then
     return tostring(v) .. " (a number)"
   end
   return "a " .. type(v)
 end
+_M.describe = describe
 
 local check_value
 
@@ -92,6 +130,16 @@ local function check_string(spec, v, path, problems)
     if not find(v, "^%d%d%d%d%d%d%d%d%d%d%d%d$") then
       problems[#problems + 1] = format("%s: must be a 12-digit account ID string, got %s", path, describe(v))
     end
+    return
+  end
+  local nul = find(v, "\0", 1, true)
+  if nul then
+    problems[#problems + 1] = format("%s: must not contain a NUL byte (found at byte %d)", path, nul)
+    return
+  end
+  local bad = utf8_error(v)
+  if bad then
+    problems[#problems + 1] = format("%s: must be valid UTF-8 (invalid byte sequence at byte %d)", path, bad)
     return
   end
   if spec.min and #v < spec.min then
