@@ -137,8 +137,17 @@ function Client:config()
   local region, rerr = opts.region, nil
   if not region then region, rerr = cfg.region(opts) end
   if not region then
+    -- a missing profile or a broken shared file is not "no region": keep its own code
+    if type(rerr) == "table" and (rerr.code == "ProfileNotFound" or rerr.code == "InvalidConfiguration") then
+      return nil, errors.client(rerr.code, message_of(rerr, "bad configuration"), ctx)
+    end
     return nil, errors.client("NoRegionError", "no region for " .. self.service_name .. ": "
       .. message_of(rerr, "pass region="), ctx)
+  end
+  -- the region goes into the host name and the credential scope: a DNS label
+  if type(region) ~= "string" or #region > 63 or not find(region, "^[a-z0-9][a-z0-9%-]*[a-z0-9]$") then
+    return nil, errors.client("InvalidRegionError", format("invalid region %s: a region is 2-63 lower-case "
+      .. "letters, digits and '-', like us-east-1", validate.describe(region)), ctx)
   end
   local url, eerr
   if cfg == fallback then
@@ -147,7 +156,10 @@ function Client:config()
     url, eerr = cfg.endpoint(self.service.def.endpoint_prefix, region, opts)
   end
   if not url then
-    return nil, errors.client("EndpointError", message_of(eerr, "no endpoint"), ctx)
+    -- keep the configuration's own code (ProfileNotFound, InvalidConfiguration: a broken shared
+    -- file, a bad endpoint_url ...) rather than calling every such problem an endpoint error
+    local code = type(eerr) == "table" and type(eerr.code) == "string" and eerr.code or "EndpointError"
+    return nil, errors.client(code, message_of(eerr, "no endpoint"), ctx)
   end
   local ep, perr = build.parse_endpoint(url)
   if not ep then return nil, errors.client("EndpointError", perr, ctx) end

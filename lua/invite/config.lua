@@ -346,6 +346,13 @@ function _M.check_endpoint_url(url, src, opts)
     return nil, cfg_error(("endpoint URL %q from %s is not an http(s)://host[:port][/path] URL")
       :format(tostring(url), src))
   end
+  if url:find("[%s%c]") then
+    return nil, cfg_error(("endpoint URL %q from %s must not contain spaces or control characters")
+      :format(url, src))
+  end
+  if u.port and (u.port < 1 or u.port > 65535) then
+    return nil, cfg_error(("endpoint URL %q from %s: the port must be 1-65535"):format(url, src))
+  end
   if u.scheme == "http" and not (opts and opts.allow_http) and not common.is_loopback(u.host) then
     return nil, cfg_error(("endpoint URL %s from %s uses plain http:// to a non-loopback host; "
       .. "use https:// or set allow_http = true"):format(url, src))
