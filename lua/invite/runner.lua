@@ -64,6 +64,9 @@ _M.ALL_REGIONS = {
   "me-south-1", "sa-east-1",
 }
 
+--- What a region name looks like (us-east-1, ap-southeast-2, us-gov-west-1).
+_M.REGION_PATTERN = "^%l%l%-[%l%-]+%-%d+$"
+
 local OUTCOME_OF = { decline = "declined", delete = "deleted", decline_and_delete = "declined_and_deleted",
                      accept = "accepted" }
 
@@ -75,11 +78,11 @@ end
 local function list_of_strings(v, field, pattern, rule)
   if type(v) == "string" then v = { v } end
   if type(v) ~= "table" or #v == 0 then
-    error("invite.run: " .. field .. " must be a non-empty list of strings", 3)
+    error("invite.run: " .. field .. " must be a non-empty list of strings", 4)
   end
   for i, s in ipairs(v) do
     if type(s) ~= "string" or (pattern and not s:match(pattern)) then
-      error("invite.run: " .. field .. "[" .. i .. "] = " .. tostring(s) .. ": " .. rule, 3)
+      error("invite.run: " .. field .. "[" .. i .. "] = " .. tostring(s) .. ": " .. rule, 4)
     end
   end
   return v
@@ -89,8 +92,22 @@ end
 local parse_iso = require("invite.time").parse_iso8601
 _M.parse_iso = parse_iso
 
+--- Every option invite.run reads (see _M.run); anything else is a mistake, not silently ignored.
+_M.OPTIONS = { "account", "accounts", "apply", "audit", "audit_log", "client", "concurrency", "credentials",
+               "endpoint", "identity", "max_attempts", "now", "on_progress", "policy", "profile", "regions",
+               "role", "role_session_name", "run_id", "services", "sts_endpoint" }
+local KNOWN_OPTION = {}
+for _, k in ipairs(_M.OPTIONS) do KNOWN_OPTION[k] = true end
+
 local function check_options(opts)
   if type(opts) ~= "table" then error("invite.run: expected a table of options", 3) end
+  for k in pairs(opts) do
+    if not KNOWN_OPTION[k] then
+      local hint = type(k) == "string" and require("invite.validate").closest(k, _M.OPTIONS)
+      error("invite.run: unknown option " .. (type(k) == "string" and ("'" .. k .. "'") or ("[" .. tostring(k) .. "]"))
+        .. (hint and (" (did you mean '" .. hint .. "'?)") or "") .. " (options: " .. concat(_M.OPTIONS, ", ") .. ")", 3)
+    end
+  end
   local p = opts.policy
   local pol, perr = policy_mod.normalize(p, "invite.run: policy")
   if not pol then error(perr, 3) end
@@ -104,7 +121,7 @@ local function check_options(opts)
   local regions = opts.regions or pol.regions
   if regions == "all" then regions = _M.ALL_REGIONS end
   if regions == nil then error("invite.run: regions is required (a list, or \"all\")", 3) end
-  regions = list_of_strings(regions, "regions", "^%l%l%-[%l%-]+%-%d+$", "not a region name like us-east-1")
+  regions = list_of_strings(regions, "regions", _M.REGION_PATTERN, "not a region name like us-east-1")
   local accounts = opts.accounts or pol.accounts
   if accounts ~= nil then
     accounts = list_of_strings(accounts, "accounts", "^%d+$", "account IDs are 12-digit strings")
