@@ -26,15 +26,57 @@ function _M.sweep_flags(cmd)
   cmd:flag("--json", "Print the report as JSON instead of a table.")
   cmd:option("--audit-log", "Append an audit log (JSON lines, fsync'd) to this file."):argname("<file>")
   cmd:flag("--quiet", "No summary or progress on stderr.")
+  _M.no_repeats(cmd)
+end
+
+--- A single-valued option given twice is a conflict (argparse would keep the last one silently):
+-- "option '--regions' must be used at most 1 time". Call after declaring the options.
+function _M.no_repeats(cmd)
+  for _, o in ipairs(cmd._options or {}) do
+    if o._maxcount == 1 and o._maxargs == 1 then o:overwrite(false) end
+  end
+end
+
+--- Check the flags every command shares before anything is sent: --endpoint-url is an
+-- http(s) URL, the shared config files parse, and the profile (--profile, AWS_PROFILE) exists.
+-- @return true or nil, message
+function _M.check_flags(args)
+  local config = require "invite.config"
+  if args.endpoint_url then
+    local ok, e = config.check_endpoint_url(args.endpoint_url, "--endpoint-url")
+    if not ok then return nil, tostring(e.message or e) end
+  end
+  local p, e = config.profile_config{ profile = args.profile }
+  if not p then
+    return nil, (args.profile and ("--profile " .. args.profile .. ": ") or "") .. tostring(e.message or e)
+  end
+  return true
+end
+
+--- A region given on the command line, checked like invite.run does.
+function _M.check_region(flag, r)
+  if not tostring(r):match(require("invite.runner").REGION_PATTERN) then
+    return nil, ("%s: '%s' is not a region name like us-east-1"):format(flag, tostring(r))
+  end
+  return r
 end
 
 --- Turn parsed flags (and policy defaults) into invite.run options.
 -- @return opts or nil, message
 function _M.run_options(args, policy)
+  local fok, ferr = _M.check_flags(args)
+  if not fok then return nil, ferr end
   local opts = { endpoint = args.endpoint_url, profile = args.profile, audit_log = args.audit_log }
   if args.services then opts.services = split(args.services) end
   if args.regions then
     opts.regions = (args.regions == "all") and "all" or split(args.regions)
+    if opts.regions ~= "all" then
+      if #opts.regions == 0 then return nil, "--regions: give at least one region, or 'all'" end
+      for _, r in ipairs(opts.regions) do
+        local ok, rerr = _M.check_region("--regions", r)
+        if not ok then return nil, rerr end
+      end
+    end
   elseif not (policy and policy.regions) then
     local region, err = require("invite.config").region{ profile = args.profile }
     if not region then return nil, "no region: pass --regions, set one in the policy, or set AWS_REGION ("

@@ -12,6 +12,7 @@ local function configure(cmd, verb)
   cmd:option("--endpoint-url", "Send the call to this endpoint (e.g. the simulator)."):argname("<url>")
   cmd:flag("--json", "Print the response as JSON.")
   cmd:argument("ids", "Account IDs (12 digits) that sent the invitations."):args("+")
+  require("invite.cli.common").no_repeats(cmd)
   cmd:epilog("Example: invite " .. verb .. " --service guardduty --region us-east-1 222222222222 333333333333")
 end
 
@@ -20,6 +21,13 @@ local function run(args, op, done_word)
   local svc = SERVICES[service]
   if not svc then
     io.stderr:write("invite: --service '", tostring(service), "': unknown service (macie2, securityhub, guardduty)\n")
+    return 2
+  end
+  local common = require "invite.cli.common"
+  local fok, ferr = common.check_flags(args)
+  if fok and args.region then fok, ferr = common.check_region("--region", args.region) end
+  if not fok then
+    io.stderr:write("invite: ", ferr, "\n")
     return 2
   end
   local client = require("invite")[service].client{ region = args.region, endpoint = args.endpoint_url,
