@@ -28,10 +28,14 @@ function _M.parser()
     "Decline, delete or accept AWS Macie, Security Hub and GuardDuty membership invitations by policy.")
   parser:command_target("command")
   parser:require_command(true)
-  parser:flag("--version", "Print the version and exit."):action(function()
+  parser:flag("--version", "Print the version and exit.\nExample: invite --version"):action(function()
     io.stdout:write("invite ", _M._VERSION, "\n")
     os.exit(0)
   end)
+  parser:epilog("Run `invite <command> --help` for the flags of one command.\n"
+    .. "Exit codes: 0 all done, 1 errors, 2 usage (bad flags, a policy file that does not load), "
+    .. "3 some accounts unprocessed. The table (or --json) goes to stdout, the summary and errors to stderr.\n"
+    .. "Example: invite plan examples/policy.lua --regions us-east-1,eu-west-1")
   for _, c in ipairs(_M.COMMANDS) do
     local cmd = parser:command(c[1], c[2])
     load_command(c[1]).configure(cmd)

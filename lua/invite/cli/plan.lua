@@ -6,7 +6,7 @@ local _M = {}
 
 local function configure(cmd, apply)
   cmd:argument("policy", "Policy file: Lua returning a function, or a table with decide (and optional "
-    .. "services, regions, accounts, role).")
+    .. "services, regions, accounts, role).\nExample: examples/policy.lua")
   common.sweep_flags(cmd)
   cmd:epilog(apply and "Example: invite apply examples/policy.lua --regions us-east-1 --audit-log audit.jsonl"
     or "Example: invite plan examples/policy.lua --regions us-east-1,eu-west-1")

@@ -14,25 +14,33 @@ function _M.configure(cmd)
     .. "(GetCallerIdentity, AssumeRole, AssumeRoleWithWebIdentity) on one loopback port, verifying "
     .. "SigV4 like AWS. The format of FILE, the fault syntax and the /__sim/ control endpoints are "
     .. "described in docs/simulator.md.")
-  cmd:option("--fixtures", "Fixture file (JSON) describing accounts, keys, detectors and invitations.")
+  cmd:option("--fixtures", "Fixture file (JSON) describing accounts, keys, detectors and invitations.\n"
+    .. "Example: --fixtures examples/fixtures/org.json")
     :argname("<file>"):count(1)
-  cmd:option("--host", "Address to listen on (loopback).", "127.0.0.1")
-  cmd:option("--port", "Port to listen on; 0 picks any free port.", "0"):convert(function(s)
+  cmd:option("--host", "Address to listen on: loopback only (default 127.0.0.1).\nExample: --host 127.0.0.1",
+    "127.0.0.1"):show_default(false)
+  cmd:option("--port", "Port to listen on; 0 (the default) picks any free port, printed on start.\n"
+    .. "Example: --port 4566", "0"):show_default(false):convert(function(s)
     local n = tonumber(s)
     if not n or n ~= math.floor(n) or n < 0 or n > 65535 then return nil, "port must be 0-65535" end
     return n
   end)
-  cmd:option("--faults", "Fault rules, e.g. \"first 2 guardduty:DeclineInvitations throttle=1; 5% 503\".")
+  cmd:option("--faults", "Fault rules (syntax in docs/simulator.md).\n"
+    .. "Example: --faults \"first 2 guardduty:DeclineInvitations throttle=1; 5% 503\"")
     :argname("<spec>")
-  cmd:option("--seed", "Seed of the fault and ID generators.", "1"):convert(function(s)
+  cmd:option("--seed", "Seed of the fault and ID generators (default 1).\nExample: --seed 7", "1")
+    :show_default(false):convert(function(s)
     local n = tonumber(s)
     if not n or n ~= math.floor(n) then return nil, "seed must be a whole number" end
     return n
   end)
-  cmd:option("--log", "Append the request log (JSON lines) to this file; '-' for stderr."):argname("<file>")
-  cmd:option("--tls-cert", "Serve HTTPS with this PEM certificate (needs --tls-key and LuaSec)."):argname("<file>")
-  cmd:option("--tls-key", "PEM private key of --tls-cert."):argname("<file>")
-  cmd:flag("--exit-with-parent", "Stop when the process that started the simulator exits (for test harnesses).")
+  cmd:option("--log", "Append the request log (JSON lines) to this file; '-' for stderr.\n"
+    .. "Example: --log sim-requests.jsonl"):argname("<file>")
+  cmd:option("--tls-cert", "Serve HTTPS with this PEM certificate (needs --tls-key and LuaSec).\n"
+    .. "Example: --tls-cert sim-cert.pem --tls-key sim-key.pem"):argname("<file>")
+  cmd:option("--tls-key", "PEM private key of --tls-cert.\nExample: --tls-key sim-key.pem"):argname("<file>")
+  cmd:flag("--exit-with-parent", "Stop when the process that started the simulator exits (for test harnesses).\n"
+    .. "Example: invite sim --fixtures org.json --port 0 --exit-with-parent")
 end
 
 local function is_loopback(host)
