@@ -6,12 +6,17 @@ local _M = {}
 local SERVICES = require("invite.runner").SERVICES
 
 local function configure(cmd, verb)
-  cmd:option("--service", "macie2, securityhub or guardduty."):count(1)
-  cmd:option("--region", "Region of the invitations (default: AWS_REGION / profile).")
-  cmd:option("--profile", "Shared-config profile.")
-  cmd:option("--endpoint-url", "Send the call to this endpoint (e.g. the simulator)."):argname("<url>")
-  cmd:flag("--json", "Print the response as JSON.")
-  cmd:argument("ids", "Account IDs (12 digits) that sent the invitations."):args("+")
+  cmd:option("--service", "Service whose invitations to " .. verb .. ": macie2, securityhub or guardduty.\n"
+    .. "Example: --service securityhub"):count(1)
+  cmd:option("--region", "Region of the invitations (default: AWS_REGION / AWS_DEFAULT_REGION / the profile's).\n"
+    .. "Example: --region eu-west-1")
+  cmd:option("--profile", "Shared-config profile to take credentials and region from.\nExample: --profile audit")
+  cmd:option("--endpoint-url", "Send the call to this endpoint (e.g. the simulator).\n"
+    .. "Example: --endpoint-url http://127.0.0.1:4566"):argname("<url>")
+  cmd:flag("--json", "Print the service's response as JSON instead of one line per account ID.\n"
+    .. "Example: --json")
+  cmd:argument("ids", "Account IDs (12 digits) that sent the invitations.\n"
+    .. "Example: 222222222222 333333333333"):args("+")
   require("invite.cli.common").no_repeats(cmd)
   cmd:epilog("Example: invite " .. verb .. " --service guardduty --region us-east-1 222222222222 333333333333")
 end
