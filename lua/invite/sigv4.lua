@@ -1,56 +1,26 @@
--- invite.sigv4 - AWS Signature Version 4 (AWS4-HMAC-SHA256) for any AWS service.
+--- AWS Signature Version 4 (AWS4-HMAC-SHA256) for any AWS service, signed in C (OpenSSL).
 --
---   local sigv4 = require "invite.sigv4"
---   local out, err = sigv4.sign{
---     method = "POST", path = "/invitation/decline", query = "a=1&b=2",  -- as on the wire
---     headers = { {"Host", "guardduty.us-east-1.amazonaws.com"}, {"Content-Type", "application/json"} },
---     body = '{"accountIds":["111122223333"]}',
---     access_key = "AKID...", secret_key = "...", session_token = nil,
---     region = "us-east-1", service = "guardduty",
---   }
---
--- sign(opts) -> out | nil, err
---   Required: method, access_key, secret_key, region, service (strings).
---   path         wire path (already URI-encoded), default "/"; sent byte for byte as given.
---   query        wire query string without '?', default "".
---   headers      list of {name, value} pairs (repeated names are legal); a Host header is required.
---   body         request body (hashed), default "".
---   session_token            signed as X-Amz-Security-Token.
---   omit_session_token=false true: sign without the token, then add it unsigned.
---   time         seconds since the epoch (fractions dropped), default now.
---   normalize_path=true      false for S3: keep "." and ".." segments and "//".
---   encode_path=true         false for S3: the path is used as is (not encoded a second time).
---   presign=false            true: the signature goes into the query string (out.query).
---   expires=3600             presigned URL lifetime, 1..604800 seconds.
---   sign_body=false          true: add and sign x-amz-content-sha256 (header signing).
---   payload_hash             use this instead of hashing body (e.g. "UNSIGNED-PAYLOAD").
---   Verification of a received request (nothing is added or dropped):
---   signed_headers           the SignedHeaders list of the request, e.g. "host;x-amz-date".
---   amz_date                 its X-Amz-Date, e.g. "20150830T123600Z" (instead of time).
---
---   out.canonical_request, out.string_to_sign, out.signature (64 hex), out.signed_headers,
---   out.credential_scope, out.amz_date;
---   out.authorization (header signing) - the Authorization header value;
---   out.headers - the full list of pairs to send: the input headers (minus Authorization,
---     X-Amz-Date and any the signer replaces; folded values unfolded), then X-Amz-Date,
---     X-Amz-Security-Token, X-Amz-Content-Sha256 and Authorization as they apply;
---     presigned: the input headers only. A header passed through unchanged is your own pair
---     table (not a copy: creating pairs is most of a signature's cost in Lua 5.4); the signer
---     never modifies it;
---   out.query - the query string to send: the presigned one (with X-Amz-Signature) when
---     presigning, else the query as given.
+--     local sigv4 = require "invite.sigv4"
+--     local out, err = sigv4.sign{
+--       method = "POST", path = "/invitation/decline", query = "a=1&b=2",  -- as on the wire
+--       headers = { {"Host", "guardduty.us-east-1.amazonaws.com"}, {"Content-Type", "application/json"} },
+--       body = '{"accountIds":["111122223333"]}',
+--       access_key = "AKID...", secret_key = "...", session_token = nil,
+--       region = "us-east-1", service = "guardduty",
+--     }
 --
 -- Header signing signs every header given except User-Agent, Expect and X-Amzn-Trace-Id
 -- (sent, not signed, as botocore does: proxies rewrite them).
 --
 -- Misuse (a field of the wrong type, a missing required field) raises an error naming the
 -- field. Runtime failures (a value the signer refuses: bad path, bad header, too large...)
--- return nil, err: err.code "ValidationError" (or "SignerError" for an OpenSSL failure),
--- err.message, err.reason (e.g. "invalid_path"), err.field, err.index (headers), and
--- err.retryable = false; tostring(err) is one line. No error ever contains a secret key,
+-- return `nil, err`: `err.code` "ValidationError" (or "SignerError" for an OpenSSL failure),
+-- `err.message`, `err.reason` (e.g. "invalid_path"), `err.field`, `err.index` (headers), and
+-- `err.retryable = false`; `tostring(err)` is one line. No error ever contains a secret key,
 -- session token or header value.
 --
 -- The derived signing key is cached per (secret, date, region, service) inside the signer.
+-- @module invite.sigv4
 local core = require "invite.core"
 
 local type, tostring, setmetatable, ipairs, error = type, tostring, setmetatable, ipairs, error
@@ -59,12 +29,49 @@ local concat = table.concat
 
 local _M = { _VERSION = "0.1.0" }
 
+--- The algorithm name, "AWS4-HMAC-SHA256".
 _M.ALGORITHM = "AWS4-HMAC-SHA256"
 
 local c_sign = core.sigv4_sign
 
 -- The fields are read here and handed to C as arguments: field access is cheap in the Lua VM
 -- (and honours __index), the C side checks every type and raises naming the field.
+
+--- Signs one request.
+-- @tparam table opts the request and the keys:
+-- @tparam string opts.method HTTP method (required)
+-- @tparam[opt="/"] string opts.path wire path, already URI-encoded; sent byte for byte as given
+-- @tparam[opt=""] string opts.query wire query string without `?`
+-- @tparam table opts.headers list of `{name, value}` pairs (repeated names are legal); a Host header is required
+-- @tparam[opt=""] string opts.body request body (hashed)
+-- @tparam string opts.access_key access key ID (required)
+-- @tparam string opts.secret_key secret access key (required)
+-- @tparam[opt] string opts.session_token signed as X-Amz-Security-Token
+-- @tparam[opt=false] boolean opts.omit_session_token true: sign without the token, then add it unsigned
+-- @tparam string opts.region region of the credential scope (required)
+-- @tparam string opts.service signing name of the service (required)
+-- @tparam[opt=now] number opts.time seconds since the epoch (fractions dropped)
+-- @tparam[opt=true] boolean opts.normalize_path false for S3: keep `.` and `..` segments and `//`
+-- @tparam[opt=true] boolean opts.encode_path false for S3: the path is used as is (not encoded a second time)
+-- @tparam[opt=false] boolean opts.presign true: the signature goes into the query string (`out.query`)
+-- @tparam[opt=3600] number opts.expires presigned URL lifetime, 1..604800 seconds
+-- @tparam[opt=false] boolean opts.sign_body true: add and sign x-amz-content-sha256 (header signing)
+-- @tparam[opt] string opts.payload_hash use this instead of hashing body (e.g. "UNSIGNED-PAYLOAD")
+-- @tparam[opt] string opts.signed_headers verification of a received request (nothing is added or
+--   dropped): its SignedHeaders list, e.g. "host;x-amz-date"
+-- @tparam[opt] string opts.amz_date verification: the request's X-Amz-Date, e.g. "20150830T123600Z"
+--   (instead of time)
+-- @treturn table `out`: `canonical_request`, `string_to_sign`, `signature` (64 hex),
+--   `signed_headers`, `credential_scope`, `amz_date`; `authorization` (header signing: the
+--   Authorization header value); `headers`, the full list of pairs to send: the input headers
+--   (minus Authorization, X-Amz-Date and any the signer replaces; folded values unfolded), then
+--   X-Amz-Date, X-Amz-Security-Token, X-Amz-Content-Sha256 and Authorization as they apply
+--   (presigned: the input headers only; a header passed through unchanged is your own pair table,
+--   never modified); `query`, the query string to send (the presigned one, with X-Amz-Signature,
+--   when presigning, else the query as given)
+-- @return[2] nil
+-- @return[2] err (`code` ValidationError or SignerError, `message`, `reason`, `field`, `index`)
+-- @raise when a field has the wrong type or a required one is missing
 function _M.sign(o)
   if type(o) ~= "table" then
     error("invite.sigv4.sign: expected a table of options (got " .. type(o) .. ")", 2)
@@ -80,13 +87,23 @@ function _M.sign(o)
   }
 end
 
--- sha256_hex(s) -> 64 lowercase hex digits (e.g. to check x-amz-content-sha256).
+--- SHA-256 of a string as 64 lowercase hex digits (e.g. to check x-amz-content-sha256).
+-- @function sha256_hex
+-- @tparam string s
+-- @treturn string
 _M.sha256_hex = core.sigv4_sha256_hex
 
--- equal(a, b) -> boolean, in time independent of the content (compare signatures with it).
+--- Compares two strings in time independent of their content (compare signatures with it).
+-- @function equal
+-- @tparam string a
+-- @tparam string b
+-- @treturn boolean
 _M.equal = core.sigv4_equal
 
--- cache_stats() -> hits, misses of the signing-key cache.
+--- Hits and misses of the signing-key cache.
+-- @function cache_stats
+-- @treturn int hits
+-- @treturn int misses
 _M.cache_stats = core.sigv4_cache_stats
 
 local err_mt = {
@@ -102,11 +119,15 @@ local function trim(s)
   return (gsub(s, "^%s+", ""):gsub("%s+$", ""))
 end
 
--- parse_authorization(value) -> info | nil, err
--- value: "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/service/aws4_request,
---         SignedHeaders=host;x-amz-date, Signature=<hex>"
--- info: algorithm, access_key, date, region, service, credential_scope, signed_headers,
---       signature. Errors (malformed header) have code IncompleteSignatureException.
+--- Parses a SigV4 Authorization header value, e.g.
+-- `AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/service/aws4_request,
+-- SignedHeaders=host;x-amz-date, Signature=<hex>`.
+-- @tparam string value the header value
+-- @treturn table info: `algorithm`, `access_key`, `date`, `region`, `service`,
+--   `credential_scope`, `signed_headers`, `signature`
+-- @return[2] nil
+-- @return[2] err with code IncompleteSignatureException (malformed header)
+-- @raise when value is not a string
 function _M.parse_authorization(value)
   if type(value) ~= "string" then
     error("invite.sigv4.parse_authorization: expected a string (got " .. type(value) .. ")", 2)
@@ -146,7 +167,7 @@ function _M.parse_authorization(value)
   }
 end
 
--- check_signature(opts, signature) -> ok, out | nil, err
+--- Verifies a received request's signature.
 -- Recomputes the signature of a received request and compares it with `signature` in
 -- constant time. opts are sign()'s, normally in verification form: the request's method,
 -- raw path and query (a presigned query may keep its X-Amz-* parameters: X-Amz-Signature
@@ -155,6 +176,13 @@ end
 -- amz_date from the request. ok is true or false; out is sign()'s result (its
 -- canonical_request holds the signed headers' values, so keep it out of client-facing
 -- errors when a session token was signed).
+-- @tparam table opts @{sign}'s options, in verification form
+-- @tparam string signature the hex signature received
+-- @treturn boolean ok
+-- @treturn table out, @{sign}'s result
+-- @return[2] nil
+-- @return[2] err as from @{sign}
+-- @raise when signature is not a string
 function _M.check_signature(opts, signature)
   if type(signature) ~= "string" then
     error("invite.sigv4.check_signature: signature must be a string (got " .. type(signature) .. ")", 2)
