@@ -35,12 +35,13 @@ local function read_lines(path)
   return lines
 end
 
--- Is there an LDoc block ending on line i - 1? Walk up the comment lines; the block's first
--- line must start with exactly three dashes (`----...` rulers are not doc comments).
+-- Is there an LDoc block ending on line i - 1? Like LDoc, take the whole run of comment lines
+-- above it: its first line must start with exactly three dashes (a plain `--` line right above a
+-- `---` line makes the whole run a plain comment; `----...` rulers are not doc comments).
 local function documented(lines, i)
   local j = i - 1
   if j < 1 or not lines[j]:find("^%s*%-%-") then return false end
-  while j > 1 and lines[j - 1]:find("^%s*%-%-") and not lines[j]:find("^%s*%-%-%-") do j = j - 1 end
+  while j > 1 and lines[j - 1]:find("^%s*%-%-") do j = j - 1 end
   local first = lines[j]
   return first:find("^%s*%-%-%-$") ~= nil or first:find("^%s*%-%-%-[^%-]") ~= nil
 end
