@@ -12,7 +12,7 @@ local audit_mod = require "invite.audit"
 local type, pairs, ipairs, tostring, error = type, pairs, ipairs, tostring, error
 local concat, sort = table.concat, table.sort
 
---- How each service names things in boto3's shapes, and how it accepts.
+-- How each service names things in boto3's shapes, and how it accepts.
 local SERVICES = {
   macie2 = {
     list_key = "invitations", account = "accountId", id = "invitationId", at = "invitedAt",
@@ -54,6 +54,9 @@ local SERVICES = {
     end,
   },
 }
+--- How each service names things in boto3's shapes, keyed by service name: `list_key`,
+-- `account`, `id`, `at`, `status` (an invitation's members), `ids_param`, `unprocessed`,
+-- `unprocessed_account`, `unprocessed_reason(entry)` and `accept(client, record)`.
 _M.SERVICES = SERVICES
 
 --- Every region each service is offered in (commercial partition), for `regions = "all"`.
@@ -88,8 +91,11 @@ local function list_of_strings(v, field, pattern, rule)
   return v
 end
 
--- invited_at (ISO 8601) -> epoch seconds, for the policy record's age_days
 local parse_iso = require("invite.time").parse_iso8601
+--- An ISO 8601 time (an invitation's invited_at) as epoch seconds, or nil when it is not one.
+-- @function parse_iso
+-- @tparam string s
+-- @treturn ?number
 _M.parse_iso = parse_iso
 
 --- Every option invite.run reads (see _M.run); anything else is a mistake, not silently ignored.
@@ -140,7 +146,11 @@ local function check_options(opts)
   return pol, services, regions, accounts, conc
 end
 
---- The ARN of the role to assume in `account`: a name, or a template with {account}.
+--- The ARN of the role to assume in `account`.
+-- @tparam string role a role name, or an ARN template with `{account}`
+-- @tparam string account a 12-digit account ID
+-- @tparam[opt="aws"] string partition
+-- @treturn string e.g. "arn:aws:iam::222222222222:role/InviteAuditor"
 function _M.role_arn(role, account, partition)
   if role:find("^arn:") then return (role:gsub("{account}", account)) end
   return "arn:" .. (partition or "aws") .. ":iam::" .. account .. ":role/" .. role
@@ -271,13 +281,36 @@ local function new_report(apply)
            totals = { invitations = 0, actions = {}, outcomes = {} } }
 end
 
---- Run a policy. See DESIGN.md "Policy runner".
--- @param opts services, regions ("all" or a list), policy (function or table),
---   apply (default false), accounts + role (assume a role in each account),
---   concurrency (default 8), audit_log (path) or audit (an invite.audit log),
---   endpoint, profile, credentials, max_attempts, now (clock), on_progress(done, total),
---   client (function(service, region, credentials) -> client, for custom clients)
--- @return report table
+--- Runs a policy over services x regions (x accounts); `invite.run{...}` is this function.
+-- Every invitation of a scope is decided before anything is sent there; an invalid action, a
+-- policy error or two accepts in one scope stop that scope with an error (other scopes go on).
+-- Decisions are carried out in batched calls: accept, then decline, then delete.
+--
+--     local report = invite.run{ services = { "guardduty" }, regions = "all",
+--                                policy = require "mypolicy", apply = false }
+-- @tparam table opts
+-- @tparam function|table opts.policy `decide(inv) -> action, reason`, or a table with `decide`
+--   (and optional `services`, `regions`, `accounts`, `role`); actions: keep, decline, delete,
+--   decline_and_delete, accept. `inv`: service, region, account, account_id (inviter),
+--   invitation_id, invited_at, status, age_days
+-- @tparam string|{string,...} opts.regions a list, or "all" (@{ALL_REGIONS}); required unless
+--   the policy has them
+-- @tparam[opt=all three] {string,...} opts.services
+-- @tparam[opt=false] boolean opts.apply false: plan only, no mutating call
+-- @tparam[opt] {string,...} opts.accounts account IDs to sweep by assuming `role` in each
+-- @tparam[opt] string opts.role role name or ARN template (see @{role_arn}); needed with accounts
+-- @tparam[opt=8] int opts.concurrency scopes in flight at once
+-- @tparam[opt] string opts.audit_log path of a JSON-lines audit log (or `audit`, an invite.audit log)
+-- @param[opt] opts.endpoint endpoint URL of every call (e.g. the simulator); also `profile`,
+--   `credentials`, `max_attempts`, `sts_endpoint`, `role_session_name`, `run_id`, `account`
+-- @param[opt] opts.on_progress `function(done, total, scope)` after each scope
+-- @param[opt] opts.now clock, `function() -> epoch seconds` (for age_days)
+-- @param[opt] opts.client `function(scope) -> client` for custom clients; `identity` likewise
+-- @treturn table report: `apply`, `scopes` (service, region, account, invitations, error),
+--   `invitations` (one record per invitation, with `action`, `reason`, `outcome`, `detail`),
+--   `errors` (one line per failed scope), `totals` (`invitations`, `actions`, `outcomes`)
+-- @raise on misuse: an unknown option (naming the closest), a bad policy, region, account or
+--   concurrency
 function _M.run(opts)
   local pol, services, regions, accounts, concurrency = check_options(opts)
   local apply = opts.apply == true
@@ -375,6 +408,8 @@ function _M.run(opts)
 end
 
 --- The CLI exit code of a report: 0 all done, 1 errors, 3 some accounts unprocessed.
+-- @tparam table report from @{run}
+-- @treturn int
 function _M.exit_code(report)
   local o = report.totals.outcomes
   if #report.errors > 0 or (o.error or 0) > 0 or (o.skipped or 0) > 0 then return 1 end
@@ -382,7 +417,9 @@ function _M.exit_code(report)
   return 0
 end
 
---- One line per outcome total, e.g. "declined 3, kept 2".
+--- One line of outcome totals, e.g. "5 invitations: declined 3, kept 2".
+-- @tparam table report from @{run}
+-- @treturn string
 function _M.summary(report)
   local parts = {}
   for k, v in pairs(report.totals.outcomes) do parts[#parts + 1] = k .. " " .. v end
