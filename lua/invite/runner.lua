@@ -110,7 +110,8 @@ local function check_options(opts)
   for k in pairs(opts) do
     if not KNOWN_OPTION[k] then
       local hint = type(k) == "string" and require("invite.validate").closest(k, _M.OPTIONS)
-      error("invite.run: unknown option " .. (type(k) == "string" and ("'" .. k .. "'") or ("[" .. tostring(k) .. "]"))
+      error("invite.run: unknown option "
+        .. (type(k) == "string" and ("'" .. k .. "'") or ("[" .. tostring(k) .. "]"))
         .. (hint and (" (did you mean '" .. hint .. "'?)") or "") .. " (options: " .. concat(_M.OPTIONS, ", ") .. ")", 3)
     end
   end
