@@ -317,7 +317,12 @@ Rng.__index = Rng
 function _M.rng(seed)
   seed = floor(tonumber(seed) or 1) % PM_M
   if seed <= 0 then seed = seed + PM_M - 1 end
-  return setmetatable({ x = seed }, Rng)
+  local r = setmetatable({ x = seed }, Rng)
+  -- The first outputs of a small seed are tiny (x1 = seed * 48271 < 0.05 * M for every seed
+  -- below ~2200), so "5% 503" would fire on the first request whatever the seed. A few
+  -- discarded steps spread the first draws of nearby seeds over [0, 1).
+  for _ = 1, 8 do r:next_int() end
+  return r
 end
 
 function Rng:next_int()
