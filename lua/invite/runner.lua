@@ -112,7 +112,8 @@ local function check_options(opts)
       local hint = type(k) == "string" and require("invite.validate").closest(k, _M.OPTIONS)
       error("invite.run: unknown option "
         .. (type(k) == "string" and ("'" .. k .. "'") or ("[" .. tostring(k) .. "]"))
-        .. (hint and (" (did you mean '" .. hint .. "'?)") or "") .. " (options: " .. concat(_M.OPTIONS, ", ") .. ")", 3)
+        .. (hint and (" (did you mean '" .. hint .. "'?)") or "")
+        .. " (options: " .. concat(_M.OPTIONS, ", ") .. ")", 3)
     end
   end
   local p = opts.policy
