@@ -1,14 +1,15 @@
--- invite.sim: a local simulator of the AWS invitation APIs of macie2, securityhub and guardduty,
+--- A local simulator of the AWS invitation APIs of macie2, securityhub and guardduty,
 -- plus the parts of STS that multi-account runs need. It verifies SigV4 like AWS (with the
 -- project's signer), answers each service in its own wire style from a fixture's state, injects
 -- faults deterministically and logs every request. See docs/simulator.md.
 --
---   local sim = require "invite.sim"
---   local s = assert(sim.new{ fixtures = "examples/fixtures/org.json", faults = "0.1 throttle", seed = 7 })
---   assert(s:listen{ host = "127.0.0.1", port = 0 })
---   print(s:url()); s:run()
+--     local sim = require "invite.sim"
+--     local s = assert(sim.new{ fixtures = "examples/fixtures/org.json", faults = "0.1 throttle", seed = 7 })
+--     assert(s:listen{ host = "127.0.0.1", port = 0 })
+--     print(s:url()); s:run()
 --
--- s:handle(req) turns one parsed request into a response without any socket, for unit tests.
+-- `s:handle(req)` turns one parsed request into a response without any socket, for unit tests.
+-- @module invite.sim
 local util = require "invite.sim.util"
 local fixtures = require "invite.sim.fixtures"
 local state_mod = require "invite.sim.state"
@@ -26,8 +27,11 @@ local REST = {
   securityhub = require "invite.sim.securityhub",
   guardduty = require "invite.sim.guardduty",
 }
+--- The services the simulator answers: `{"macie2", "securityhub", "guardduty", "sts"}`.
 _M.SERVICES = { "macie2", "securityhub", "guardduty", "sts" }
 
+--- A simulator made by @{new}.
+-- @type Sim
 local Sim = {}
 Sim.__index = Sim
 
@@ -45,10 +49,20 @@ local function own_ids()
   return pid, ppid
 end
 
--- opts: fixtures (path or already-decoded table), faults (spec string), seed (number, default 1),
--- log (path, "-" for stderr, nil for memory only), signer (default require "invite.sigv4"),
--- clock (function returning seconds; default socket.gettime), exit_with_parent (stop serving when
--- the parent process goes away).
+--- Creates a simulator (not yet listening).
+-- @tparam table opts
+-- @tparam string|table opts.fixtures fixture file path, or an already-decoded table (required;
+--   format in docs/simulator.md)
+-- @tparam[opt] string opts.faults fault rules, e.g. "first 2 guardduty:DeclineInvitations throttle=1; 5% 503"
+-- @tparam[opt=1] int opts.seed seed of the fault and ID generators
+-- @tparam[opt] string opts.log request log path (JSON lines), "-" for stderr; nil keeps it in memory
+-- @param[opt] opts.signer the SigV4 module used to verify requests (default `invite.sigv4`)
+-- @param[opt] opts.clock `function() -> seconds` (default socket.gettime)
+-- @tparam[opt] boolean opts.exit_with_parent stop serving when the parent process goes away
+-- @tparam[opt=300] number opts.max_skew allowed request-time skew, seconds
+-- @treturn Sim
+-- @return[2] nil
+-- @return[2] string what is wrong (fixture, faults, seed, log)
 function _M.new(opts)
   opts = opts or {}
   local fx, err
@@ -86,9 +100,10 @@ function _M.new(opts)
   return self
 end
 
--- The simulator's clock: the real one moved by POST /__sim/clock. It decides the allowed
+--- The simulator's clock: the real one moved by POST /__sim/clock. It decides the allowed
 -- signing-time window, session expiry and the expiration of issued credentials alike, so a client
 -- whose own clock is moved the same way keeps working.
+-- @treturn number epoch seconds
 function Sim:now()
   return self.clock() + self.clock_offset
 end
@@ -130,7 +145,11 @@ local function corrupt(res, kind)
   return res
 end
 
--- One request in, one response out. Never raises for bad input.
+--- One request in, one response out, without a socket (the HTTP server calls it; so can tests).
+-- Never raises for bad input. Every request is logged.
+-- @tparam table req `method`, `path`, `query`, `header` (lower-case names), `headers` (pairs), `body`
+-- @treturn table response: `status`, `headers` (pairs), `body`, and `fault`, `delay`,
+--   `error_code` when they apply
 function Sim:handle(req)
   if req.path:sub(1, 7) == "/__sim/" or req.path == "/__sim" then
     return control.handle(self, req)
@@ -150,6 +169,8 @@ function Sim:handle(req)
   return res
 end
 
+--- Answers one non-control request (used by @{Sim:handle}).
+-- @local
 function Sim:serve(req, rid, entry)
   local info, perr = auth.parse(req)
   local service = info and info.service
@@ -237,7 +258,8 @@ function Sim:serve(req, rid, entry)
   return res
 end
 
--- Requests the HTTP layer refused (malformed, chunked, too large) are logged too.
+--- Logs a request the HTTP layer refused (malformed, chunked, too large).
+-- @local
 function Sim:log_reject(info)
   self.log:write{
     time = util.iso8601(self:now(), true), conn = info.conn, method = info.method, path = info.path,
@@ -254,7 +276,8 @@ local function stdout_is_pipe(pid)
   return target:find("^pipe:") ~= nil
 end
 
--- Failed TLS handshakes (e.g. a client that does not trust the certificate) are logged too.
+--- Logs a failed TLS handshake (e.g. a client that does not trust the certificate).
+-- @local
 function Sim:log_tls_error(info)
   self.log:write{
     time = util.iso8601(self:now(), true), conn = info.conn, status = 0, error = "TLS handshake failed",
@@ -262,8 +285,14 @@ function Sim:log_tls_error(info)
   }
 end
 
--- opts: host (default 127.0.0.1), port (default 0: any free port), tls ({cert =, key =} PEM
--- files: serve HTTPS, needs LuaSec).
+--- Binds the listening socket (loopback).
+-- @tparam[opt] table opts
+-- @tparam[opt="127.0.0.1"] string opts.host
+-- @tparam[opt=0] int opts.port 0: any free port (then see `s.port` or @{Sim:url})
+-- @tparam[opt] table opts.tls `{cert = PEM file, key = PEM file}`: serve HTTPS (needs LuaSec)
+-- @treturn boolean true
+-- @return[2] nil
+-- @return[2] string why it could not listen
 function Sim:listen(opts)
   opts = opts or {}
   local http = require "invite.sim.http"
@@ -294,13 +323,19 @@ function Sim:listen(opts)
   return true
 end
 
+--- The base URL clients use, e.g. "http://127.0.0.1:43127" (IPv6 hosts in brackets).
+-- @treturn string
 function Sim:url()
   local host = self.host or "127.0.0.1"
   if host:find(":") then host = "[" .. host .. "]" end
   return (self.tls and "https://" or "http://") .. host .. ":" .. tostring(self.port)
 end
 
--- Serves until stop() (POST /__sim/stop) or an error such as lua5.4's SIGINT "interrupted!".
+--- Serves until @{Sim:stop} (or POST /__sim/stop) or an error such as lua5.4's SIGINT
+-- "interrupted!"; closes the socket and the log when done.
+-- @treturn boolean true (and "interrupted" after SIGINT)
+-- @return[2] nil
+-- @return[2] err
 function Sim:run()
   local ok, err = pcall(self.server.run, self.server)
   self:close()
@@ -311,10 +346,12 @@ function Sim:run()
   return true
 end
 
+--- Asks a running @{Sim:run} to return (after the current request).
 function Sim:stop()
   if self.server then self.server:stop() end
 end
 
+--- Closes the listening socket and the request log.
 function Sim:close()
   if self.server then self.server:close() end
   self.log:close()
