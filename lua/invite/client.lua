@@ -1,25 +1,30 @@
--- invite.client - service clients built from the declarations in
+--- Service clients built from the declarations in
 -- invite.services.*, and the one request pipeline that runs every operation:
 --
---   validate -> batch.split -> build -> sign -> transport (retry) -> parse -> batch.merge
+--     validate -> batch.split -> build -> sign -> transport (retry) -> parse -> batch.merge
 --
---   local gd = require("invite.client").new("guardduty", {region = "eu-west-1"})
---   local res, err = gd:decline_invitations{AccountIds = {"111122223333"}}
+--     local gd = require("invite.client").new("guardduty", {region = "eu-west-1"})
+--     local res, err = gd:decline_invitations{AccountIds = {"111122223333"}}
 --
 -- Options (all optional):
---   region, endpoint, profile      where to send; defaults from invite.config
---   credentials                    a provider with :get() -> true, key, secret, token
---                                  or a table {access_key_id, secret_access_key, session_token};
---                                  default: invite.credentials.chain(options)
---   max_attempts                   standard-mode attempts (default AWS_MAX_ATTEMPTS or 3)
---   dry_run                        return the signed request (redacted) instead of sending
---   transport                      "curl" (default), another registered kind, an object, a function
---   sleep(seconds), clock() -> epoch seconds, random() -> [0,1)   injected for tests
---   verify, ca_bundle, connect_timeout_ms, timeout_ms            transport settings
---   retry_quota                    false to disable the standard-mode retry quota
---   on_retry(err, attempt, delay)  called before each retry sleep (logging)
---   user_agent                     appended to the User-Agent header
+--
+--     region, endpoint, profile      where to send; defaults from invite.config
+--     credentials                    a provider with :get() -> true, key, secret, token
+--                                    or a table {access_key_id, secret_access_key, session_token};
+--                                    default: invite.credentials.chain(options)
+--     max_attempts                   standard-mode attempts (default AWS_MAX_ATTEMPTS or 3)
+--     dry_run                        return the signed request (redacted) instead of sending
+--     transport                      "curl" (default), another registered kind, an object, a function
+--     sleep(seconds), clock() -> epoch seconds, random() -> [0,1)   injected for tests
+--     verify, ca_bundle, connect_timeout_ms, timeout_ms            transport settings
+--     retry_quota                    false to disable the standard-mode retry quota
+--     on_retry(err, attempt, delay)  called before each retry sleep (logging)
+--     user_agent                     appended to the User-Agent header
+--
 -- Nothing touches the network, the filesystem or the environment until the first call.
+-- The operations of each service are documented in @{invite.macie2}, @{invite.securityhub} and
+-- @{invite.guardduty}.
+-- @module invite.client
 local model = require "invite.model"
 local validate = require "invite.validate"
 local errors = require "invite.errors"
@@ -55,6 +60,7 @@ local OPTIONS = {
 local OPTION_NAMES = {}
 for k in pairs(OPTIONS) do OPTION_NAMES[#OPTION_NAMES + 1] = k end
 table.sort(OPTION_NAMES)
+--- Every client option name, sorted (an unknown option is an error naming the closest one).
 _M.OPTIONS = OPTION_NAMES
 
 -- Optional modules written elsewhere (invite.config, invite.credentials):
@@ -106,10 +112,16 @@ local function static_provider(t)
   }
 end
 
+--- A client of one service, made by @{new} (or `invite.<service>.client{...}`). Besides the
+-- methods below it has one method per operation of its service (`client:decline_invitations{...}`)
+-- and, per paginated operation, `client:list_all_<items>{...}` and `client:each_<item>{...}`.
+-- `client.transport_kind` names the transport in use.
+-- @type Client
 local Client = {}
 
--- The options table handed to invite.config and invite.credentials: the
+--- The options table handed to invite.config and invite.credentials: the
 -- client's own, with `endpoint` spelled as config's `endpoint_url`.
+-- @local
 function Client:config_options()
   if self._cfg_opts then return self._cfg_opts end
   local o = {}
@@ -125,10 +137,13 @@ local function message_of(e, default)
   return tostring(e)
 end
 
--- client:config() -> {region, endpoint (parsed), endpoint_url, max_attempts} | nil, err
+--- The client's resolved configuration.
 -- Resolved once, at the first call: region (option, AWS_REGION, AWS_DEFAULT_REGION,
 -- profile), endpoint (option, AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, profile,
 -- default) and max_attempts (option, AWS_MAX_ATTEMPTS, profile, 3) via invite.config.
+-- @treturn table `region`, `endpoint` (parsed), `endpoint_url`, `max_attempts`
+-- @return[2] nil
+-- @return[2] err (NoRegionError, InvalidRegionError, EndpointError, ConfigError, ProfileNotFound ...)
 function Client:config()
   if self._config then return self._config end
   local ctx = { service = self.service_name }
@@ -175,6 +190,8 @@ function Client:config()
   return self._config
 end
 
+--- The credential provider (option `credentials`, else invite.credentials' chain).
+-- @local
 function Client:provider()
   if self._provider then return self._provider end
   local c = self.options.credentials
@@ -194,7 +211,8 @@ function Client:provider()
   return p
 end
 
--- One set of keys, fetched per attempt (providers cache and refresh).
+--- One set of keys, fetched per attempt (providers cache and refresh).
+-- @local
 function Client:credentials(ctx)
   local p, perr = self:provider()
   local ok, ak, sk, tok
@@ -217,6 +235,8 @@ function Client:credentials(ctx)
   return { access_key = ak, secret_key = sk, session_token = tok }
 end
 
+--- The transport, made on first use.
+-- @local
 function Client:transport()
   if self._transport then return self._transport end
   local opts = self.options
@@ -235,6 +255,8 @@ function Client:transport()
   return self._transport
 end
 
+--- Sleeps (option `sleep`, else the transport's or the scheduler's).
+-- @local
 function Client:sleep(seconds)
   if self.options.sleep then return self.options.sleep(seconds) end
   local t = self:transport()
@@ -242,6 +264,8 @@ function Client:sleep(seconds)
   return require("invite.scheduler").sleep(seconds)
 end
 
+--- Epoch seconds (option `clock`, else os.time).
+-- @local
 function Client:now()
   if self.options.clock then return self.options.clock() end
   return os.time()
@@ -253,7 +277,8 @@ local function user_agent(self)
   return ua
 end
 
--- Sign one built request for this attempt.
+--- Signs one built request for this attempt.
+-- @local
 function Client:signed(req, ctx)
   local creds, cerr = self:credentials(ctx)
   if not creds then return nil, cerr end
@@ -266,7 +291,8 @@ function Client:signed(req, ctx)
   return s
 end
 
--- One request (one batch) through retries; -> parsed result | nil, err
+--- One request (one batch) through retries; -> parsed result | nil, err
+-- @local
 function Client:send(op, params, ctx)
   local cfg = self._config
   local req = build.request(op, params, cfg.endpoint)
@@ -320,7 +346,13 @@ local function dry_run_result(self, op, list, ctx)
   }
 end
 
--- client:call("decline_invitations", params) -> result | nil, err
+--- Calls an operation by its boto3 name; `client:decline_invitations(p)` is `client:call("decline_invitations", p)`.
+-- @tparam string key boto3 operation name
+-- @tparam[opt] table params boto3 parameters
+-- @treturn table the response, with `ResponseMetadata`
+-- @return[2] nil
+-- @return[2] err (`code`, `message`, `status`, `request_id`, `retryable`, `service`, `operation`)
+-- @raise when the service has no such operation (naming the closest)
 function Client:call(key, params, extra_allowed)
   local op = self.service.ops[key]
   if not op then
@@ -366,6 +398,13 @@ function Client:call(key, params, extra_allowed)
 end
 
 -- Paginators ----------------------------------------------------------------
+
+--- Iterates over the pages of a paginated operation: `for page, err in c:paginate(op, p) do`.
+-- Takes boto3's `PaginationConfig = {MaxItems, PageSize, StartingToken}` in params.
+-- @tparam string key boto3 operation name, e.g. "list_invitations"
+-- @tparam[opt] table params
+-- @return an iterator of `page` (a response), or `nil, err` once on failure
+-- @raise when the operation has no paginator
 function Client:paginate(key, params)
   local op = self.service.ops[key]
   local pag = op and op.paginator
@@ -374,7 +413,10 @@ function Client:paginate(key, params)
   return paginate.pages(function(p) return self:call(key, p) end, pag, params, ctx)
 end
 
--- boto3 spelling: client:get_paginator("list_invitations"):paginate{...}
+--- boto3's spelling: `client:get_paginator("list_invitations"):paginate{...}`.
+-- @tparam string key boto3 operation name
+-- @treturn table an object with `:paginate(params)` (see @{Client:paginate})
+-- @raise when the operation has no paginator
 function Client:get_paginator(key)
   local c = self
   if not (self.service.ops[key] and self.service.ops[key].paginator) then
@@ -383,6 +425,9 @@ function Client:get_paginator(key)
   return { paginate = function(_, params) return c:paginate(key, params) end }
 end
 
+--- Whether an operation has a paginator (boto3's `can_paginate`).
+-- @tparam string key boto3 operation name
+-- @treturn boolean
 function Client:can_paginate(key)
   return self.service.ops[key] ~= nil and self.service.ops[key].paginator ~= nil
 end
@@ -414,7 +459,12 @@ local function class_for(name)
   return cls
 end
 
--- client.new(service_name, options) -> client (misuse raises)
+--- Makes a client of one service.
+-- @within Functions
+-- @tparam string name "macie2", "securityhub" or "guardduty"
+-- @tparam[opt] table opts the options listed in the module description
+-- @treturn Client
+-- @raise on an unknown option (naming the closest) or an option of the wrong type
 function _M.new(name, opts)
   if opts ~= nil and type(opts) ~= "table" then
     error("invite." .. tostring(name) .. ".client: options must be a table", 2)
@@ -459,19 +509,29 @@ function _M.new(name, opts)
   return self
 end
 
--- client.service_module(name) -> the `invite.<name>` table: `client{...}`,
--- `configure{...}` (options of the default client) and every operation as a
--- plain function using a default client made on first use.
+--- The `invite.<name>` module table: `client{...}`, `configure{...}` (options of the default
+-- client), `default_client()`, `paginate(op, params)` and every operation as a plain function
+-- using a default client made on first use. Documented per service in @{invite.macie2},
+-- @{invite.securityhub}, @{invite.guardduty}.
+-- @within Functions
+-- @tparam string name service name
+-- @treturn table
 function _M.service_module(name)
   local svc = model.service(name)
   local M = { service = name, api_version = svc.def.api_version, operations = {} }
   local default_opts, default = {}, nil
+  --- `invite.<service>.client(opts)`: a new client (see the service pages).
+  -- @local
   function M.client(opts) return _M.new(name, opts) end
+  --- `invite.<service>.configure(opts)`: options of the default client; checked now.
+  -- @local
   function M.configure(opts)
     if opts ~= nil and type(opts) ~= "table" then error("configure: options must be a table", 2) end
     _M.new(name, opts) -- check the options now
     default_opts, default = opts or {}, nil
   end
+  --- `invite.<service>.default_client()`: the client module-level calls use.
+  -- @local
   function M.default_client()
     if not default then default = _M.new(name, default_opts) end
     return default
@@ -497,6 +557,8 @@ function _M.service_module(name)
     end
   end
   table.sort(M.operations)
+  --- `invite.<service>.paginate(op, params)`: @{Client:paginate} on the default client.
+  -- @local
   function M.paginate(key, params) local c = M.default_client(); return c:paginate(key, params) end
   return M
 end
