@@ -53,18 +53,21 @@ return {
   protocol = "rest-json",
 
   operations = {
+    --- Declines the GuardDuty membership invitations received from the given accounts.
     decline_invitations = {
       name = "DeclineInvitations", method = "POST", uri = "/invitation/decline",
       input = { account_ids },
       output = { unprocessed },
       batch = batch,
     },
+    --- Deletes the GuardDuty membership invitations received from the given accounts.
     delete_invitations = {
       name = "DeleteInvitations", method = "POST", uri = "/invitation/delete",
       input = { account_ids },
       output = { unprocessed },
       batch = batch,
     },
+    --- Lists the GuardDuty membership invitations this account received, one page at a time.
     list_invitations = {
       name = "ListInvitations", method = "GET", uri = "/invitation",
       input = page_params(),
@@ -74,11 +77,15 @@ return {
         { name = "NextToken", wire = "nextToken", type = "string" },
       },
     },
+    --- Counts the GuardDuty membership invitations this account received, not counting the one already
+    -- accepted.
     get_invitations_count = {
       name = "GetInvitationsCount", method = "GET", uri = "/invitation/count",
       input = {},
       output = { { name = "InvitationsCount", wire = "invitationsCount", type = "integer" } },
     },
+    --- Accepts a GuardDuty membership invitation, making the inviting account this account's administrator
+    -- (`DetectorId`: this account's detector in the region).
     accept_administrator_invitation = {
       name = "AcceptAdministratorInvitation", method = "POST", uri = "/detector/{detectorId}/administrator",
       input = {
@@ -89,6 +96,8 @@ return {
       },
       output = {},
     },
+    --- Deprecated older name of `accept_administrator_invitation` (takes `MasterId` instead of
+    -- `AdministratorId`) (`DetectorId`: this account's detector in the region).
     accept_invitation = {
       name = "AcceptInvitation", method = "POST", uri = "/detector/{detectorId}/master",
       deprecated = true, twin_of = "accept_administrator_invitation",
@@ -100,30 +109,39 @@ return {
       },
       output = {},
     },
+    --- Shows the GuardDuty administrator account this account is a member of, if any (`DetectorId`: this
+    -- account's detector in the region).
     get_administrator_account = {
       name = "GetAdministratorAccount", method = "GET", uri = "/detector/{detectorId}/administrator",
       input = { detector_id },
       output = { { name = "Administrator", wire = "administrator", type = "structure",
                    members = invitation_members() } },
     },
+    --- Older name of `get_administrator_account`, kept by the service (deprecated in the service model).
     get_master_account = {
       name = "GetMasterAccount", method = "GET", uri = "/detector/{detectorId}/master",
       deprecated = true, twin_of = "get_administrator_account",
       input = { detector_id },
       output = { { name = "Master", wire = "master", type = "structure", members = invitation_members() } },
     },
+    --- Ends this account's GuardDuty membership with its administrator account (`DetectorId`: this
+    -- account's detector in the region).
     disassociate_from_administrator_account = {
       name = "DisassociateFromAdministratorAccount", method = "POST",
       uri = "/detector/{detectorId}/administrator/disassociate",
       input = { detector_id },
       output = {},
     },
+    --- Older name of `disassociate_from_administrator_account`, kept by the service (deprecated in the
+    -- service model).
     disassociate_from_master_account = {
       name = "DisassociateFromMasterAccount", method = "POST", uri = "/detector/{detectorId}/master/disassociate",
       deprecated = true, twin_of = "disassociate_from_administrator_account",
       input = { detector_id },
       output = {},
     },
+    --- Lists the IDs of this account's GuardDuty detectors in the region (one per region), one page at a
+    -- time.
     list_detectors = {
       name = "ListDetectors", method = "GET", uri = "/detector",
       input = page_params(),

@@ -37,18 +37,21 @@ return {
   protocol = "rest-json",
 
   operations = {
+    --- Declines the Amazon Macie membership invitations received from the given accounts.
     decline_invitations = {
       name = "DeclineInvitations", method = "POST", uri = "/invitations/decline",
       input = { account_ids },
       output = { unprocessed },
       batch = batch,
     },
+    --- Deletes the Amazon Macie membership invitations received from the given accounts.
     delete_invitations = {
       name = "DeleteInvitations", method = "POST", uri = "/invitations/delete",
       input = { account_ids },
       output = { unprocessed },
       batch = batch,
     },
+    --- Lists the Amazon Macie membership invitations this account received, one page at a time.
     list_invitations = {
       name = "ListInvitations", method = "GET", uri = "/invitations",
       input = {
@@ -61,11 +64,14 @@ return {
         { name = "nextToken", wire = "nextToken", type = "string" },
       },
     },
+    --- Counts the Amazon Macie membership invitations this account received.
     get_invitations_count = {
       name = "GetInvitationsCount", method = "GET", uri = "/invitations/count",
       input = {},
       output = { { name = "invitationsCount", wire = "invitationsCount", type = "long" } },
     },
+    --- Accepts an Amazon Macie membership invitation, making the inviting account this account's
+    -- administrator.
     accept_invitation = {
       name = "AcceptInvitation", method = "POST", uri = "/invitations/accept",
       input = {
@@ -78,23 +84,27 @@ return {
       },
       output = {},
     },
+    --- Shows the Amazon Macie administrator account this account is a member of, if any.
     get_administrator_account = {
       name = "GetAdministratorAccount", method = "GET", uri = "/administrator",
       input = {},
       output = { { name = "administrator", wire = "administrator", type = "structure",
                    members = invitation_members() } },
     },
+    --- Older name of `get_administrator_account`, kept by the service.
     get_master_account = {
       name = "GetMasterAccount", method = "GET", uri = "/master",
       twin_of = "get_administrator_account", -- older name; Macie's model does not flag it deprecated
       input = {},
       output = { { name = "master", wire = "master", type = "structure", members = invitation_members() } },
     },
+    --- Ends this account's Amazon Macie membership with its administrator account.
     disassociate_from_administrator_account = {
       name = "DisassociateFromAdministratorAccount", method = "POST", uri = "/administrator/disassociate",
       input = {},
       output = {},
     },
+    --- Older name of `disassociate_from_administrator_account`, kept by the service.
     disassociate_from_master_account = {
       name = "DisassociateFromMasterAccount", method = "POST", uri = "/master/disassociate",
       twin_of = "disassociate_from_administrator_account", -- older name, not flagged deprecated

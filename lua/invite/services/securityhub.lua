@@ -41,18 +41,21 @@ return {
   protocol = "rest-json",
 
   operations = {
+    --- Declines the Security Hub membership invitations received from the given accounts.
     decline_invitations = {
       name = "DeclineInvitations", method = "POST", uri = "/invitations/decline",
       input = { account_ids },
       output = { unprocessed },
       batch = batch,
     },
+    --- Deletes the Security Hub membership invitations received from the given accounts.
     delete_invitations = {
       name = "DeleteInvitations", method = "POST", uri = "/invitations/delete",
       input = { account_ids },
       output = { unprocessed },
       batch = batch,
     },
+    --- Lists the Security Hub membership invitations this account received, one page at a time.
     list_invitations = {
       name = "ListInvitations", method = "GET", uri = "/invitations",
       input = {
@@ -65,11 +68,15 @@ return {
         { name = "NextToken", wire = "NextToken", type = "string" },
       },
     },
+    --- Counts the Security Hub membership invitations this account received, not counting the one already
+    -- accepted.
     get_invitations_count = {
       name = "GetInvitationsCount", method = "GET", uri = "/invitations/count",
       input = {},
       output = { { name = "InvitationsCount", wire = "InvitationsCount", type = "integer" } },
     },
+    --- Accepts a Security Hub membership invitation, making the inviting account this account's
+    -- administrator.
     accept_administrator_invitation = {
       name = "AcceptAdministratorInvitation", method = "POST", uri = "/administrator",
       input = {
@@ -79,6 +86,8 @@ return {
       },
       output = {},
     },
+    --- Deprecated older name of `accept_administrator_invitation` (takes `MasterId` instead of
+    -- `AdministratorId`).
     accept_invitation = {
       name = "AcceptInvitation", method = "POST", uri = "/master",
       deprecated = true, twin_of = "accept_administrator_invitation",
@@ -89,23 +98,28 @@ return {
       },
       output = {},
     },
+    --- Shows the Security Hub administrator account this account is a member of, if any.
     get_administrator_account = {
       name = "GetAdministratorAccount", method = "GET", uri = "/administrator",
       input = {},
       output = { { name = "Administrator", wire = "Administrator", type = "structure",
                    members = invitation_members() } },
     },
+    --- Older name of `get_administrator_account`, kept by the service (deprecated in the service model).
     get_master_account = {
       name = "GetMasterAccount", method = "GET", uri = "/master",
       deprecated = true, twin_of = "get_administrator_account",
       input = {},
       output = { { name = "Master", wire = "Master", type = "structure", members = invitation_members() } },
     },
+    --- Ends this account's Security Hub membership with its administrator account.
     disassociate_from_administrator_account = {
       name = "DisassociateFromAdministratorAccount", method = "POST", uri = "/administrator/disassociate",
       input = {},
       output = {},
     },
+    --- Older name of `disassociate_from_administrator_account`, kept by the service (deprecated in the
+    -- service model).
     disassociate_from_master_account = {
       name = "DisassociateFromMasterAccount", method = "POST", uri = "/master/disassociate",
       deprecated = true, twin_of = "disassociate_from_administrator_account",
