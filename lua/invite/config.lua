@@ -338,11 +338,16 @@ local function configured_endpoint(service, opts)
   return nil
 end
 
--- Validates an endpoint URL: http(s), a host, no userinfo/fragment; http only for loopback
+-- Validates an endpoint URL: http(s), a host, no userinfo/query/fragment; http only for loopback
 -- hosts unless opts.allow_http. Returns the URL without a trailing '/'.
 function _M.check_endpoint_url(url, src, opts)
+  -- user:password@ is refused without echoing the URL: the password must not reach a message
+  if type(url) == "string" and (url:match("^%a[%w+.-]*://([^/?#]*)") or ""):find("@", 1, true) then
+    return nil, cfg_error(("endpoint URL from %s must not contain user information (user:password@host)")
+      :format(src))
+  end
   local u = common.parse_url(url)
-  if not u or (u.scheme ~= "https" and u.scheme ~= "http") or url:find("#", 1, true) then
+  if not u or (u.scheme ~= "https" and u.scheme ~= "http") or url:find("[?#]") then
     return nil, cfg_error(("endpoint URL %q from %s is not an http(s)://host[:port][/path] URL")
       :format(tostring(url), src))
   end

@@ -122,6 +122,7 @@ local function idx(path, i)
 end
 
 local function check_accounts(c, fx, out)
+  if fx.accounts == nil then return c:fail("accounts", "is required (an array of at least one account)") end
   local accounts = c:list(fx.accounts, "accounts")
   if not accounts then return end
   if #accounts == 0 then c:fail("accounts", "must list at least one account") end
