@@ -8,8 +8,8 @@
  *   sigv4_cache_stats()       -> hits, misses of the signing-key cache
  * invite.sigv4 (lua/invite/sigv4.lua) is the documented face of these.
  *
- * The signer state (sigv4_ctx: fetched algorithms, reusable OpenSSL
- * contexts, the key cache) lives in one userdata that every function gets as
+ * The signer state (sigv4_ctx: the signing-key cache with its HMAC
+ * starting states) lives in one userdata that every function gets as
  * upvalue 1 - no C globals - and its __gc wipes and frees it. Upvalue 2 holds
  * the names of the headers the signer adds, as Lua strings. Upvalue 3 is the
  * output arena sigv4_sign() writes into: a plain Lua userdata, so no malloc'd
@@ -457,7 +457,7 @@ void signer_open(lua_State *L)
     lua_setmetatable(L, -2);
     st->ctx = sigv4_ctx_new();
     if (st->ctx == NULL)
-        luaL_error(L, "invite.sigv4: OpenSSL could not provide SHA-256/HMAC");
+        luaL_error(L, "invite.sigv4: out of memory for the signer state");
     /* upvalue 2: the names of the headers the signer adds, by SIGV4_ADDED_* */
     lua_createtable(L, 4, 0);
     lua_pushliteral(L, "X-Amz-Date");

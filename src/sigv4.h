@@ -1,9 +1,9 @@
 /* sigv4.h - AWS Signature Version 4 (AWS4-HMAC-SHA256) request signing.
  *
- * Pure C over OpenSSL 3 libcrypto: no Lua, no I/O, no globals. Buffers in,
- * buffers out. A sigv4_ctx holds the fetched algorithms, reusable OpenSSL
- * contexts, a small cache of derived signing keys and scratch arrays; use one
- * context per thread (it is not locked).
+ * Pure C over OpenSSL 3 libcrypto (its SHA-256): no Lua, no I/O, no globals.
+ * Buffers in, buffers out. A sigv4_ctx holds a small cache of derived signing
+ * keys (with their HMAC starting states) and scratch arrays; use one context
+ * per thread (it is not locked).
  *
  *   sigv4_ctx *ctx = sigv4_ctx_new();
  *   sigv4_request req = {0};  ...fill in...
@@ -157,7 +157,7 @@ typedef struct sigv4_result {
 
 typedef struct sigv4_ctx sigv4_ctx;
 
-/* NULL when OpenSSL cannot provide SHA-256/HMAC or memory is short. */
+/* NULL when memory is short. */
 sigv4_ctx *sigv4_ctx_new(void);
 /* Wipes the cached keys and frees. NULL is fine. */
 void sigv4_ctx_free(sigv4_ctx *ctx);
