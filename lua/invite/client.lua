@@ -349,6 +349,7 @@ end
 --- Calls an operation by its boto3 name; `client:decline_invitations(p)` is `client:call("decline_invitations", p)`.
 -- @tparam string key boto3 operation name
 -- @tparam[opt] table params boto3 parameters
+-- @param[opt] extra_allowed for invite's own callers: parameter names validation lets through
 -- @treturn table the response, with `ResponseMetadata`
 -- @return[2] nil
 -- @return[2] err (`code`, `message`, `status`, `request_id`, `retryable`, `service`, `operation`)
@@ -459,8 +460,10 @@ local function class_for(name)
   return cls
 end
 
+--- Making clients.
+-- @section functions
+
 --- Makes a client of one service.
--- @within Functions
 -- @tparam string name "macie2", "securityhub" or "guardduty"
 -- @tparam[opt] table opts the options listed in the module description
 -- @treturn Client
@@ -513,7 +516,6 @@ end
 -- client), `default_client()`, `paginate(op, params)` and every operation as a plain function
 -- using a default client made on first use. Documented per service in @{invite.macie2},
 -- @{invite.securityhub}, @{invite.guardduty}.
--- @within Functions
 -- @tparam string name service name
 -- @treturn table
 function _M.service_module(name)

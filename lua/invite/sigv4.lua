@@ -38,28 +38,28 @@ local c_sign = core.sigv4_sign
 -- (and honours __index), the C side checks every type and raises naming the field.
 
 --- Signs one request.
--- @tparam table opts the request and the keys:
--- @tparam string opts.method HTTP method (required)
--- @tparam[opt="/"] string opts.path wire path, already URI-encoded; sent byte for byte as given
--- @tparam[opt=""] string opts.query wire query string without `?`
--- @tparam table opts.headers list of `{name, value}` pairs (repeated names are legal); a Host header is required
--- @tparam[opt=""] string opts.body request body (hashed)
--- @tparam string opts.access_key access key ID (required)
--- @tparam string opts.secret_key secret access key (required)
--- @tparam[opt] string opts.session_token signed as X-Amz-Security-Token
--- @tparam[opt=false] boolean opts.omit_session_token true: sign without the token, then add it unsigned
--- @tparam string opts.region region of the credential scope (required)
--- @tparam string opts.service signing name of the service (required)
--- @tparam[opt=now] number opts.time seconds since the epoch (fractions dropped)
--- @tparam[opt=true] boolean opts.normalize_path false for S3: keep `.` and `..` segments and `//`
--- @tparam[opt=true] boolean opts.encode_path false for S3: the path is used as is (not encoded a second time)
--- @tparam[opt=false] boolean opts.presign true: the signature goes into the query string (`out.query`)
--- @tparam[opt=3600] number opts.expires presigned URL lifetime, 1..604800 seconds
--- @tparam[opt=false] boolean opts.sign_body true: add and sign x-amz-content-sha256 (header signing)
--- @tparam[opt] string opts.payload_hash use this instead of hashing body (e.g. "UNSIGNED-PAYLOAD")
--- @tparam[opt] string opts.signed_headers verification of a received request (nothing is added or
+-- @tparam table o the request and the keys:
+-- @tparam string o.method HTTP method (required)
+-- @tparam[opt="/"] string o.path wire path, already URI-encoded; sent byte for byte as given
+-- @tparam[opt=""] string o.query wire query string without `?`
+-- @tparam table o.headers list of `{name, value}` pairs (repeated names are legal); a Host header is required
+-- @tparam[opt=""] string o.body request body (hashed)
+-- @tparam string o.access_key access key ID (required)
+-- @tparam string o.secret_key secret access key (required)
+-- @tparam[opt] string o.session_token signed as X-Amz-Security-Token
+-- @tparam[opt=false] boolean o.omit_session_token true: sign without the token, then add it unsigned
+-- @tparam string o.region region of the credential scope (required)
+-- @tparam string o.service signing name of the service (required)
+-- @tparam[opt=now] number o.time seconds since the epoch (fractions dropped)
+-- @tparam[opt=true] boolean o.normalize_path false for S3: keep `.` and `..` segments and `//`
+-- @tparam[opt=true] boolean o.encode_path false for S3: the path is used as is (not encoded a second time)
+-- @tparam[opt=false] boolean o.presign true: the signature goes into the query string (`out.query`)
+-- @tparam[opt=3600] number o.expires presigned URL lifetime, 1..604800 seconds
+-- @tparam[opt=false] boolean o.sign_body true: add and sign x-amz-content-sha256 (header signing)
+-- @tparam[opt] string o.payload_hash use this instead of hashing body (e.g. "UNSIGNED-PAYLOAD")
+-- @tparam[opt] string o.signed_headers verification of a received request (nothing is added or
 --   dropped): its SignedHeaders list, e.g. "host;x-amz-date"
--- @tparam[opt] string opts.amz_date verification: the request's X-Amz-Date, e.g. "20150830T123600Z"
+-- @tparam[opt] string o.amz_date verification: the request's X-Amz-Date, e.g. "20150830T123600Z"
 --   (instead of time)
 -- @treturn table `out`: `canonical_request`, `string_to_sign`, `signature` (64 hex),
 --   `signed_headers`, `credential_scope`, `amz_date`; `authorization` (header signing: the
