@@ -22,34 +22,36 @@ local lazy = {
 
   --- Amazon Macie's invitation API: `invite.macie2.client{...}` and module-level calls such as
   -- `invite.macie2.decline_invitations{accountIds = {...}}`. See @{invite.macie2}.
-  -- @field macie2
+  -- @table macie2
   macie2 = service("macie2"),
   --- AWS Security Hub's invitation API (boto3 names, PascalCase). See @{invite.securityhub}.
-  -- @field securityhub
+  -- @table securityhub
   securityhub = service("securityhub"),
   --- Amazon GuardDuty's invitation API (boto3's PascalCase names over GuardDuty's camelCase wire
   -- JSON). See @{invite.guardduty}.
-  -- @field guardduty
+  -- @table guardduty
   guardduty = service("guardduty"),
   --- The SigV4 signer, usable on its own for any AWS service. See @{invite.sigv4}.
-  -- @field sigv4
+  -- @table sigv4
   sigv4 = function() return require "invite.sigv4" end,
   --- The client factory and request pipeline (`invite.client.new(service, options)`), for advanced
   -- use. See @{invite.client}.
-  -- @field client
+  -- @table client
   client = function() return require "invite.client" end,
   --- Error objects (`invite.errors`): every `err` returned has `code`, `message`, `status`,
   -- `request_id`, `retryable` and a one-line `__tostring`.
-  -- @field errors
+  -- @table errors
   errors = function() return require "invite.errors" end,
   --- Transports (`invite.transport`): libcurl outside nginx, cosockets inside.
-  -- @field transport
+  -- @table transport
   transport = function() return require "invite.transport" end,
-  --- `invite.run{...}`: the policy runner, @{invite.runner.run}.
+  --- `invite.run{...}`: the policy runner, @{invite.runner.run} (same options, same report).
   -- @function run
+  -- @tparam table opts services, regions, policy, apply, ... (see @{invite.runner.run})
+  -- @treturn table report
   run = function() return require("invite.runner").run end,
   --- The runner module (@{invite.runner}): `run`, `exit_code`, `summary`, ...
-  -- @field runner
+  -- @table runner
   runner = function() return require "invite.runner" end,
 }
 
