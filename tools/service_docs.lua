@@ -122,7 +122,9 @@ local function operation_doc(service, key, op, comment, def, twins)
       .. "the answers into one response (`%s` concatenated)."):format(op.batch.size, op.batch.merge)
   end
   if op.deprecated then L[#L + 1] = "-- Deprecated in the service model." end
-  if op.twin_of and not comment:lower():find("older name", 1, true) then L[#L + 1] = ("-- Older name of @{%s}, still served."):format(op.twin_of) end
+  if op.twin_of and not comment:lower():find("older name", 1, true) then
+    L[#L + 1] = ("-- Older name of @{%s}, still served."):format(op.twin_of)
+  end
   if twins[key] then L[#L + 1] = ("-- Its older name, @{%s}, is still served."):format(twins[key]) end
   L[#L + 1] = "--"
   L[#L + 1] = "-- Response fields (boto3 names):"
