@@ -30,8 +30,6 @@ local REST = {
 --- The services the simulator answers: `{"macie2", "securityhub", "guardduty", "sts"}`.
 _M.SERVICES = { "macie2", "securityhub", "guardduty", "sts" }
 
---- A simulator made by @{new}.
--- @type Sim
 local Sim = {}
 Sim.__index = Sim
 
@@ -99,6 +97,9 @@ function _M.new(opts)
   }, Sim)
   return self
 end
+
+--- A simulator made by @{new}.
+-- @type Sim
 
 --- The simulator's clock: the real one moved by POST /__sim/clock. It decides the allowed
 -- signing-time window, session expiry and the expiration of issued credentials alike, so a client
