@@ -69,8 +69,19 @@ _M.array_length = array_length
 -- The byte offset of the first invalid UTF-8 sequence in s, or nil (RFC 3629: no overlong
 -- forms, no surrogates, nothing above U+10FFFF). JSON bodies and SigV4 canonical strings are
 -- UTF-8; a string that is not cannot be sent as the caller meant it.
+-- Lua 5.4's utf8.len is strict RFC 3629 in C (5.3's lets surrogates through)
+local utf8_len = _VERSION >= "Lua 5.4" and type(utf8) == "table" and utf8.len or nil
+local IS_JIT = type(jit) == "table"
+
 local function utf8_error(s)
-  if not find(s, "[\128-\255]") then return nil end
+  if utf8_len then
+    local n, at = utf8_len(s)
+    if n then return nil end
+    return at
+  end
+  -- LuaJIT compiles the byte loop below (a pattern scan would end the trace); plain Lua 5.1
+  -- interprets it, so there a C pattern scan first skips strings that are all ASCII
+  if not IS_JIT and not find(s, "[\128-\255]") then return nil end
   local i, n = 1, #s
   while i <= n do
     local c = byte(s, i)
