@@ -206,6 +206,12 @@ local CASES = {
   { "api", "a UTF-16 surrogate encoded in UTF-8 (CESU) in an invitation ID", code = "ValidationError",
     text = { "invitationId: must be valid UTF-8 (invalid byte sequence at byte 1)" },
     f = function() return client("macie2"):accept_invitation{ invitationId = "\237\160\128x" } end },
+  { "api", "an overlong UTF-8 encoding (C0 80 for NUL) in an invitation ID", code = "ValidationError",
+    text = { "invitationId: must be valid UTF-8 (invalid byte sequence at byte 3)" },
+    f = function() return client("macie2"):accept_invitation{ invitationId = "ab\192\128" } end },
+  { "api", "a code point above U+10FFFF in nextToken", code = "ValidationError",
+    text = { "NextToken: must be valid UTF-8 (invalid byte sequence at byte 1)" },
+    f = function() return client("guardduty"):list_invitations{ NextToken = "\244\144\128\128" } end },
   { "api", "a blank invitation ID", code = "ValidationError",
     text = { "InvitationId: must not be empty or blank" },
     f = function()
@@ -756,6 +762,26 @@ describe("bad-input catalog", function()
       end
     end)
   end
+
+  -- Controls: the rules above do not refuse good input, and the request log does see what is sent.
+  it("control: 10,000 valid IDs are not bad input - they go out as 200 calls of 50", function()
+    s:clear_requests()
+    local res, err = client("guardduty"):decline_invitations{ AccountIds = ids(10000) }
+    assert.is_table(res, tostring(err))
+    local calls = 0
+    for _, r in ipairs(s:requests()) do
+      if r.operation == "DeclineInvitations" then calls = calls + 1 end
+    end
+    assert.are.equal(200, calls)
+  end)
+
+  it("control: valid non-ASCII text passes validation and is sent", function()
+    s:clear_requests()
+    local res, err = client("macie2"):accept_invitation{ invitationId = "invitación-招待-😀" }
+    assert.is_nil(res)
+    assert.is_not_nil(err.status, "the service answered: " .. tostring(err))
+    assert.are.equal(1, #s:requests())
+  end)
 
   it("counts its cases", function()
     local by_kind = {}
