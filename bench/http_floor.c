@@ -1,10 +1,19 @@
 /* http_floor.c - the floor for invite.core's transport: bare libcurl on a keep-alive
  * connection, and a minimal loopback server so the numbers are not the server's.
  *
- *   gcc -std=c99 -D_POSIX_C_SOURCE=200809L -O2 -o build/http_floor bench/http_floor.c -lcurl
- *   build/http_floor serve                 # prints its port, answers 200 {} to anything
- *   build/http_floor get  URL [N]          # N keep-alive GETs, prints us per request
- *   build/http_floor post URL [N] [BODY]   # N keep-alive POSTs of BODY
+ *   gcc -std=c99 -D_POSIX_C_SOURCE=200809L -O2 -o build/bench/http_floor bench/http_floor.c -lcurl
+ *   (bench/run.sh builds it like that, with -Wall -Wextra -Werror, and runs it against nginx)
+ *   build/bench/http_floor serve                 # prints its port, answers 200 {} to anything
+ *   build/bench/http_floor get  URL [N]          # N keep-alive GETs, prints us per request
+ *   build/bench/http_floor post URL [N] [BODY]   # N keep-alive POSTs of BODY
+ *   options after the positional arguments:
+ *     -r ROUNDS        time ROUNDS rounds of N requests and also print
+ *                      "floor http min=<us> median=<us> max=<us> rounds=<n> iterations=<n>"
+ *     -H 'Name: value' send this header (repeatable); given any -H, the default Host and
+ *                      Content-Type headers are replaced, so bench/run.sh sends exactly the headers
+ *                      of a signed invite request (Host, Content-Type, X-Amz-Date, Authorization,
+ *                      User-Agent) of the same sizes
+ *     -s STATUS        the status every response must have (default 200)
  *
  * The client sets what invite.core sets (HTTP/1.1, no Expect/Accept/form Content-Type, path as
  * is, write callbacks into a buffer) and nothing else, so the difference between this loop and
@@ -153,33 +162,97 @@ static double floor_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static int floor_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* one timed run of n requests on the handle; returns seconds, or -1 on a failed request */
+static double floor_run(CURL *e, floor_buf *b, long n, long want_status)
+{
+    long i;
+    double t0 = floor_now();
+    for (i = 0; i < n; i++) {
+        CURLcode rc;
+        long status = 0;
+        b->len = 0;
+        rc = curl_easy_perform(e);
+        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+        if (rc != CURLE_OK || status != want_status) {
+            fprintf(stderr, "request %ld: %s, status %ld\n", i, curl_easy_strerror(rc), status);
+            return -1;
+        }
+    }
+    return floor_now() - t0;
+}
+
 int main(int argc, char **argv)
 {
     const char *url, *body = NULL;
-    long i, n = 10000;
+    long n = 10000, rounds = 0, want_status = 200, r, connects = 0;
+    int a, npos = 0, post, custom_headers = 0, rc = 0;
     CURL *e;
     struct curl_slist *h = NULL;
     floor_buf b = { NULL, 0, 0 };
-    double t0, t;
-    int post;
+    double t, *us = NULL;
 
     if (argc >= 2 && strcmp(argv[1], "serve") == 0)
         return floor_serve();
     if (argc < 3 || (strcmp(argv[1], "get") != 0 && strcmp(argv[1], "post") != 0)) {
-        fprintf(stderr, "usage: %s serve | get URL [N] | post URL [N] [BODY]\n", argv[0]);
+        fprintf(stderr, "usage: %s serve | get URL [N] [options] | post URL [N] [BODY] [options]\n"
+                        "options: -r ROUNDS, -H 'Name: value' (repeatable), -s STATUS\n", argv[0]);
         return 2;
     }
     post = strcmp(argv[1], "post") == 0;
     url = argv[2];
-    if (argc >= 4)
-        n = atol(argv[3]);
     if (post)
-        body = argc >= 5 ? argv[4] : "{\"accountIds\":[\"111122223333\"]}";
+        body = "{\"accountIds\":[\"111122223333\"]}";
+    for (a = 3; a < argc; a++) {
+        if (strcmp(argv[a], "-r") == 0 || strcmp(argv[a], "-H") == 0 || strcmp(argv[a], "-s") == 0) {
+            if (a + 1 >= argc) {
+                fprintf(stderr, "http_floor: %s needs a value\n", argv[a]);
+                curl_slist_free_all(h);
+                return 2;
+            }
+            if (argv[a][1] == 'r')
+                rounds = atol(argv[a + 1]);
+            else if (argv[a][1] == 's')
+                want_status = atol(argv[a + 1]);
+            else {
+                struct curl_slist *nh = curl_slist_append(h, argv[a + 1]);
+                if (nh == NULL) {
+                    curl_slist_free_all(h);
+                    return 1;
+                }
+                h = nh;
+                custom_headers = 1;
+            }
+            a++;
+        } else if (npos == 0) {
+            n = atol(argv[a]);
+            npos++;
+        } else if (npos == 1 && post) {
+            body = argv[a];
+            npos++;
+        } else {
+            fprintf(stderr, "http_floor: unexpected argument '%s'\n", argv[a]);
+            curl_slist_free_all(h);
+            return 2;
+        }
+    }
+    if (n < 1 || rounds < 0) {
+        fprintf(stderr, "http_floor: N must be >= 1 and ROUNDS >= 0\n");
+        curl_slist_free_all(h);
+        return 2;
+    }
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
     e = curl_easy_init();
-    h = curl_slist_append(h, "Host: guardduty.us-east-1.amazonaws.com");
-    h = curl_slist_append(h, "Content-Type: application/json");
+    if (!custom_headers) {
+        h = curl_slist_append(h, "Host: guardduty.us-east-1.amazonaws.com");
+        h = curl_slist_append(h, "Content-Type: application/json");
+    }
     h = curl_slist_append(h, "Expect:");
     h = curl_slist_append(h, "Accept:");
     curl_easy_setopt(e, CURLOPT_URL, url);
@@ -194,25 +267,40 @@ int main(int argc, char **argv)
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
     }
-    t0 = 0;
-    for (i = -100; i < n; i++) { /* 100 warm-up requests */
-        CURLcode rc;
-        long status = 0;
-        if (i == 0)
-            t0 = floor_now();
-        b.len = 0;
-        rc = curl_easy_perform(e);
-        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-        if (rc != CURLE_OK || status != 200) {
-            fprintf(stderr, "request %ld: %s, status %ld\n", i, curl_easy_strerror(rc), status);
-            return 1;
-        }
+    if (floor_run(e, &b, 100, want_status) < 0) { /* warm-up, opens the connection */
+        rc = 1;
+        goto done;
     }
-    t = floor_now() - t0;
+    t = floor_run(e, &b, n, want_status);
+    if (t < 0) {
+        rc = 1;
+        goto done;
+    }
     printf("%s %ld requests: %.1f us/request\n", post ? "POST" : "GET", n, t * 1e6 / (double)n);
+    if (rounds > 0) {
+        us = malloc(sizeof *us * (size_t)rounds);
+        if (us == NULL) {
+            rc = 1;
+            goto done;
+        }
+        for (r = 0; r < rounds; r++) {
+            t = floor_run(e, &b, n, want_status);
+            if (t < 0) {
+                rc = 1;
+                goto done;
+            }
+            us[r] = t * 1e6 / (double)n;
+        }
+        qsort(us, (size_t)rounds, sizeof *us, floor_cmp);
+        curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &connects);
+        printf("floor http min=%.1f median=%.1f max=%.1f rounds=%ld iterations=%ld new_connections_last=%ld\n",
+               us[0], us[rounds / 2], us[rounds - 1], rounds, n, connects);
+    }
+done:
+    free(us);
     curl_slist_free_all(h);
     curl_easy_cleanup(e);
     curl_global_cleanup();
     free(b.data);
-    return 0;
+    return rc;
 }
