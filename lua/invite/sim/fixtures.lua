@@ -386,8 +386,10 @@ function _M.load(path, opts)
   if type(path) ~= "string" then error("fixtures.load: path must be a string", 2) end
   local f, err = io.open(path, "rb")
   if not f then return nil, "cannot read fixture file: " .. tostring(err) end
-  local text = f:read("*a")
+  local text, rerr = f:read("*a")
   f:close()
+  -- io.open succeeds on a directory; the read is where it fails
+  if text == nil then return nil, "cannot read fixture file: " .. path .. ": " .. tostring(rerr or "read failed") end
   return _M.decode(text, path, opts)
 end
 
