@@ -174,7 +174,7 @@ int sigv4_signing_key(sigv4_ctx *ctx, sigv4_str secret, const char date[8], sigv
 void sigv4_cache_stats(const sigv4_ctx *ctx, unsigned long *hits, unsigned long *misses);
 
 /* hex SHA-256 of data: 64 lowercase hex digits and a NUL. */
-int sigv4_sha256_hex(sigv4_ctx *ctx, const void *data, size_t len, char out[65]);
+int sigv4_sha256_hex(const sigv4_ctx *ctx, const void *data, size_t len, char out[65]);
 
 /* 1 when equal, 0 otherwise; time independent of the content for equal lengths. */
 int sigv4_equal(const void *a, size_t alen, const void *b, size_t blen);
