@@ -1581,7 +1581,7 @@ void sigv4_cache_stats(const sigv4_ctx *ctx, unsigned long *hits, unsigned long 
         *misses = ctx != NULL ? ctx->misses : 0;
 }
 
-int sigv4_sha256_hex(sigv4_ctx *ctx, const void *data, size_t len, char out[65])
+int sigv4_sha256_hex(const sigv4_ctx *ctx, const void *data, size_t len, char out[65])
 {
     unsigned char h[32];
     int rc;
