@@ -4,13 +4,44 @@
 -- @module invite.policy
 local _M = { _VERSION = "0.1.0" }
 
-local type, pcall, tostring, loadfile = type, pcall, tostring, loadfile
+local type, pcall, tostring, loadfile, ipairs, pairs = type, pcall, tostring, loadfile, ipairs, pairs
 
 --- The actions a policy may return.
 _M.ACTIONS = { keep = true, decline = true, delete = true, decline_and_delete = true, accept = true }
 
 local DEFAULT_KEYS = { decide = true, services = true, regions = true, accounts = true, role = true,
                        name = true, description = true }
+
+-- A non-empty array of strings; -> true | false, what is wrong
+local function strings(v)
+  if type(v) ~= "table" then return false end
+  if #v == 0 then return false, "an empty list" end
+  for i, x in ipairs(v) do
+    if type(x) ~= "string" then return false, "a " .. type(x) .. " at [" .. i .. "]" end
+  end
+  return true
+end
+
+local SERVICE_NAMES = { macie2 = true, securityhub = true, guardduty = true }
+
+-- The defaults a policy table may carry: field, check, what it must be. Values are checked
+-- further by invite.run (region names, account ID lengths); here the message names the file.
+local DEFAULT_RULES = {
+  { "services", function(v)
+      if type(v) == "string" then v = { v } end
+      local ok, why = strings(v)
+      if not ok then return false, why end
+      for i, x in ipairs(v) do
+        if not SERVICE_NAMES[x] then return false, "'" .. x .. "' at [" .. i .. "]" end
+      end
+      return true
+    end, "a list of services (macie2, securityhub, guardduty)" },
+  { "regions", function(v) return type(v) == "string" or strings(v) end, '"all" or a list of region names' },
+  { "accounts", strings, "a list of 12-digit account ID strings" },
+  { "role", function(v) return type(v) == "string" and v ~= "" end, "a role name or an ARN template with {account}" },
+  { "name", function(v) return type(v) == "string" end, "a string" },
+  { "description", function(v) return type(v) == "string" end, "a string" },
+}
 
 --- Normalise a policy value (function or table) into a table with `decide`.
 -- @return policy table, or nil and an error message
@@ -27,6 +58,17 @@ function _M.normalize(p, origin)
     if not DEFAULT_KEYS[k] then
       return nil, origin .. ": unknown policy field '" .. tostring(k)
         .. "' (allowed: decide, services, regions, accounts, role, name, description)"
+    end
+  end
+  for _, rule in ipairs(DEFAULT_RULES) do
+    local k, check, want = rule[1], rule[2], rule[3]
+    local v = p[k]
+    if v ~= nil then
+      local ok, detail = check(v)
+      if not ok then
+        return nil, origin .. ": policy field '" .. k .. "' must be " .. want .. ", got "
+          .. (detail or (type(v) == "string" and ("'" .. v .. "'") or type(v)))
+      end
     end
   end
   return p
