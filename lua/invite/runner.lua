@@ -164,6 +164,8 @@ local function run_scope(scope, ctx)
   local client, cerr = ctx.client_for(scope)
   if not client then
     scope.error = "cannot create " .. scope.service .. " client: " .. errstr(cerr)
+    ctx.audit:write{ event = "scope_error", service = scope.service, region = scope.region,
+                     account = scope.account, error = scope.error }
     return
   end
   scope.account = scope.account or ctx.identity_for(scope, client)
@@ -172,6 +174,8 @@ local function run_scope(scope, ctx)
   local invitations, lerr = client:list_all_invitations{}
   if not invitations then
     scope.error = "list_invitations failed: " .. errstr(lerr)
+    ctx.audit:write{ event = "scope_error", service = scope.service, region = scope.region,
+                     account = scope.account, error = scope.error }
     return
   end
 
@@ -236,14 +240,21 @@ local function run_scope(scope, ctx)
     ctx.audit:write{ event = "call", service = scope.service, region = scope.region, account = scope.account,
                      operation = op, account_ids = ids }
     local res, err = client[op](client, { [svc.ids_param] = ids })
+    -- more than 50 IDs go out in several calls: when a later one fails, the IDs of the calls
+    -- before it were processed (err.partial holds their merged answer); only err.not_processed failed
+    local answered, failed_ids = res, nil
+    if not res and type(err) == "table" and err.partial and err.not_processed then
+      answered, failed_ids = err.partial, {}
+      for _, id in ipairs(err.not_processed) do failed_ids[id] = true end
+    end
     local unprocessed = {}
-    if res then
-      for _, u in ipairs(res[svc.unprocessed] or {}) do
+    if answered then
+      for _, u in ipairs(answered[svc.unprocessed] or {}) do
         unprocessed[u[svc.unprocessed_account]] = svc.unprocessed_reason(u)
       end
     end
     for _, rec in ipairs(group) do
-      if not res then
+      if not res and (not failed_ids or failed_ids[rec.account_id]) then
         rec.failed = true
         done(rec, "error", op .. " failed: " .. errstr(err))
       elseif unprocessed[rec.account_id] then
@@ -260,7 +271,7 @@ local function run_scope(scope, ctx)
   local accepts_, declines, deletes = {}, {}, {}
   for _, rec in ipairs(records) do
     local a = rec.action
-    if a == "keep" then rec.outcome = "kept"
+    if a == "keep" then done(rec, "kept")
     elseif a == "accept" then accepts_[#accepts_ + 1] = rec
     elseif a == "decline" or a == "decline_and_delete" then declines[#declines + 1] = rec
     elseif a == "delete" then deletes[#deletes + 1] = rec end
