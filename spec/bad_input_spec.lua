@@ -136,6 +136,26 @@ local CASES = {
   { "api", "one bad ID as the last of 10,000: the first 199 valid batches are not sent either",
     code = "ValidationError", text = { 'AccountIds[10000]: must be a 12-digit account ID string, got "1"' },
     f = function() return client("guardduty"):decline_invitations{ AccountIds = ids(10000, 10000, "1") } end },
+  { "api", "securityhub accept: an 11-digit administrator ID", code = "ValidationError",
+    text = { 'AdministratorId: must be a 12-digit account ID string, got "11111111111"' },
+    f = function()
+      return client("securityhub"):accept_administrator_invitation{ AdministratorId = "11111111111", InvitationId = "i" }
+    end },
+  { "api", "macie2 accept: an administrator ID with a dash", code = "ValidationError",
+    text = { 'administratorAccountId: must be a 12-digit account ID string, got "1111-1111-1111"' },
+    f = function()
+      return client("macie2"):accept_invitation{ administratorAccountId = "1111-1111-1111", invitationId = "i" }
+    end },
+  { "api", "a module-level call (default client) with a 13-digit ID", code = "ValidationError",
+    text = { 'macie2.delete_invitations: invalid parameters: accountIds[1]: must be a 12-digit account ID string, got "2222222222222"' },
+    f = function()
+      local m = require("invite").macie2
+      m.configure{ region = "us-east-1", endpoint = s.endpoint, max_attempts = 1,
+                   credentials = { access_key_id = prod.access_key_id, secret_access_key = prod.secret_access_key } }
+      local res, err = m.delete_invitations{ accountIds = { "2222222222222" } }
+      m.configure{}
+      return res, err
+    end },
   ------------------------------------------------------------------------------------------------
   -- Service calls: lists, parameter names and types
   ------------------------------------------------------------------------------------------------
@@ -470,6 +490,10 @@ local CASES = {
   { "cli", "--services with an unknown service",
     args = { "list", "--regions", "us-east-1", "--services", "macie2,s3", "--endpoint-url", "{EP}" },
     exit = 2, text = { "invite: invite.run: services[2] = 's3': unknown service (macie2, securityhub, guardduty)" } },
+  { "cli", "--services empty", args = { "list", "--regions", "us-east-1", "--services", "", "--endpoint-url", "{EP}" },
+    exit = 2, text = { "invite: invite.run: services must be a non-empty list of strings" } },
+  { "cli", "plan without a policy file", args = { "plan", "--regions", "us-east-1", "--endpoint-url", "{EP}" },
+    exit = 2, text = { "invite: error: missing argument 'policy'" } },
   { "cli", "count --services with an unknown service",
     args = { "count", "--regions", "us-east-1", "--services", "inspector", "--endpoint-url", "{EP}" },
     exit = 2, text = { "invite: unknown service 'inspector' (macie2, securityhub, guardduty)" } },
