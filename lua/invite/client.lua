@@ -138,9 +138,9 @@ local function message_of(e, default)
 end
 
 --- The client's resolved configuration.
--- Resolved once, at the first call: region (option, AWS_REGION, AWS_DEFAULT_REGION,
--- profile), endpoint (option, AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, profile,
--- default) and max_attempts (option, AWS_MAX_ATTEMPTS, profile, 3) via invite.config.
+-- Resolved once, at the first call: region (option, `AWS_REGION`, `AWS_DEFAULT_REGION`,
+-- profile), endpoint (option, `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`, profile,
+-- default) and `max_attempts` (option, `AWS_MAX_ATTEMPTS`, profile, 3) via invite.config.
 -- @treturn table `region`, `endpoint` (parsed), `endpoint_url`, `max_attempts`
 -- @return[2] nil
 -- @return[2] err (NoRegionError, InvalidRegionError, EndpointError, ConfigError, ProfileNotFound ...)

@@ -303,9 +303,9 @@ end
 --                                policy = require "mypolicy", apply = false }
 -- @tparam table opts
 -- @tparam function|table opts.policy `decide(inv) -> action, reason`, or a table with `decide`
---   (and optional `services`, `regions`, `accounts`, `role`); actions: keep, decline, delete,
---   decline_and_delete, accept. `inv`: service, region, account, account_id (inviter),
---   invitation_id, invited_at, status, age_days
+--   (and optional `services`, `regions`, `accounts`, `role`); actions: `keep`, `decline`, `delete`,
+--   `decline_and_delete`, `accept`. `inv`: `service`, `region`, `account`, `account_id` (inviter),
+--   `invitation_id`, `invited_at`, `status`, `age_days`
 -- @tparam string|{string,...} opts.regions a list, or "all" (@{ALL_REGIONS}); required unless
 --   the policy has them
 -- @tparam[opt=all three] {string,...} opts.services

@@ -172,9 +172,9 @@ end
 -- constant time. opts are sign()'s, normally in verification form: the request's method,
 -- raw path and query (a presigned query may keep its X-Amz-* parameters: X-Amz-Signature
 -- is left out of the canonical query), the received headers, body, the secret looked up
--- for access_key, region and service from the credential scope, signed_headers and
--- amz_date from the request. ok is true or false; out is sign()'s result (its
--- canonical_request holds the signed headers' values, so keep it out of client-facing
+-- for `access_key`, region and service from the credential scope, `signed_headers` and
+-- `amz_date` from the request. ok is true or false; out is sign()'s result (its
+-- `canonical_request` holds the signed headers' values, so keep it out of client-facing
 -- errors when a session token was signed).
 -- @tparam table opts @{sign}'s options, in verification form
 -- @tparam string signature the hex signature received
