@@ -12,6 +12,8 @@
 -- and, for the same rounds, the parts of a call on their own (so hot spots read as differences):
 --   result decline-<vm>-request ...   invite.core h:request of one pre-signed request (no pipeline)
 --   result decline-<vm>-sign ...      invite.sigv4.sign of that request (no I/O)
+--   result decline-<vm>-pipeline ...  per round: the call minus those two parts (the client's own
+--                                     Lua work: validation, building, retry wrapper, parsing)
 -- rss: makes `calls` calls and prints the process's resident set before and after them
 --   (VmRSS / VmHWM from /proc/self/status, kB), for bench/run.sh's peak-RSS row:
 --   rss <vm> before_rss_kb=<n> after_rss_kb=<n> hwm_kb=<n> calls=<n>
@@ -113,4 +115,8 @@ for r = 1, ROUNDS do
   end
 end
 for _, v in ipairs(VARIANTS) do report(v.key, v.us) end
+-- the client's own cost per call, round by round: the call minus its two parts measured in that round
+local pipeline = {}
+for r = 1, ROUNDS do pipeline[r] = VARIANTS[1].us[r] - VARIANTS[2].us[r] - VARIANTS[3].us[r] end
+report("decline-" .. vm .. "-pipeline", pipeline)
 h:close()

@@ -11,17 +11,39 @@
 local RAW = assert(arg[1], "usage: lua5.4 bench/report.lua RAW")
 
 local results, rss, info, skips, skip_order = {}, {}, {}, {}, {}
+local runs = {} -- key -> every result line of that key (bench/run.sh interleaves some benchmarks)
 for line in io.lines(RAW) do
   local kind, key, rest = line:match("^(%a+) (%S+)%s*(.*)$")
   if kind == "result" or kind == "rss" then
     local t = {}
     for k, v in rest:gmatch("([%w_]+)=(%S+)") do t[k] = tonumber(v) or v end
-    if kind == "result" then results[key] = t else rss[key] = t end
+    if kind == "result" then
+      runs[key] = runs[key] or {}
+      table.insert(runs[key], t)
+    else
+      rss[key] = t
+    end
   elseif kind == "info" then
     info[key] = rest
   elseif kind == "skip" then
     if not skips[key] then skip_order[#skip_order + 1] = key end
     skips[key] = rest
+  end
+end
+
+-- A key measured by several interleaved processes (one round each): min / median / max over those
+-- rounds' medians; otherwise the line as it is.
+for key, list in pairs(runs) do
+  if #list == 1 then
+    results[key] = list[1]
+  else
+    local m = {}
+    for i, t in ipairs(list) do m[i] = t.median end
+    table.sort(m)
+    local t = {}
+    for k, v in pairs(list[1]) do t[k] = v end
+    t.min, t.median, t.max, t.rounds = m[1], m[math.floor(#m / 2) + 1], m[#m], #m
+    results[key] = t
   end
 end
 
@@ -75,7 +97,9 @@ w("")
 w("Written by `bench/run.sh", info.mode == "quick" and " --quick" or "", "` on ", info.date or "?",
   "; every number and ratio below comes from this one run on this machine (rerun it to refresh, do not")
 w("edit by hand). Times are per operation; min / median / max are over the rounds of each benchmark;")
-w("ratios use medians.", info.mode == "quick" and " **Quick mode: few iterations, numbers are indicative only.**"
+w("signing and loopback benchmarks run as interleaved rounds (one process per peer per round, peers in turn),",
+  " so a burst of load on the machine falls on all of them alike; ratios use medians.",
+  info.mode == "quick" and " **Quick mode: few iterations, numbers are indicative only.**"
   or "")
 w("")
 w("## Machine and versions")
@@ -183,7 +207,8 @@ w("")
 w("## One DeclineInvitations call on loopback, keep-alive: us per call")
 w("")
 w("Against one nginx (", info.nginx_note or "started by bench/run.sh",
-  ") answering `200 {\"unprocessedAccounts\":[]}`; one client per process, connection kept alive; every response checked.")
+  ") answering `200 {\"unprocessedAccounts\":[]}`; one client per process, connection kept alive;",
+  " every response checked.")
 w("")
 w("| client | min | median | max | median / bare libcurl | boto3 median / this |")
 w("|---|---|---|---|---|---|")
@@ -208,12 +233,13 @@ for _, d in ipairs(DECL) do
   end
 end
 w("")
-if results["decline-5.4"] and results["decline-5.4-request"] then
-  w("Pipeline cost per call (decline minus transport-only minus signing, medians): Lua 5.4 ",
-    num(median("decline-5.4") - median("decline-5.4-request") - median("decline-5.4-sign")), " us",
-    results["decline-luajit"] and results["decline-luajit-request"] and
-      (", LuaJIT " .. num(median("decline-luajit") - median("decline-luajit-request") - median("decline-luajit-sign"))
-        .. " us") or "", ".")
+for _, vm in ipairs({ "5.4", "luajit" }) do
+  local k = "decline-" .. vm .. "-pipeline"
+  if results[k] then
+    local a, b, c = triple(k)
+    w("Client pipeline cost per call, ", vm == "5.4" and "Lua 5.4" or "LuaJIT", " (per round: the call minus",
+      " `h:request` minus signing, measured in the same process): min ", a, " / median ", b, " / max ", c, " us.")
+  end
 end
 if info.curl_reuse then w("`curl --aws-sigv4` connection reuse check: ", info.curl_reuse, ".") end
 if results["curl-cli-1"] then

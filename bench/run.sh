@@ -44,12 +44,12 @@ done
 # iterations: full | quick
 if [ "$MODE" = full ]; then
   SIGN_R=9;  SIGN_N=20000; BOTO_SIGN_N=3000; NODE_SIGN_N=5000
-  DECL_R=9;  DECL_N=2000;  BOTO_DECL_N=500;  CURL_N=2000; CURL_R=5
+  DECL_R=9;  DECL_N=2000;  BOTO_DECL_N=500;  CURL_N=2000
   CLI_R=10;  AWS_R=10;     START_R=20;       PY_START_R=10; RSS_R=3
   SWEEP_R=5; SWEEP_SEQ_R=3; LIST_R=5;        LIST_SEQ_R=2
 else
   SIGN_R=3;  SIGN_N=2000;  BOTO_SIGN_N=300;  NODE_SIGN_N=1000
-  DECL_R=3;  DECL_N=300;   BOTO_DECL_N=50;   CURL_N=300;  CURL_R=2
+  DECL_R=3;  DECL_N=300;   BOTO_DECL_N=50;   CURL_N=300; 
   CLI_R=3;   AWS_R=2;      START_R=5;        PY_START_R=3;  RSS_R=1
   SWEEP_R=2; SWEEP_SEQ_R=1; LIST_R=2;        LIST_SEQ_R=1
 fi
@@ -87,6 +87,14 @@ collect() {
     skip "$key" "failed with exit code $rc: $(tail -n 1 "$LOG" | cut -c1-200)"
     return 1
   fi
+}
+
+# rcollect KEY CMD...: collect, in a loop of interleaved rounds; after a failure KEY is not run again
+declare -A DEAD=()
+rcollect() {
+  local key="$1"; shift
+  [ -n "${DEAD[$key]:-}" ] && return 1
+  collect "$key" "$@" || { DEAD[$key]=1; return 1; }
 }
 
 # peak RSS (kB) of one command, the median of RSS_R runs, as "rss KEY kb=N runs=..."
@@ -203,18 +211,21 @@ export AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" AWS_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
 
 # ---------------------------------------------------------------------------------------------
-say "signing"
-collect sign-5.4 lua5.4 bench/sign.lua "$SIGN_R" "$SIGN_N" --no-floor
-collect sign-luajit luajit bench/sign.lua "$SIGN_R" "$SIGN_N" --no-floor
-collect sign-floor sh -c "build/bench/sign_floor $SIGN_R $SIGN_N | sed -E 's/^floor (no-token|token) /result sign-floor-\\1 /'"
-if /usr/bin/python3 -c 'import botocore' 2>/dev/null; then
-  collect botocore /usr/bin/python3 bench/sign_botocore.py "$SIGN_R" "$BOTO_SIGN_N"
-else
-  skip botocore "python3-botocore not importable by /usr/bin/python3"
-fi
-if [ "$NODE_OK" = 1 ]; then
-  collect node-aws4 node bench/node/sign.js "$SIGN_R" "$NODE_SIGN_N" || skip node-smithy "bench/node/sign.js failed"
-fi
+HAVE_BOTOCORE=0; HAVE_BOTO3=0
+if /usr/bin/python3 -c 'import botocore' 2>/dev/null; then HAVE_BOTOCORE=1
+else skip botocore "python3-botocore not importable by /usr/bin/python3"; fi
+if /usr/bin/python3 -c 'import boto3' 2>/dev/null; then HAVE_BOTO3=1; fi
+# interleaved rounds: one process per signer per round, the signers in turn
+for ((r = 1; r <= SIGN_R; r++)); do
+  say "signing, round $r of $SIGN_R"
+  rcollect sign-5.4 lua5.4 bench/sign.lua 1 "$SIGN_N" --no-floor
+  rcollect sign-luajit luajit bench/sign.lua 1 "$SIGN_N" --no-floor
+  rcollect sign-floor sh -c "build/bench/sign_floor 1 $SIGN_N | sed -E 's/^floor (no-token|token) /result sign-floor-\\1 /'"
+  [ "$HAVE_BOTOCORE" = 1 ] && rcollect botocore /usr/bin/python3 bench/sign_botocore.py 1 "$BOTO_SIGN_N"
+  if [ "$NODE_OK" = 1 ]; then
+    rcollect node-aws4 node bench/node/sign.js 1 "$NODE_SIGN_N" || { skip node-smithy "bench/node/sign.js failed"; NODE_OK=0; }
+  fi
+done
 
 # ---------------------------------------------------------------------------------------------
 say "loopback responder (nginx)"
@@ -271,13 +282,6 @@ if [ -z "$EP" ]; then
 else
   info nginx_note "$(nginx -v 2>&1 | sed 's/^nginx version: //'), master_process off, 1 worker, pid $NGINX_PID, $EP"
   say "loopback decline ($EP)"
-  collect decline-5.4 lua5.4 bench/decline.lua time "$EP" "$DECL_R" "$DECL_N"
-  collect decline-luajit luajit bench/decline.lua time "$EP" "$DECL_R" "$DECL_N"
-  if /usr/bin/python3 -c 'import boto3' 2>/dev/null; then
-    collect decline-boto3 /usr/bin/python3 bench/decline_boto3.py time "$EP" "$DECL_R" "$BOTO_DECL_N"
-  else
-    skip decline-boto3 "python3-boto3 not importable by /usr/bin/python3"
-  fi
   # the bare libcurl loop sends the headers of a real invite-signed request, byte sizes included
   hdrs=()
   while IFS= read -r h; do hdrs+=(-H "$h"); done < <(lua5.4 -e '
@@ -291,8 +295,6 @@ else
       secret_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", region = "us-east-1", service = "guardduty" })
     for _, h in ipairs(out.headers) do print(h[1] .. ": " .. h[2]) end
     print("User-Agent: invite/0.1.0 Lua/5.4")' "$EP")
-  collect http-floor-signed sh -c 'build/bench/http_floor post "$@" | sed -E "s/^floor http /result http-floor-signed /"' \
-    sh "$EP/invitation/decline" "$DECL_N" '{"accountIds":["111122223333"]}' -r "$DECL_R" "${hdrs[@]}"
 
   # curl --aws-sigv4: N requests in one process through a config file (`next` between them)
   if have curl; then
@@ -321,22 +323,34 @@ else
     conns=$(printf '%s\n' "$check" | awk '{s += $2} END {print s + 0}')
     info curl_reuse "$ok200 of $CURL_N responses were 200, over $conns new connection(s)"
     info curl_n "$CURL_N"
-    if [ "$ok200" = "$CURL_N" ]; then
-      collect curl-cli "$SPAWN" -n "$CURL_R" -k curl-cli-ms -- curl -s -K "$TMP/curl-n.cfg"
-      collect curl-cli-1 "$SPAWN" -n "$CURL_R" -k curl-cli-1 -- curl -s -K "$TMP/curl-1.cfg"
-      # per request: wall ms of the N-request process / N, in us
-      grep '^result curl-cli-ms ' "$RAW" | awk -v n="$CURL_N" '{
-          printf "result curl-cli"; for (i = 3; i <= NF; i++) { split($i, kv, "=");
-            if (kv[1] == "min" || kv[1] == "median" || kv[1] == "max") printf " %s=%.1f", kv[1], kv[2] * 1000 / n;
-            else if (kv[1] == "iterations") printf " iterations=%d", n; else printf " %s", $i }
-          print "" }' >"$TMP/curl-per-request"
-      cat "$TMP/curl-per-request" >>"$RAW"
-    else
+    if [ "$ok200" != "$CURL_N" ]; then
+      DEAD[curl-cli]=1
       skip curl-cli "curl --aws-sigv4 check failed: $ok200 of $CURL_N responses were 200"
     fi
   else
+    DEAD[curl-cli]=1
     skip curl-cli "curl not installed"
   fi
+  [ "$HAVE_BOTO3" = 1 ] || skip decline-boto3 "python3-boto3 not importable by /usr/bin/python3"
+
+  # interleaved rounds: one process per client per round, the clients in turn
+  for ((r = 1; r <= DECL_R; r++)); do
+    say "loopback decline, round $r of $DECL_R"
+    rcollect decline-5.4 lua5.4 bench/decline.lua time "$EP" 1 "$DECL_N"
+    rcollect decline-luajit luajit bench/decline.lua time "$EP" 1 "$DECL_N"
+    [ "$HAVE_BOTO3" = 1 ] && rcollect decline-boto3 /usr/bin/python3 bench/decline_boto3.py time "$EP" 1 "$BOTO_DECL_N"
+    rcollect http-floor-signed sh -c 'build/bench/http_floor post "$@" | sed -E "s/^floor http /result http-floor-signed /"' \
+      sh "$EP/invitation/decline" "$DECL_N" '{"accountIds":["111122223333"]}' -r 1 "${hdrs[@]}"
+    rcollect curl-cli "$SPAWN" -n 1 -k curl-cli-ms -- curl -s -K "$TMP/curl-n.cfg" &&
+      rcollect curl-cli-1 "$SPAWN" -n 1 -k curl-cli-1 -- curl -s -K "$TMP/curl-1.cfg"
+  done
+  # curl: per request = wall ms of the N-request process / N, in us (one line per round)
+  grep '^result curl-cli-ms ' "$RAW" | awk -v n="$CURL_N" '{
+      printf "result curl-cli"; for (i = 3; i <= NF; i++) { split($i, kv, "=");
+        if (kv[1] == "min" || kv[1] == "median" || kv[1] == "max") printf " %s=%.1f", kv[1], kv[2] * 1000 / n;
+        else if (kv[1] == "iterations") printf " iterations=%d", n; else printf " %s", $i }
+      print "" }' >"$TMP/curl-per-request"
+  cat "$TMP/curl-per-request" >>"$RAW"
 
   say "one-shot CLI"
   collect cli-invite-5.4 "$SPAWN" -n "$CLI_R" -k cli-invite-5.4 -- lua5.4 bin/invite decline --service guardduty \
