@@ -207,6 +207,7 @@ describe("fault matrix", function()
       :format(ncli), ncli)
     count("TLS, self-signed: single calls refused by default x 3 services + accepted with ca_bundle / AWS_CA_BUNDLE x {127.0.0.1, localhost}", 7)
     count("TLS, self-signed: invite apply CLI refused by default, accepted with AWS_CA_BUNDLE", 2)
+    count(("TLS, trusted: permanent fault on a single call, %d faults"):format(#FAULTS), #FAULTS)
     local total = 0
     local lines = { "", "fault matrix (faults: " }
     local names = {}
@@ -591,6 +592,30 @@ describe("fault matrix", function()
         assert.are.equal("Invited", st[key("macie2", "eu-west-1", inviter(2, 2))])
         assert.are.equal("Resigned", status_of(ts:state())[key("macie2", "eu-west-1", inviter(2, 2))])
       end)
+
+    for _, f in ipairs(FAULTS) do
+      it(("permanent %s over TLS: the same error as over plain HTTP, after 2 attempts"):format(f.name), function()
+        ts:set_faults("always guardduty:DeclineInvitations " .. f.word)
+        local before = #ts:requests()
+        local slept = {}
+        local c = invite.guardduty.client{ region = "us-east-1", endpoint = ts.endpoint, credentials = CREDS,
+          ca_bundle = cert.cert, connect_timeout_ms = fresh(), timeout_ms = f.timeout_ms, max_attempts = 2,
+          sleep = function(sec) slept[#slept + 1] = sec end, random = function() return 0.25 end }
+        local res, err = c:decline_invitations{ AccountIds = { inviter(2, 1) } }
+        ts:set_faults("")
+        assert.is_nil(res)
+        assert.are.equal(f.code("guardduty"), err.code, tostring(err))
+        assert.is_true(err.retryable)
+        assert.are.equal(2, err.attempts)
+        if f.kind then assert.are.equal(f.kind, err.kind) end
+        assert.are.same({ f.delays[1] }, slept)
+        local log = ts:requests()
+        local new = {}
+        for i = before + 1, #log do new[#new + 1] = log[i] end
+        assert.are.equal(2, #requests_of(new, "DeclineInvitations"))
+        assert.are.equal(0, handshake_failures(new))
+      end)
+    end
 
     local function write_policy()
       local p = tmp .. ".lua"

@@ -198,14 +198,15 @@ function Server:close_conn(c, reset)
   c.closed = true
   if reset then
     if self.tls then
-      -- a LuaSec connection has no setoption: set SO_LINGER on its descriptor through a
-      -- LuaSocket object that borrows the descriptor for that one call
+      -- a LuaSec connection has no setoption, and its close() sends a TLS close_notify first
+      -- (a clean end, not a reset): a LuaSocket object borrows the descriptor, sets SO_LINGER
+      -- to 0 and closes it (RST). LuaSec's own close below then finds the descriptor gone.
       pcall(function()
         local raw = socket.tcp()
         raw:close()
         raw:setfd(c.sock:getfd())
         raw:setoption("linger", { on = true, timeout = 0 })
-        raw:setfd(-1)
+        raw:close()
       end)
     else
       pcall(c.sock.setoption, c.sock, "linger", { on = true, timeout = 0 })
