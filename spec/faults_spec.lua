@@ -57,8 +57,8 @@ local FAULTS = {
     code = function() return "ServiceUnavailableException" end },
   { name = "connection reset", word = "reset", before = true, delays = { 0.25, 0.5 }, kind = "reset",
     code = function() return "ConnectionResetError" end },
-  { name = "timeout", word = "latency=1500", before = false, delays = { 0.25, 0.5 }, kind = "timeout",
-    timeout_ms = 400, cli = false, code = function() return "RequestTimeoutError" end },
+  { name = "timeout", word = "latency=1800", before = false, delays = { 0.25, 0.5 }, kind = "timeout",
+    timeout_ms = 600, cli = false, code = function() return "RequestTimeoutError" end },
   { name = "truncated body", word = "truncate", before = false, delays = { 0.25, 0.5 }, kind = "reset",
     code = function() return "ConnectionResetError" end },
   { name = "invalid JSON", word = "badjson", before = false, delays = { 0.25, 0.5 }, status = 200,
@@ -205,7 +205,8 @@ describe("fault matrix", function()
     count("invite.run apply, permanent 503 on the second of two batches", 1)
     count(("invite apply CLI --audit-log, permanent fault on DeclineInvitations: %d faults (timeout: no CLI flag)")
       :format(ncli), ncli)
-    count("TLS, self-signed: single calls refused by default x 3 services + accepted with ca_bundle / AWS_CA_BUNDLE x {127.0.0.1, localhost}", 7)
+    count("TLS, self-signed: single calls refused by default x 3 services"
+      .. " + accepted with ca_bundle / AWS_CA_BUNDLE x {127.0.0.1, localhost}", 7)
     count("TLS, self-signed: invite apply CLI refused by default, accepted with AWS_CA_BUNDLE", 2)
     count(("TLS, trusted: permanent fault on a single call, %d faults"):format(#FAULTS), #FAULTS)
     local total = 0
@@ -242,7 +243,8 @@ describe("fault matrix", function()
         local target = inviter(2, 1)
         local k = key(service, "us-east-1", target)
 
-        it(("%s: transient %s (first 2 attempts) is retried and the decline succeeds"):format(service, f.name), function()
+        it(("%s: transient %s (first 2 attempts) is retried and the decline succeeds"):format(service, f.name),
+          function()
           s:set_faults("first 2 " .. service .. ":DeclineInvitations " .. f.word)
           local res, err = client(service, f):decline_invitations{ [IDS[service]] = { target } }
           assert.is_nil(err, tostring(err))
