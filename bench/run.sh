@@ -24,6 +24,7 @@
 # reported as "skipped (reason)". Network: loopback only (nginx, the simulator), plus the Debian
 # and npm registries for installing peers. Raw lines: build/bench/raw.txt; full log:
 # build/bench/run.log.
+# shellcheck disable=SC2034  # the command arrays are used by name (interleave, namerefs)
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 unset LD_PRELOAD
@@ -45,12 +46,12 @@ done
 if [ "$MODE" = full ]; then
   SIGN_R=9;  SIGN_N=20000; BOTO_SIGN_N=3000; NODE_SIGN_N=5000
   DECL_R=9;  DECL_N=2000;  BOTO_DECL_N=500;  CURL_N=2000
-  CLI_R=10;  AWS_R=10;     START_R=20;       PY_START_R=10; RSS_R=3
+  CLI_R=10;  START_R=20;   PY_START_R=10; RSS_R=3
   SWEEP_R=5; SWEEP_SEQ_R=3; LIST_R=5;        LIST_SEQ_R=2
 else
   SIGN_R=3;  SIGN_N=2000;  BOTO_SIGN_N=300;  NODE_SIGN_N=1000
-  DECL_R=3;  DECL_N=300;   BOTO_DECL_N=50;   CURL_N=300; 
-  CLI_R=3;   AWS_R=2;      START_R=5;        PY_START_R=3;  RSS_R=1
+  DECL_R=3;  DECL_N=300;   BOTO_DECL_N=50;   CURL_N=300
+  CLI_R=3;   START_R=5;    PY_START_R=3;  RSS_R=1
   SWEEP_R=2; SWEEP_SEQ_R=1; LIST_R=2;        LIST_SEQ_R=1
 fi
 
@@ -95,6 +96,26 @@ rcollect() {
   local key="$1"; shift
   [ -n "${DEAD[$key]:-}" ] && return 1
   collect "$key" "$@" || { DEAD[$key]=1; return 1; }
+}
+
+# interleave ROUNDS KEY ARRAYNAME [KEY ARRAYNAME ...]: one untimed run of each command, then ROUNDS
+# rounds in which each command runs once (build/bench/spawn -n 1), the commands in turn
+interleave() {
+  local rounds="$1" r i; shift
+  local pairs=("$@")
+  for ((r = 0; r <= rounds; r++)); do
+    for ((i = 0; i < ${#pairs[@]}; i += 2)); do
+      local key="${pairs[i]}"
+      [ -n "${DEAD[$key]:-}" ] && continue
+      declare -n cmd="${pairs[i + 1]}"
+      if [ "$r" = 0 ]; then
+        "${cmd[@]}" >/dev/null 2>>"$LOG" || { DEAD[$key]=1; skip "$key" "failed: ${cmd[*]}"; }
+      else
+        rcollect "$key" "$SPAWN" -n 1 -w 0 -k "$key" -- "${cmd[@]}"
+      fi
+      unset -n cmd
+    done
+  done
 }
 
 # peak RSS (kB) of one command, the median of RSS_R runs, as "rss KEY kb=N runs=..."
@@ -353,16 +374,11 @@ else
   cat "$TMP/curl-per-request" >>"$RAW"
 
   say "one-shot CLI"
-  collect cli-invite-5.4 "$SPAWN" -n "$CLI_R" -k cli-invite-5.4 -- lua5.4 bin/invite decline --service guardduty \
-    --region us-east-1 --endpoint-url "$EP" 111122223333
-  collect cli-invite-luajit "$SPAWN" -n "$CLI_R" -k cli-invite-luajit -- luajit bin/invite decline --service guardduty \
-    --region us-east-1 --endpoint-url "$EP" 111122223333
-  if [ -x /usr/bin/aws ]; then
-    collect cli-aws "$SPAWN" -n "$AWS_R" -k cli-aws -- /usr/bin/aws guardduty decline-invitations \
-      --account-ids 111122223333 --endpoint-url "$EP" --region us-east-1
-  else
-    skip cli-aws "/usr/bin/aws (Debian awscli) not installed"
-  fi
+  CLI_54=(lua5.4 bin/invite decline --service guardduty --region us-east-1 --endpoint-url "$EP" 111122223333)
+  CLI_JIT=(luajit bin/invite decline --service guardduty --region us-east-1 --endpoint-url "$EP" 111122223333)
+  CLI_AWS=(/usr/bin/aws guardduty decline-invitations --account-ids 111122223333 --endpoint-url "$EP" --region us-east-1)
+  [ -x /usr/bin/aws ] || { DEAD[cli-aws]=1; skip cli-aws "/usr/bin/aws (Debian awscli) not installed"; }
+  interleave "$CLI_R" cli-invite-5.4 CLI_54 cli-invite-luajit CLI_JIT cli-aws CLI_AWS
 
   say "peak RSS over 2000 decline calls"
   peak_rss calls2000-5.4 lua5.4 bench/decline.lua rss "$EP" 2000
@@ -381,27 +397,38 @@ LP='package.path = "lua/?.lua;lua/?/init.lua;" .. package.path'
 CP54='package.cpath = "build/5.4/?.so;" .. package.cpath'
 CPJIT='package.cpath = "build/luajit/?.so;" .. package.cpath'
 CLIENT='require("invite").guardduty.client{ region = "us-east-1" }'
-start_row() { # key runs cmd...
-  local key="$1" n="$2"; shift 2
-  collect "$key" "$SPAWN" -n "$n" -w 2 -k "$key" -- "$@" && peak_rss "$key" "$@"
-}
-start_row start-5.4-empty "$START_R" lua5.4 -e ''
-start_row start-5.4-require "$START_R" lua5.4 -e "$LP $CP54" -e 'require "invite"'
-start_row start-5.4-client "$START_R" lua5.4 -e "$LP $CP54" -e "assert($CLIENT)"
-peak_rss core-5.4 lua5.4 -e "$CP54" -e 'require "invite.core"'
-start_row start-luajit-empty "$START_R" luajit -e ''
-start_row start-luajit-require "$START_R" luajit -e "$LP $CPJIT" -e 'require "invite"'
-start_row start-luajit-client "$START_R" luajit -e "$LP $CPJIT" -e "assert($CLIENT)"
-collect require-5.4 lua5.4 bench/require.lua "$START_R"
-collect require-luajit luajit bench/require.lua "$START_R"
-start_row start-python-empty "$PY_START_R" /usr/bin/python3 -c pass
-if /usr/bin/python3 -c 'import boto3' 2>/dev/null; then
-  start_row start-python-boto3 "$PY_START_R" /usr/bin/python3 -c 'import boto3'
-  start_row start-python-client "$PY_START_R" /usr/bin/python3 -c 'import boto3; boto3.client("guardduty", region_name="us-east-1")'
+S54_EMPTY=(lua5.4 -e '')
+S54_REQUIRE=(lua5.4 -e "$LP $CP54" -e 'require "invite"')
+S54_CLIENT=(lua5.4 -e "$LP $CP54" -e "assert($CLIENT)")
+SJIT_EMPTY=(luajit -e '')
+SJIT_REQUIRE=(luajit -e "$LP $CPJIT" -e 'require "invite"')
+SJIT_CLIENT=(luajit -e "$LP $CPJIT" -e "assert($CLIENT)")
+SPY_EMPTY=(/usr/bin/python3 -c pass)
+SPY_BOTO3=(/usr/bin/python3 -c 'import boto3')
+SPY_CLIENT=(/usr/bin/python3 -c 'import boto3; boto3.client("guardduty", region_name="us-east-1")')
+interleave "$START_R" start-5.4-empty S54_EMPTY start-5.4-require S54_REQUIRE start-5.4-client S54_CLIENT \
+  start-luajit-empty SJIT_EMPTY start-luajit-require SJIT_REQUIRE start-luajit-client SJIT_CLIENT
+if [ "$HAVE_BOTO3" = 1 ]; then
+  interleave "$PY_START_R" start-python-empty SPY_EMPTY start-python-boto3 SPY_BOTO3 start-python-client SPY_CLIENT
   collect require-boto3 /usr/bin/python3 bench/require_boto3.py "$PY_START_R"
 else
-  for k in start-python-boto3 start-python-client require-boto3; do skip "$k" "python3-boto3 not importable"; done
+  interleave "$PY_START_R" start-python-empty SPY_EMPTY
+  for k in start-python-boto3 start-python-client require-boto3; do
+    DEAD[$k]=1; skip "$k" "python3-boto3 not importable"
+  done
 fi
+collect require-5.4 lua5.4 bench/require.lua "$START_R"
+collect require-luajit luajit bench/require.lua "$START_R"
+say "peak RSS at startup"
+for p in start-5.4-empty:S54_EMPTY start-5.4-require:S54_REQUIRE start-5.4-client:S54_CLIENT \
+         start-luajit-empty:SJIT_EMPTY start-luajit-require:SJIT_REQUIRE start-luajit-client:SJIT_CLIENT \
+         start-python-empty:SPY_EMPTY start-python-boto3:SPY_BOTO3 start-python-client:SPY_CLIENT; do
+  [ -n "${DEAD[${p%%:*}]:-}" ] && continue
+  declare -n cmd="${p#*:}"
+  peak_rss "${p%%:*}" "${cmd[@]}"
+  unset -n cmd
+done
+peak_rss core-5.4 lua5.4 -e "$CP54" -e 'require "invite.core"'
 
 # ---------------------------------------------------------------------------------------------
 say "51-scope sweep against the simulator (latency=50)"
