@@ -6,6 +6,7 @@
  *   sigv4_sha256_hex(s)       -> 64 lowercase hex digits
  *   sigv4_equal(a, b)         -> boolean, constant time for equal lengths
  *   sigv4_cache_stats()       -> hits, misses of the signing-key cache
+ *   sigv4_ffi()               -> what LuaJIT's FFI needs to call sigv4_sign
  * invite.sigv4 (lua/invite/sigv4.lua) is the documented face of these.
  *
  * The signer state (sigv4_ctx: the signing-key cache with its HMAC
@@ -22,6 +23,7 @@
  * it is wiped before returning.
  */
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
@@ -417,6 +419,49 @@ static int signer_equal(lua_State *L)
     return 1;
 }
 
+/* The LuaJIT FFI path of lua/invite/sigv4.lua calls sigv4_sign through this
+ * pointer, on this binding's state, with its own arena (an FFI buffer). */
+static int signer_ffi_sign(void *ctx, const sigv4_request *req, sigv4_result *res, char *buf, size_t cap)
+{
+    return sigv4_sign((sigv4_ctx *)ctx, req, res, buf, cap);
+}
+
+/* sigv4_ffi() -> ctx, sign, layout: for LuaJIT's FFI. ctx is the signer
+ * state's sigv4_ctx and sign the address of signer_ffi_sign (light
+ * userdata; no symbol is exported for them). The state lives as long as
+ * invite.core (it is every core function's upvalue 1). layout lists the
+ * sizes and offsets of the sigv4.h structs the FFI declares, so a mismatch
+ * turns the FFI path off instead of corrupting memory. */
+static int signer_ffi(lua_State *L)
+{
+    signer_state *st = signer_state_of(L);
+    int (*fn)(void *, const sigv4_request *, sigv4_result *, char *, size_t) = signer_ffi_sign;
+    void *addr = NULL;
+    /* the function's address as an object pointer (POSIX guarantees they
+     * have the same size and representation, as dlsym needs) */
+    memcpy(&addr, &fn, sizeof addr < sizeof fn ? sizeof addr : sizeof fn);
+    lua_pushlightuserdata(L, st->ctx);
+    lua_pushlightuserdata(L, addr);
+    lua_createtable(L, 0, 8);
+    lua_pushinteger(L, (lua_Integer)sizeof(sigv4_header));
+    lua_setfield(L, -2, "header");
+    lua_pushinteger(L, (lua_Integer)sizeof(sigv4_request));
+    lua_setfield(L, -2, "request");
+    lua_pushinteger(L, (lua_Integer)offsetof(sigv4_request, signed_headers));
+    lua_setfield(L, -2, "request_signed_headers");
+    lua_pushinteger(L, (lua_Integer)sizeof(sigv4_out_header));
+    lua_setfield(L, -2, "out_header");
+    lua_pushinteger(L, (lua_Integer)offsetof(sigv4_out_header, added));
+    lua_setfield(L, -2, "out_header_added");
+    lua_pushinteger(L, (lua_Integer)sizeof(sigv4_result));
+    lua_setfield(L, -2, "result");
+    lua_pushinteger(L, (lua_Integer)offsetof(sigv4_result, buf_used));
+    lua_setfield(L, -2, "result_buf_used");
+    lua_pushinteger(L, (lua_Integer)SIGV4_MAX_HEADERS);
+    lua_setfield(L, -2, "max_headers");
+    return 3;
+}
+
 static int signer_cache_stats(lua_State *L)
 {
     signer_state *st = signer_state_of(L);
@@ -434,6 +479,7 @@ void signer_open(lua_State *L)
         {"sigv4_sha256_hex", signer_sha256_hex},
         {"sigv4_equal", signer_equal},
         {"sigv4_cache_stats", signer_cache_stats},
+        {"sigv4_ffi", signer_ffi},
         {NULL, NULL},
     };
     signer_state *st;

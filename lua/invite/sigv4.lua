@@ -34,6 +34,175 @@ _M.ALGORITHM = "AWS4-HMAC-SHA256"
 
 local c_sign = core.sigv4_sign
 
+-- LuaJIT FFI path ----------------------------------------------------------------------------
+-- On LuaJIT, sign() signs the common case - every field of its documented type, at most 256
+-- {string, string} header pairs - through the FFI: sigv4_sign() called by a function pointer
+-- the C binding hands out (core.sigv4_ffi; no exported symbol), on the binding's own sigv4_ctx
+-- (one key cache, one cache_stats), with a module-level FFI arena. Anything else, and every
+-- failure, goes through the C binding, which raises or returns the error as documented. The
+-- structs mirror src/sigv4.h; core.sigv4_ffi reports the C sizes and offsets, and any difference
+-- leaves this path off. Lua strings are passed as pointers to their bytes: nothing allocates
+-- between filling the request and the call, so no collection can run while C holds them.
+local ffi_sign
+
+local function setup_ffi()
+  if type(rawget(_G, "jit")) ~= "table" or not core.sigv4_ffi then return nil end
+  local ok, ffi = pcall(require, "ffi")
+  if not ok then return nil end
+  ok = pcall(ffi.cdef, [[
+    typedef struct { const char *ptr; size_t len; } invite_sigv4_str;
+    typedef struct { const char *name; size_t name_len; const char *value; size_t value_len; } invite_sigv4_header;
+    typedef struct {
+      invite_sigv4_str method, path, query;
+      const invite_sigv4_header *headers; size_t nheaders;
+      invite_sigv4_str body, payload_hash, access_key, secret_key, session_token, region, service;
+      int64_t time; invite_sigv4_str amz_date; long expires; unsigned flags; invite_sigv4_str signed_headers;
+    } invite_sigv4_request;
+    typedef struct {
+      const char *name; size_t name_len; const char *value; size_t value_len;
+      size_t src; int value_changed; int added;
+    } invite_sigv4_out_header;
+    typedef struct {
+      invite_sigv4_str amz_date, credential_scope, signed_headers, payload_hash, canonical_request,
+        string_to_sign, signature, authorization, query;
+      const invite_sigv4_out_header *headers; size_t nheaders;
+      const char *err_field; size_t err_index; size_t buf_used;
+    } invite_sigv4_result;
+  ]])
+  if not ok then return nil end
+  local ctx, fnp, layout = core.sigv4_ffi()
+  if ffi.sizeof("invite_sigv4_header") ~= layout.header or ffi.sizeof("invite_sigv4_request") ~= layout.request
+      or ffi.offsetof("invite_sigv4_request", "signed_headers") ~= layout.request_signed_headers
+      or ffi.sizeof("invite_sigv4_out_header") ~= layout.out_header
+      or ffi.offsetof("invite_sigv4_out_header", "added") ~= layout.out_header_added
+      or ffi.sizeof("invite_sigv4_result") ~= layout.result
+      or ffi.offsetof("invite_sigv4_result", "buf_used") ~= layout.result_buf_used then
+    return nil
+  end
+  ctx = ffi.cast("void *", ctx) -- a cdata once: light userdata arguments are not compiled
+  local csign = ffi.cast("int (*)(void *, const invite_sigv4_request *, invite_sigv4_result *, char *, size_t)",
+    fnp)
+  local fstring, ffill, cnew = ffi.string, ffi.fill, ffi.new
+  local floor, os_time, rawget, tonumber = math.floor, os.time, rawget, tonumber
+  local MAX_HEADERS, MAX_TIME = layout.max_headers, 253402300799
+  local ARENA_MIN, ARENA_KEEP, ARENA_MAX = 8192, 65536, 16 * 1048576
+  local OK, E_BUFFER = 0, 4
+  local ADDED_NAME = { "X-Amz-Date", "X-Amz-Security-Token", "X-Amz-Content-Sha256", "Authorization" }
+  local req = cnew("invite_sigv4_request")
+  local res = cnew("invite_sigv4_result")
+  local hdr = cnew("invite_sigv4_header[?]", MAX_HEADERS)
+  local cap = ARENA_MIN
+  local arena = cnew("char[?]", cap)
+
+  local function str(s) return fstring(s.ptr, s.len) end
+
+  return function(o)
+    local method, path, query, headers, body = o.method, o.path, o.query, o.headers, o.body
+    local ak, sk, tok, region, service = o.access_key, o.secret_key, o.session_token, o.region, o.service
+    local t, expires, ph, amz, sh = o.time, o.expires, o.payload_hash, o.amz_date, o.signed_headers
+    local norm, encp, pre, omit, sbody = o.normalize_path, o.encode_path, o.presign, o.omit_session_token,
+      o.sign_body
+    if type(method) ~= "string" or type(ak) ~= "string" or type(sk) ~= "string" or type(region) ~= "string"
+        or type(service) ~= "string" then return nil end
+    if (path ~= nil and type(path) ~= "string") or (query ~= nil and type(query) ~= "string")
+        or (body ~= nil and type(body) ~= "string") or (tok ~= nil and type(tok) ~= "string")
+        or (ph ~= nil and type(ph) ~= "string") or (amz ~= nil and type(amz) ~= "string")
+        or (sh ~= nil and type(sh) ~= "string") then return nil end
+    if (norm ~= nil and type(norm) ~= "boolean") or (encp ~= nil and type(encp) ~= "boolean")
+        or (pre ~= nil and type(pre) ~= "boolean") or (omit ~= nil and type(omit) ~= "boolean")
+        or (sbody ~= nil and type(sbody) ~= "boolean") then return nil end
+    if t == nil then
+      t = os_time()
+    elseif type(t) ~= "number" or not (t >= 0 and t <= MAX_TIME) then
+      return nil
+    else
+      t = floor(t)
+    end
+    if expires == nil then
+      expires = 3600
+    elseif type(expires) ~= "number" or not (expires >= 1 and expires <= 604800 and expires == floor(expires)) then
+      return nil
+    end
+    local nh = 0
+    if headers ~= nil then
+      if type(headers) ~= "table" then return nil end
+      nh = #headers
+      if nh > MAX_HEADERS then return nil end
+      for i = 1, nh do
+        local p = rawget(headers, i)
+        if type(p) ~= "table" then return nil end
+        local n, v = rawget(p, 1), rawget(p, 2)
+        if type(n) ~= "string" or type(v) ~= "string" then return nil end
+        local h = hdr[i - 1]
+        h.name, h.name_len, h.value, h.value_len = n, #n, v, #v
+      end
+    end
+    -- from here to the call nothing allocates (see above)
+    if path == nil then path = "/" end
+    req.method.ptr, req.method.len = method, #method
+    req.path.ptr, req.path.len = path, #path
+    req.query.ptr, req.query.len = query, query and #query or 0
+    req.headers, req.nheaders = hdr, nh
+    req.body.ptr, req.body.len = body, body and #body or 0
+    req.payload_hash.ptr, req.payload_hash.len = ph, ph and #ph or 0
+    req.access_key.ptr, req.access_key.len = ak, #ak
+    req.secret_key.ptr, req.secret_key.len = sk, #sk
+    req.session_token.ptr, req.session_token.len = tok, tok and #tok or 0
+    req.region.ptr, req.region.len = region, #region
+    req.service.ptr, req.service.len = service, #service
+    req.time = t
+    req.amz_date.ptr, req.amz_date.len = amz, amz and #amz or 0
+    req.expires = expires
+    req.flags = (norm ~= false and 1 or 0) + (pre and 2 or 0) + (omit and 4 or 0) + (sbody and 8 or 0)
+      + (encp == false and 16 or 0)
+    req.signed_headers.ptr, req.signed_headers.len = sh, sh and #sh or 0
+    local rc = csign(ctx, req, res, arena, cap)
+    while rc == E_BUFFER and cap < ARENA_MAX do
+      cap = cap * 2
+      arena = cnew("char[?]", cap)
+      rc = csign(ctx, req, res, arena, cap)
+    end
+    if rc ~= OK then return nil end -- the C binding signs again and reports it
+    local auth = res.authorization.len > 0 and str(res.authorization) or nil
+    local out_headers
+    if sh == nil then
+      local oh = res.headers
+      out_headers = {}
+      for i = 0, tonumber(res.nheaders) - 1 do
+        local e = oh[i]
+        local added = e.added
+        if added == 0 then
+          local pair = headers[tonumber(e.src) + 1]
+          if e.value_changed ~= 0 then pair = { pair[1], fstring(e.value, e.value_len) } end
+          out_headers[i + 1] = pair
+        elseif added == 4 then
+          out_headers[i + 1] = { "Authorization", auth }
+        elseif added == 2 then
+          out_headers[i + 1] = { "X-Amz-Security-Token", tok }
+        else
+          out_headers[i + 1] = { ADDED_NAME[added], fstring(e.value, e.value_len) }
+        end
+      end
+    end
+    local q
+    if res.query.ptr ~= nil then q = str(res.query) elseif query == nil then q = "" else q = query end
+    local out = {
+      canonical_request = str(res.canonical_request), string_to_sign = str(res.string_to_sign),
+      signature = str(res.signature), authorization = auth, headers = out_headers, query = q,
+      signed_headers = str(res.signed_headers), credential_scope = str(res.credential_scope),
+      amz_date = str(res.amz_date),
+    }
+    if tok and #tok > 0 then ffill(arena, res.buf_used) end -- it held the token
+    if cap > ARENA_KEEP then
+      cap = ARENA_MIN
+      arena = cnew("char[?]", cap)
+    end
+    return out
+  end
+end
+
+ffi_sign = setup_ffi()
+
 -- The fields are read here and handed to C as arguments: field access is cheap in the Lua VM
 -- (and honours __index), the C side checks every type and raises naming the field.
 
@@ -75,6 +244,10 @@ local c_sign = core.sigv4_sign
 function _M.sign(o)
   if type(o) ~= "table" then
     error("invite.sigv4.sign: expected a table of options (got " .. type(o) .. ")", 2)
+  end
+  if ffi_sign then
+    local out = ffi_sign(o)
+    if out then return out end
   end
   local creq, sts, sig, auth, headers, query, signed, scope, date = c_sign(o.method, o.path, o.query,
     o.headers, o.body, o.access_key, o.secret_key, o.session_token, o.region, o.service, o.time,
@@ -190,6 +363,19 @@ function _M.check_signature(opts, signature)
   local out, err = _M.sign(opts)
   if not out then return nil, err end
   return core.sigv4_equal(out.signature, lower(signature)), out
+end
+
+--- LuaJIT: true when `sign` takes the FFI path for ordinary options (false on PUC Lua).
+-- @treturn boolean
+function _M.ffi_active() return ffi_sign ~= nil end
+
+--- For tests and comparisons: `use_ffi(false)` sends every `sign` through the C binding,
+-- `use_ffi(true)` restores the FFI path where there is one.
+-- @tparam boolean on
+-- @treturn boolean whether the FFI path is now on
+function _M.use_ffi(on)
+  if on then ffi_sign = ffi_sign or setup_ffi() else ffi_sign = nil end
+  return ffi_sign ~= nil
 end
 
 return _M
