@@ -80,7 +80,7 @@ describe("invite-0.1.0-1.rockspec against invite-scm-1.rockspec", function()
     for _, path in ipairs(ROCKSPECS) do
       local p = assert(io.popen("LUAROCKS_CONFIG=luarocks-config.lua luarocks --lua-version 5.4 lint "
                                 .. path .. " 2>&1; echo rc=$?"))
-      local out = p:read("a")
+      local out = p:read("*a")
       p:close()
       assert.matches("rc=0%s*$", out, path .. ": " .. out)
     end
