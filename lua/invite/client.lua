@@ -149,6 +149,17 @@ function Client:config()
   local ctx = { service = self.service_name }
   local opts = self:config_options()
   local cfg = config_module()
+  if cfg ~= fallback and opts.shared == nil then
+    -- read the shared files once for every setting below (a broken file is reported by the
+    -- first lookup that needs it, with its file and line)
+    local shared = cfg.load(opts)
+    if shared then
+      local o = {}
+      for k, v in pairs(opts) do o[k] = v end
+      o.shared = shared
+      opts = o
+    end
+  end
   local region, rerr = opts.region, nil
   if not region then region, rerr = cfg.region(opts) end
   if not region then
@@ -185,6 +196,11 @@ function Client:config()
   end
   local n, nerr = retry.check_max_attempts(max_attempts or retry.DEFAULT_MAX_ATTEMPTS)
   if not n then return nil, errors.client("ConfigError", nerr, ctx) end
+  if cfg.retry_mode then
+    -- invite retries in standard mode; a retry mode that is not one of the three is a mistake
+    local mode, mode_err = cfg.retry_mode(opts)
+    if not mode then return nil, errors.client("ConfigError", message_of(mode_err, "bad retry_mode"), ctx) end
+  end
   self._config = { region = region, endpoint = ep, endpoint_url = url, max_attempts = n }
   self.region = region
   return self._config
