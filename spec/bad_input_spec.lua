@@ -60,10 +60,12 @@ local function client(service, o)
   return require("invite")[service].client(opts)
 end
 
--- An environment for the library's config and credential lookups (opts.env): no real file is read.
+-- An environment for the library's config and credential lookups (opts.env): no real file is read,
+-- no instance metadata is asked, and STS (assume role, web identity) would be the simulator - so a
+-- regression that let a credential case go on would show in the request log, not reach AWS.
 local function env(vars)
   local e = { HOME = tmp, AWS_CONFIG_FILE = "/dev/null", AWS_SHARED_CREDENTIALS_FILE = "/dev/null",
-              AWS_EC2_METADATA_DISABLED = "true" }
+              AWS_EC2_METADATA_DISABLED = "true", AWS_ENDPOINT_URL_STS = s.endpoint }
   for k, v in pairs(vars or {}) do e[k] = subst(v) end
   return e
 end
@@ -351,6 +353,35 @@ local CASES = {
     text = { 'max_attempts from AWS_MAX_ATTEMPTS must be a whole number >= 1, got "lots"' },
     f = function()
       return client("macie2", { max_attempts = false, env = env{ AWS_MAX_ATTEMPTS = "lots" } }):list_invitations{}
+    end },
+  { "api", "AWS_RETRY_MODE=turbo (it used to be ignored)", code = "ConfigError",
+    text = { 'retry_mode from AWS_RETRY_MODE must be legacy, standard or adaptive, got "turbo"' },
+    f = function() return client("macie2", { env = env{ AWS_RETRY_MODE = "turbo" } }):list_invitations{} end },
+  { "api", "a profile with retry_mode = fast", code = "ConfigError",
+    text = { 'retry_mode from profile default key retry_mode must be legacy, standard or adaptive, got "fast"' },
+    f = function() return client("macie2", { env = env{ AWS_CONFIG_FILE = "{TMP}/bad_retry.ini" } }):list_invitations{} end },
+  { "api", "AWS_ACCESS_KEY_ID without AWS_SECRET_ACCESS_KEY", code = "PartialCredentials",
+    text = { "environment: AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not" },
+    f = function()
+      return client("macie2", { credentials = false, env = env{ AWS_ACCESS_KEY_ID = "AKIAEXAMPLE" } }):list_invitations{}
+    end },
+  { "api", "AWS_CREDENTIAL_EXPIRATION that is not a time", code = "InvalidConfiguration",
+    text = { "environment: AWS_CREDENTIAL_EXPIRATION is not an ISO 8601 time" },
+    f = function()
+      return client("macie2", { credentials = false, env = env{ AWS_ACCESS_KEY_ID = prod.access_key_id,
+        AWS_SECRET_ACCESS_KEY = prod.secret_access_key, AWS_CREDENTIAL_EXPIRATION = "tomorrow" } }):list_invitations{}
+    end },
+  { "api", "container credentials over plain http:// to a remote host", code = "InvalidConfiguration",
+    text = { "AWS_CONTAINER_CREDENTIALS_FULL_URI host example.com is not allowed over http://" },
+    f = function()
+      return client("macie2", { credentials = false,
+        env = env{ AWS_CONTAINER_CREDENTIALS_FULL_URI = "http://example.com/creds" } }):list_invitations{}
+    end },
+  { "api", "a web identity token file that does not exist", code = "InvalidConfiguration",
+    text = { "cannot read the web identity token file {TMP}/no-token: file not found" },
+    f = function()
+      return client("macie2", { credentials = false, env = env{ AWS_WEB_IDENTITY_TOKEN_FILE = "{TMP}/no-token",
+        AWS_ROLE_ARN = "arn:aws:iam::222222222222:role/Auditor" } }):list_invitations{}
     end },
   { "api", "a credentials table without a secret", code = "NoCredentialsError",
     text = { "credentials table needs access_key_id and secret_access_key" },
@@ -650,6 +681,7 @@ local FILES = {
   ["bad_region.ini"] = "[default]\nregion = us_east_1\n",
   ["bad_endpoint.ini"] = "[default]\nendpoint_url = ftp://127.0.0.1\n",
   ["bad_services.ini"] = "[default]\nservices = nope\n",
+  ["bad_retry.ini"] = "[default]\nretry_mode = fast\n",
   ["loop.ini"] = "[profile a]\nrole_arn = arn:aws:iam::123456789012:role/R\nsource_profile = b\n"
     .. "[profile b]\nrole_arn = arn:aws:iam::123456789012:role/R\nsource_profile = a\n",
   ["syntax.lua"] = "return function(inv)\n  if inv.account_id then\n    return 'decline' end end end\n",
@@ -701,7 +733,7 @@ end
 local function invite_cli(args, extra_env, timeout)
   local vars = {
     HOME = tmp, AWS_CONFIG_FILE = "/dev/null", AWS_SHARED_CREDENTIALS_FILE = "/dev/null",
-    AWS_EC2_METADATA_DISABLED = "true", AWS_ACCESS_KEY_ID = prod.access_key_id,
+    AWS_EC2_METADATA_DISABLED = "true", AWS_ENDPOINT_URL_STS = s.endpoint, AWS_ACCESS_KEY_ID = prod.access_key_id,
     AWS_SECRET_ACCESS_KEY = prod.secret_access_key,
   }
   for k, v in pairs(extra_env or {}) do vars[k] = subst(v) end
