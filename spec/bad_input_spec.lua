@@ -87,6 +87,17 @@ end
 
 local function keep() return "keep" end
 
+-- invite.sigv4.sign with a valid GuardDuty request, `o` overriding (false: leave the field out).
+local function sign(o)
+  local req = { method = "POST", path = "/invitation/decline", body = '{"accountIds":["222222222222"]}',
+                headers = { { "Host", "guardduty.us-east-1.amazonaws.com" } }, region = "us-east-1",
+                service = "guardduty", access_key = prod.access_key_id, secret_key = prod.secret_access_key,
+                time = 1440938160 }
+  for k, v in pairs(o) do req[k] = v end
+  for k, v in pairs(req) do if v == false then req[k] = nil end end
+  return require("invite.sigv4").sign(req)
+end
+
 local INI_BROKEN = {
   no_bracket = "[default\nregion = us-east-1\n",
   before_section = "region = us-east-1\n[default]\n",
@@ -285,6 +296,28 @@ local CASES = {
   { "raise", "configure with a string",
     text = { "configure: options must be a table" },
     f = function() return require("invite").macie2.configure("us-east-1") end },
+  ------------------------------------------------------------------------------------------------
+  -- The signer on its own (invite.sigv4.sign: nothing is sent by it, the shape of its errors is
+  -- the same)
+  ------------------------------------------------------------------------------------------------
+  { "api", "sigv4.sign: a header value with CR LF (header injection)", code = "ValidationError",
+    text = { "sigv4: headers[2]: header value contains a control character or a line break that is not a fold" },
+    f = function() return sign{ headers = { { "Host", "guardduty.us-east-1.amazonaws.com" }, { "X-A", "a\r\nX-B: b" } } } end },
+  { "api", "sigv4.sign: a header name with a space", code = "ValidationError",
+    text = { "sigv4: headers[2]: header name must be a non-empty HTTP token" },
+    f = function() return sign{ headers = { { "Host", "guardduty.us-east-1.amazonaws.com" }, { "X A", "a" } } } end },
+  { "api", "sigv4.sign: a path without the leading /", code = "ValidationError",
+    text = { "sigv4: path: path must start with '/' and contain no control characters, '?' or '#'" },
+    f = function() return sign{ path = "invitation/decline" } end },
+  { "api", "sigv4.sign: presigned for 0 seconds", code = "ValidationError",
+    text = { "sigv4: expires: expires must be between 1 and 604800 seconds" },
+    f = function() return sign{ presign = true, expires = 0 } end },
+  { "raise", "sigv4.sign: time given as a string",
+    text = { "invite.sigv4.sign: field 'time' must be a number or nil (got string)" },
+    f = function() return sign{ time = "now" } end },
+  { "raise", "sigv4.sign: no secret key",
+    text = { "invite.sigv4.sign: field 'secret_key' must be a string (got nil)" },
+    f = function() return sign{ secret_key = false } end },
   ------------------------------------------------------------------------------------------------
   -- Regions and endpoints
   ------------------------------------------------------------------------------------------------
