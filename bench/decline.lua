@@ -2,6 +2,7 @@
 --
 --   lua5.4 bench/decline.lua time ENDPOINT [rounds] [calls]    (or: luajit bench/decline.lua ...)
 --   lua5.4 bench/decline.lua rss  ENDPOINT [calls]
+--   lua5.4 bench/decline.lua headers ENDPOINT      (the headers of this call, for bench/run.sh)
 --
 -- ENDPOINT is a local responder that answers {"unprocessedAccounts":[]} (bench/run.sh starts
 -- nginx for it). One client (invite.guardduty.client, endpoint pointing at ENDPOINT, static fake
@@ -23,8 +24,9 @@ local vm = (rawget(_G, "jit") and "luajit") or _VERSION:match("%d+%.%d+")
 package.cpath = "build/" .. vm .. "/?.so;" .. package.cpath
 
 local MODE, ENDPOINT = arg[1], arg[2]
-if (MODE ~= "time" and MODE ~= "rss") or not ENDPOINT or not ENDPOINT:match("^http://127%.0%.0%.1:%d+$") then
-  io.stderr:write("usage: bench/decline.lua time|rss http://127.0.0.1:PORT [rounds] [calls]\n")
+if (MODE ~= "time" and MODE ~= "rss" and MODE ~= "headers") or not ENDPOINT
+  or not ENDPOINT:match("^http://127%.0%.0%.1:%d+$") then
+  io.stderr:write("usage: bench/decline.lua time|rss|headers http://127.0.0.1:PORT [rounds] [calls]\n")
   os.exit(2)
 end
 
@@ -47,6 +49,33 @@ local function call()
   if res.ResponseMetadata.HTTPStatusCode ~= 200 or #res.UnprocessedAccounts ~= 0 then
     error("unexpected response from " .. ENDPOINT, 0)
   end
+end
+
+-- The headers invite sends for this call, with a real signature: the signed set from
+-- invite.sigv4.sign plus what the client adds (User-Agent, from a dry run of the same call).
+local function request_headers()
+  local dry = invite.guardduty.client{ region = "us-east-1", endpoint = ENDPOINT, credentials = CREDS, dry_run = true }
+  local req = assert(dry:decline_invitations(PARAMS))
+  local sigv4 = require "invite.sigv4"
+  local host
+  for _, h in ipairs(req.headers) do if h[1]:lower() == "host" then host = h[2] end end
+  local signed = assert(sigv4.sign{
+    method = "POST", path = "/invitation/decline",
+    headers = { { "Host", host }, { "Content-Type", "application/json" } }, body = req.body,
+    access_key = CREDS.access_key_id, secret_key = CREDS.secret_access_key, region = "us-east-1", service = "guardduty",
+  })
+  local out = {}
+  for _, h in ipairs(signed.headers) do out[#out + 1] = h end
+  for _, h in ipairs(req.headers) do
+    local n = h[1]:lower()
+    if n ~= "host" and n ~= "content-type" and n ~= "x-amz-date" and n ~= "authorization" then out[#out + 1] = h end
+  end
+  return out, req.body
+end
+
+if MODE == "headers" then -- "Name: value" lines, for bench/run.sh's bare libcurl loop
+  for _, h in ipairs((request_headers())) do print(h[1] .. ": " .. h[2]) end
+  os.exit(0)
 end
 
 if MODE == "rss" then
@@ -85,9 +114,9 @@ local sign_opts = {
   access_key = CREDS.access_key_id, secret_key = CREDS.secret_access_key,
   region = "us-east-1", service = "guardduty",
 }
-local signed = assert(sigv4.sign(sign_opts))
-local raw_req = { method = "POST", url = ENDPOINT .. "/invitation/decline", headers = signed.headers,
-                  body = sign_opts.body }
+local raw_headers, raw_body = request_headers()
+assert(raw_body == sign_opts.body, "the client sends another body than this benchmark signs")
+local raw_req = { method = "POST", url = ENDPOINT .. "/invitation/decline", headers = raw_headers, body = raw_body }
 local h = assert(core.http_new{ timeout_ms = 10000 })
 local function raw_call()
   local res, err = h:request(raw_req)
@@ -104,15 +133,25 @@ local VARIANTS = {
 for _, v in ipairs(VARIANTS) do
   for _ = 1, 200 do v.fn() end
 end
--- rounds interleave the variants, so a burst of load on the machine hits all of them alike
+-- each round runs the variants in turn in batches of 50 calls (CALLS per variant in all), so a burst
+-- of load on the machine falls on all of them alike and the per-round differences stay meaningful
+local BATCH = 50
 for r = 1, ROUNDS do
-  for _, v in ipairs(VARIANTS) do
-    collectgarbage()
-    local fn = v.fn
-    local t0 = clock()
-    for _ = 1, CALLS do fn() end
-    v.us[r] = (clock() - t0) * 1e6 / CALLS
+  collectgarbage()
+  local total = {}
+  for i = 1, #VARIANTS do total[i] = 0 end
+  local done = 0
+  while done < CALLS do
+    local n = math.min(BATCH, CALLS - done)
+    for i, v in ipairs(VARIANTS) do
+      local fn = v.fn
+      local t0 = clock()
+      for _ = 1, n do fn() end
+      total[i] = total[i] + (clock() - t0)
+    end
+    done = done + n
   end
+  for i, v in ipairs(VARIANTS) do v.us[r] = total[i] * 1e6 / CALLS end
 end
 for _, v in ipairs(VARIANTS) do report(v.key, v.us) end
 -- the client's own cost per call, round by round: the call minus its two parts measured in that round
