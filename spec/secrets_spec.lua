@@ -39,6 +39,12 @@ local PARTIAL_SECRET = "SECRETPROBE-partial-Ua9gH3lD7xP1sK5nN3"
 local BROKEN_PROCESS_SECRET = "SECRETPROBE-brokenproc-Vb0hJ4mE8yQ2tL6pP4"
 local FAILING_PROCESS_SECRET = "SECRETPROBE-failproc-Wc1kK5nF9zR3uM7qQ5"
 local LIB_SECRET = "SECRETPROBE-library-Xd2mL6pG0aS4vN8rR6"
+local WEB_TOKEN = "TOKENPROBE-webidentity-Ye3nM7qH1bT5wO9sS7"
+local WRONG_WEB_TOKEN = "TOKENPROBE-webwrong-Zf4oN8rJ2cU6xP0tT8"
+local CONTAINER = { id = "ASIASECRETPROBE00007", secret = "SECRETPROBE-container-Ag5pO9sK3dV7yQ1uU9",
+                    token = "TOKENPROBE-container-Bh6qP0tL4eW8zR2vV0" }
+local CONTAINER_AUTH = "TOKENPROBE-containerauth-Ci7rQ1uM5fX9aS3wW1"
+local WRONG_CONTAINER_AUTH = "TOKENPROBE-containerwrong-Dj8sR2vN6gY0bT4xX2"
 
 ---------------------------------------------------------------------------------------------------
 -- Probes
@@ -85,6 +91,13 @@ add_secret("partial credentials file secret", PARTIAL_SECRET)
 add_secret("broken credential_process secret", BROKEN_PROCESS_SECRET)
 add_secret("failing credential_process secret", FAILING_PROCESS_SECRET)
 add_secret("library secret key", LIB_SECRET)
+add_secret("web identity token", WEB_TOKEN)
+add_secret("wrong web identity token", WRONG_WEB_TOKEN)
+add_secret("container secret key", CONTAINER.secret)
+add_secret("container session token", CONTAINER.token)
+add_secret("container authorization token", CONTAINER_AUTH)
+add_secret("wrong container authorization token", WRONG_CONTAINER_AUTH)
+KEY_IDS[#KEY_IDS + 1] = CONTAINER.id
 
 -- Access key IDs are not secret (AWS logs them, and so does the simulator), and the suggested
 -- AKIASECRETPROBE... IDs contain the secrets' first characters: they are taken out of a text
@@ -196,7 +209,8 @@ local function fixture()
       { id = PROBE, name = "probe",
         access_keys = { { id = K.static.id, secret = K.static.secret, user = "probe-static" },
                         { id = K.file.id, secret = K.file.secret, user = "probe-file" } },
-        roles = { { name = "ProbeRole", trusted_accounts = { PROBE } } } },
+        roles = { { name = "ProbeRole", trusted_accounts = { PROBE } },
+                  { name = "ProbeWebRole", trusted_accounts = {}, web_identity_tokens = { WEB_TOKEN } } } },
       { id = CLOSED, name = "closed", roles = { { name = "InviteManager", trusted_accounts = {} } } },
     },
     sessions = { session(K.session, "now+1d"), session(K.process, "now+1d"),
@@ -606,6 +620,56 @@ return {
         assert_clean(tostring(err), c[1] .. ": tostring(err)")
         assert_clean(dumps(err), c[1] .. ": the err table")
         assert_clean(tostring(c[2]), c[1] .. ": tostring(provider)")
+      end
+    end)
+
+    it("web identity and container credentials: tokens in no provider, info() or error", function()
+      local tiny = require "support.tiny_server"
+      write_file(IN .. "/web-token", WEB_TOKEN)
+      write_file(IN .. "/wrong-web-token", WRONG_WEB_TOKEN)
+      local base = { AWS_CONFIG_FILE = "/dev/null", AWS_SHARED_CREDENTIALS_FILE = "/dev/null",
+        AWS_EC2_METADATA_DISABLED = "true", AWS_REGION = REGION, HOME = HOME, AWS_ENDPOINT_URL_STS = s.endpoint,
+        AWS_ROLE_ARN = "arn:aws:iam::" .. PROBE .. ":role/ProbeWebRole", AWS_ROLE_SESSION_NAME = "secrets-spec" }
+      local function with(t)
+        local e = {}
+        for k, v in pairs(base) do e[k] = v end
+        for k, v in pairs(t) do e[k] = v end
+        return e
+      end
+      local srv = tiny.start{ kind = "container", auth = CONTAINER_AUTH, credentials = { AccessKeyId = CONTAINER.id,
+        SecretAccessKey = CONTAINER.secret, Token = CONTAINER.token, Expiration = "2099-01-01T00:00:00Z" } }
+      local failing = tiny.start{ kind = "container", status = 500 }
+      finally(function() srv:stop(); failing:stop() end)
+      local good = {
+        { "web identity", credentials.chain{ env = with{ AWS_WEB_IDENTITY_TOKEN_FILE = IN .. "/web-token" } } },
+        { "container", credentials.chain{ env = with{ AWS_CONTAINER_CREDENTIALS_FULL_URI = srv.url .. "/creds",
+          AWS_CONTAINER_AUTHORIZATION_TOKEN = CONTAINER_AUTH } } },
+      }
+      for _, c in ipairs(good) do
+        local ok, ak, sk = c[2]:get()
+        assert.is_true(ok, c[1] .. ": " .. tostring(ak))
+        assert.is_true(leak_in(sk) ~= nil, c[1] .. ": the secret it returned is not a probe")
+        assert_clean(tostring(c[2]), c[1] .. ": tostring(provider)")
+        assert_clean(dumps(c[2]:info()), c[1] .. ": info()")
+      end
+      local bad = {
+        { "wrong web identity token", with{ AWS_WEB_IDENTITY_TOKEN_FILE = IN .. "/wrong-web-token" }, "InvalidIdentityToken" },
+        { "wrong container authorization token", with{ AWS_CONTAINER_CREDENTIALS_FULL_URI = srv.url .. "/creds",
+          AWS_CONTAINER_AUTHORIZATION_TOKEN = WRONG_CONTAINER_AUTH }, "HTTP status 401" },
+        { "a container endpoint failing", with{ AWS_CONTAINER_CREDENTIALS_FULL_URI = failing.url .. "/creds",
+          AWS_CONTAINER_AUTHORIZATION_TOKEN = CONTAINER_AUTH }, "HTTP status 500" },
+        { "a container authorization token with a line break", with{
+          AWS_CONTAINER_CREDENTIALS_FULL_URI = srv.url .. "/creds",
+          AWS_CONTAINER_AUTHORIZATION_TOKEN = CONTAINER_AUTH .. "\r\nX-Injected: " .. WRONG_CONTAINER_AUTH }, "line break" },
+      }
+      for _, c in ipairs(bad) do
+        local p = credentials.chain{ env = c[2], container = { sleep = function() end } }
+        local ok, err = p:get()
+        assert.is_nil(ok, c[1])
+        assert.matches(c[3], tostring(err), 1, true)
+        assert_clean(tostring(err), c[1] .. ": tostring(err)")
+        assert_clean(dumps(err), c[1] .. ": the err table")
+        assert_clean(tostring(p), c[1] .. ": tostring(provider)")
       end
     end)
 
