@@ -379,6 +379,12 @@ for _, c in ipairs({ 51, 8, 1 }) do
     w("| ", label, " | ", c, " | ", why_missing(k), " | | | | |")
   end
 end
+local longest = results["sweep-5.4-c51"] and results["sweep-5.4-c51"].longest_scope
+if longest then
+  w("")
+  w("The slowest scope needs ", longest, " requests one after the other (pages), so no sweep can take less than ",
+    longest * 50, " ms here.")
+end
 if median("sweep-5.4-c1") and sw54 then
   w("")
   w("Sequential / all-concurrent (Lua 5.4): ", ratio(median("sweep-5.4-c1"), sw54), ".")

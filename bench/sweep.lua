@@ -11,7 +11,9 @@
 -- concurrency (default 51,8,1: all scopes at once, the runner's default, one at a time). Each run
 -- must cover all 51 scopes with no error and find the same invitations as the first. Prints
 --   result sweep-<vm>-c<N> min=<ms> median=<ms> max=<ms> rounds=<n> iterations=1 requests=<n>
--- (requests = simulator requests one sweep made, from its request log).
+-- (requests = simulator requests one sweep made, from its request log; longest_scope = the most
+-- requests one service x region needed: its pages follow each other, so no sweep can take less
+-- than longest_scope x 50 ms).
 package.path = "lua/?.lua;lua/?/init.lua;spec/?.lua;" .. package.path
 local vm = (rawget(_G, "jit") and "luajit") or _VERSION:match("%d+%.%d+")
 package.cpath = "build/" .. vm .. "/?.so;" .. package.cpath
@@ -71,10 +73,19 @@ local ok, err = pcall(function()
       sweep(conc)
       ms[r] = (clock() - t0) * 1e3
     end
-    local requests = (#s:requests() - before) / ROUNDS
+    local log = s:requests()
+    local requests = (#log - before) / ROUNDS
+    -- the most requests one scope needs (pages follow each other): the sweep's floor is that x 50 ms
+    local per_scope, longest = {}, 0
+    for i = before + 1, #log do
+      local k = tostring(log[i].service) .. " " .. tostring(log[i].region)
+      per_scope[k] = (per_scope[k] or 0) + 1
+    end
+    for _, n in pairs(per_scope) do longest = math.max(longest, n / ROUNDS) end
     table.sort(ms)
-    print(("result sweep-%s-c%d min=%.1f median=%.1f max=%.1f rounds=%d iterations=1 requests=%d invitations=%d")
-      :format(vm, conc, ms[1], ms[math.floor(#ms / 2) + 1], ms[#ms], ROUNDS, requests, expected_invitations))
+    print(("result sweep-%s-c%d min=%.1f median=%.1f max=%.1f rounds=%d iterations=1 requests=%d invitations=%d"
+      .. " longest_scope=%d"):format(vm, conc, ms[1], ms[math.floor(#ms / 2) + 1], ms[#ms], ROUNDS, requests,
+      expected_invitations, longest))
     io.stdout:flush()
   end
 end)
