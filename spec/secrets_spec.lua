@@ -9,42 +9,53 @@
 --     files): stdout, stderr, the audit log, the report (--json), the simulator's request log,
 --     stderr and control answers, and every file created under /tmp or in the runs' HOME;
 --   * the library: tostring(err) and every field of err, credential providers' __tostring and
---     info(), the signer's output, dry-run output, invite.run's report and audit log.
+--     info() (also for web identity tokens and container credentials with an authorization
+--     token), the signer's output, dry-run output, invite.run's report and audit log.
 -- A secret counts as found when the whole string, its first or last 8 characters, or its hex or
 -- base64 encoding appear. invite has no debug-logging switch (no --debug flag, no INVITE_DEBUG or
 -- similar variable), so there is no debug output to check beyond the above.
 local sim = require "support.sim"
 local cjson = require "cjson"
 
-local SEED = 4242
 local PROBE = "777777777777"    -- the probe account: has invitations in us-east-1
 local CLOSED = "222222222222"   -- its role does not trust PROBE (AccessDenied from STS)
 local REGION = "us-east-1"
 
+local function hex(s) return (s:gsub(".", function(c) return ("%02x"):format(c:byte()) end)) end
+local function random_bytes(n)
+  local f = assert(io.open("/dev/urandom", "rb"))
+  local b = f:read(n)
+  f:close()
+  return b
+end
+
+-- Fake secrets: random at both ends, so that their first and last 8 characters are unique too,
+-- and two runs of this spec at once (two `make check`s) never find each other's files in /tmp.
+local function fake(kind, name) return hex(random_bytes(4)) .. "-" .. kind .. "-" .. name .. "-" .. hex(random_bytes(6)) end
+local function secret(name) return fake("SECRETPROBE", name) end
+local function token(name) return fake("TOKENPROBE", name) end
+
+local SEED = 1 + (tonumber(hex(random_bytes(3)), 16) % 1000000) -- the simulator's --seed
 local K = {
-  static = { id = "AKIASECRETPROBE00001", secret = "SECRETPROBE-static-Qm7vX2kL9pR4tW8zA1" },
-  file = { id = "AKIASECRETPROBE00003", secret = "SECRETPROBE-file-Jd5nB1cF6hS3yU0eB2" },
-  session = { id = "ASIASECRETPROBE00002", secret = "SECRETPROBE-session-Vt4gH8mN2qA7xK1wC3",
-              token = "TOKENPROBE-session-Zr6pE3jL9cY5bM0sD4" },
-  process = { id = "ASIASECRETPROBE00005", secret = "SECRETPROBE-process-Lk2wQ9fT4vN7hD1aE5",
-              token = "TOKENPROBE-process-Gx8cR5mJ3pZ6yB0uF6" },
-  expired = { id = "ASIASECRETPROBE00006", secret = "SECRETPROBE-expired-Hs3kV7bN1mQ5tX9cG7",
-              token = "TOKENPROBE-expired-Wp4dL8fJ2rA6nE0yH8" },
-  unknown = { id = "AKIASECRETPROBE00099", secret = "SECRETPROBE-unknown-Bc5mT9hR3wK7pV1fJ9" },
+  static = { id = "AKIASECRETPROBE00001", secret = secret("static") },
+  file = { id = "AKIASECRETPROBE00003", secret = secret("file") },
+  session = { id = "ASIASECRETPROBE00002", secret = secret("session"), token = token("session") },
+  process = { id = "ASIASECRETPROBE00005", secret = secret("process"), token = token("process") },
+  expired = { id = "ASIASECRETPROBE00006", secret = secret("expired"), token = token("expired") },
+  unknown = { id = "AKIASECRETPROBE00099", secret = secret("unknown") },
 }
-local WRONG_SECRET = "SECRETPROBE-wrong-Nf6jX0cP4sG8kM2vK0"
-local WRONG_TOKEN = "TOKENPROBE-wrong-Ry7aD1gS5uB9qW3hL1"
-local BAD_FILE_SECRET = "SECRETPROBE-badfile-Tz8eF2kC6wN0rJ4mM2"
-local PARTIAL_SECRET = "SECRETPROBE-partial-Ua9gH3lD7xP1sK5nN3"
-local BROKEN_PROCESS_SECRET = "SECRETPROBE-brokenproc-Vb0hJ4mE8yQ2tL6pP4"
-local FAILING_PROCESS_SECRET = "SECRETPROBE-failproc-Wc1kK5nF9zR3uM7qQ5"
-local LIB_SECRET = "SECRETPROBE-library-Xd2mL6pG0aS4vN8rR6"
-local WEB_TOKEN = "TOKENPROBE-webidentity-Ye3nM7qH1bT5wO9sS7"
-local WRONG_WEB_TOKEN = "TOKENPROBE-webwrong-Zf4oN8rJ2cU6xP0tT8"
-local CONTAINER = { id = "ASIASECRETPROBE00007", secret = "SECRETPROBE-container-Ag5pO9sK3dV7yQ1uU9",
-                    token = "TOKENPROBE-container-Bh6qP0tL4eW8zR2vV0" }
-local CONTAINER_AUTH = "TOKENPROBE-containerauth-Ci7rQ1uM5fX9aS3wW1"
-local WRONG_CONTAINER_AUTH = "TOKENPROBE-containerwrong-Dj8sR2vN6gY0bT4xX2"
+local WRONG_SECRET = secret("wrong")
+local WRONG_TOKEN = token("wrong")
+local BAD_FILE_SECRET = secret("badfile")
+local PARTIAL_SECRET = secret("partial")
+local BROKEN_PROCESS_SECRET = secret("brokenproc")
+local FAILING_PROCESS_SECRET = secret("failproc")
+local LIB_SECRET = secret("library")
+local WEB_TOKEN = token("webidentity")
+local WRONG_WEB_TOKEN = token("webwrong")
+local CONTAINER = { id = "ASIASECRETPROBE00007", secret = secret("container"), token = token("container") }
+local CONTAINER_AUTH = token("containerauth")
+local WRONG_CONTAINER_AUTH = token("containerwrong")
 
 ---------------------------------------------------------------------------------------------------
 -- Probes
@@ -66,10 +77,7 @@ local function base64(s)
   end
   return table.concat(out)
 end
-local function hex(s) return (s:gsub(".", function(c) return ("%02x"):format(c:byte()) end)) end
-
 local probes = {} -- { name =, text = }
-local KEY_IDS = {} -- access key IDs (see strip_key_ids)
 local function add_secret(name, secret)
   probes[#probes + 1] = { name = name, text = secret }
   probes[#probes + 1] = { name = name .. " (first 8 characters)", text = secret:sub(1, 8) }
@@ -80,7 +88,6 @@ local function add_secret(name, secret)
   probes[#probes + 1] = { name = name .. " (base64)", text = b:sub(1, #b - 4) }
 end
 for name, k in pairs(K) do
-  KEY_IDS[#KEY_IDS + 1] = k.id
   add_secret(name .. " secret key", k.secret)
   if k.token then add_secret(name .. " session token", k.token) end
 end
@@ -97,21 +104,10 @@ add_secret("container secret key", CONTAINER.secret)
 add_secret("container session token", CONTAINER.token)
 add_secret("container authorization token", CONTAINER_AUTH)
 add_secret("wrong container authorization token", WRONG_CONTAINER_AUTH)
-KEY_IDS[#KEY_IDS + 1] = CONTAINER.id
-
--- Access key IDs are not secret (AWS logs them, and so does the simulator), and the suggested
--- AKIASECRETPROBE... IDs contain the secrets' first characters: they are taken out of a text
--- before it is searched (the CLI's outputs are checked for them separately).
-local function strip_key_ids(text)
-  for _, id in ipairs(KEY_IDS) do
-    text = text:gsub(id, "<access key id>")
-  end
-  return text
-end
 
 -- The name of the first probe found in text, or nil.
 local function leak_in(text)
-  text = strip_key_ids(tostring(text or ""))
+  text = tostring(text or "")
   for _, p in ipairs(probes) do
     if text:find(p.text, 1, true) then return p.name end
   end
@@ -295,7 +291,6 @@ return {
     issued = predict_sessions(IN .. "/org.json", 40)
     for _, c in ipairs(issued) do
       issued_ids[c.id] = true
-      KEY_IDS[#KEY_IDS + 1] = c.id
       add_secret("simulator-issued secret key", c.secret)
       add_secret("simulator-issued session token", c.token)
     end
@@ -766,7 +761,6 @@ return {
     write_file(pat, table.concat(texts, "\n") .. "\n")
     local hits = lines_of(("find /tmp -xdev -type f -newer %s -size -64M ! -path %s ! -path '/tmp/bash_jobs*' "
       .. "-print0 2>/dev/null | xargs -0 -r grep -l -F -f %s 2>/dev/null"):format(shq(MARK), shq(IN .. "/*"), shq(pat)))
-    -- (grep cannot leave the access key IDs out: a file it names is then read and searched here)
     local leaking = {}
     for _, f in ipairs(hits) do
       local found = leak_in(read_file(f) or "")
