@@ -4,7 +4,7 @@
 #
 #   bench/run.sh [--quick] [--out FILE]
 #
-# --quick   few iterations (a minute or less), written to build/bench/RESULTS-quick.md unless --out
+# --quick   few iterations (one to two minutes), written to build/bench/RESULTS-quick.md unless --out
 #           is given: for checking the harness, not for numbers.
 # --out F   write the report to F (default: bench/RESULTS.md, or build/bench/RESULTS-quick.md).
 #
@@ -35,7 +35,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --quick) MODE=quick ;;
     --out) OUT="${2:?--out needs a file}"; shift ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ && !/shellcheck/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -241,7 +241,7 @@ for ((r = 1; r <= SIGN_R; r++)); do
   say "signing, round $r of $SIGN_R"
   rcollect sign-5.4 lua5.4 bench/sign.lua 1 "$SIGN_N" --no-floor
   rcollect sign-luajit luajit bench/sign.lua 1 "$SIGN_N" --no-floor
-  rcollect sign-floor sh -c "build/bench/sign_floor 1 $SIGN_N | sed -E 's/^floor (no-token|token) /result sign-floor-\\1 /'"
+  rcollect sign-floor bash -o pipefail -c "build/bench/sign_floor 1 $SIGN_N | sed -E 's/^floor (no-token|token) /result sign-floor-\\1 /'"
   [ "$HAVE_BOTOCORE" = 1 ] && rcollect botocore /usr/bin/python3 bench/sign_botocore.py 1 "$BOTO_SIGN_N"
   if [ "$NODE_OK" = 1 ]; then
     rcollect node-aws4 node bench/node/sign.js 1 "$NODE_SIGN_N" || { skip node-smithy "bench/node/sign.js failed"; NODE_OK=0; }
@@ -353,7 +353,7 @@ else
     rcollect decline-5.4 lua5.4 bench/decline.lua time "$EP" 1 "$DECL_N"
     rcollect decline-luajit luajit bench/decline.lua time "$EP" 1 "$DECL_N"
     [ "$HAVE_BOTO3" = 1 ] && rcollect decline-boto3 /usr/bin/python3 bench/decline_boto3.py time "$EP" 1 "$BOTO_DECL_N"
-    rcollect http-floor-signed sh -c 'build/bench/http_floor post "$@" | sed -E "s/^floor http /result http-floor-signed /"' \
+    rcollect http-floor-signed bash -o pipefail -c 'build/bench/http_floor post "$@" | sed -E "s/^floor http /result http-floor-signed /"' \
       sh "$EP/invitation/decline" "$DECL_N" '{"accountIds":["111122223333"]}' -r 1 "${hdrs[@]}"
     rcollect curl-cli "$SPAWN" -n 1 -k curl-cli-ms -- curl -s -K "$TMP/curl-n.cfg" &&
       rcollect curl-cli-1 "$SPAWN" -n 1 -k curl-cli-1 -- curl -s -K "$TMP/curl-1.cfg"
