@@ -10,7 +10,10 @@
  * with the signed-headers field); [1..5] time + 16 (40 bits, little endian,
  * so times before 1970 and after 9999 occur); [6..8] expires + 1; [9..10]
  * size of the small output buffer; [11] bit 0: empty fields as NULL
- * pointers.
+ * pointers; [12] when nonzero (and [14] is 0xa5), one input is stretched to [12] * 300 bytes
+ * (up to 76500, past the signer's size limits) by repeating it, and [13]
+ * picks which: the path, the query, the session token, the first header's
+ * value or the first eight headers' values.
  * Checks: everything fz_check does (model comparison of every output and
  * error, determinism, exactly sized buffers, no secret in the output, the
  * verification round trip), and X-Amz-Date against gmtime for fuzzed times.
@@ -19,6 +22,21 @@
 
 #define FZ_FIELDS 12
 #define FZ_MAXH (SIGV4_MAX_HEADERS + 8)
+#define FZ_STRETCH_MAX (255 * 300)
+
+/* s repeated into buf up to n bytes (s itself when empty) */
+static sigv4_str fz_stretch(sigv4_str s, char *buf, size_t n)
+{
+    sigv4_str o;
+    size_t i;
+    if (s.len == 0)
+        return s;
+    for (i = 0; i < n; i++)
+        buf[i] = s.ptr[i % s.len];
+    o.ptr = buf;
+    o.len = n;
+    return o;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -72,6 +90,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fz_header(f[i], &hs[nh++]);
     r.headers = nh ? hs : NULL;
     r.nheaders = nh;
+    if (ctl[12] != 0 && ctl[14] == 0xa5) {
+        static char one[FZ_STRETCH_MAX], *many;
+        size_t len = (size_t)ctl[12] * 300;
+        sigv4_str v;
+        if (many == NULL && (many = malloc((size_t)FZ_STRETCH_MAX * 8)) == NULL)
+            abort();
+        switch (ctl[13] % 5) {
+        case 0: r.path = fz_stretch(r.path, one, len); break;
+        case 1: r.query = fz_stretch(r.query, one, len); break;
+        case 2: r.session_token = fz_stretch(r.session_token, one, len); break;
+        case 3:
+            if (nh > 0) {
+                v = fz_stretch((sigv4_str){hs[0].value, hs[0].value_len}, one, len);
+                hs[0].value = v.ptr;
+                hs[0].value_len = v.len;
+            }
+            break;
+        default:
+            /* the first eight headers' values (the total limit is 4 x 65536) */
+            for (i = 0; i < nh && i < 8; i++) {
+                v = fz_stretch((sigv4_str){hs[i].value, hs[i].value_len}, many + i * FZ_STRETCH_MAX, len);
+                hs[i].value = v.ptr;
+                hs[i].value_len = v.len;
+            }
+            break;
+        }
+    }
 
     if (fz_check(&r, (unsigned)ctl[9] | (unsigned)ctl[10] << 8, &res) != SIGV4_OK)
         return 0;

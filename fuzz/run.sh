@@ -4,14 +4,18 @@
 #   bash fuzz/run.sh [SECONDS|short] [--no-merge] [TARGET...]
 #
 # SECONDS (default 300) is the total fuzzing time, shared equally by the
-# targets; "short" is a quick check (about 4 s per target, no merge), used by
-# t/35-fuzz.t. Each harness is built with clang -fsanitize=fuzzer,address,
-# undefined into build/fuzz/, started on its corpus (fuzz/corpus/<target>, the
+# targets; "short" is a quick check (about 4 s per target, no merge, starting
+# from the committed corpus and the seeds only), used by t/35-fuzz.t.
+# Each harness is built with clang -fsanitize=fuzzer,address,undefined into
+# build/fuzz/, started on its corpus (fuzz/corpus/<target>, the
 # seeds generated from the AWS SigV4 suite by fuzz/seed.lua, and the working
 # corpus build/fuzz/corpus/<target> kept between runs), and run for its share
 # of the time. Afterwards (not in short mode, not with --no-merge) the corpus
 # is merged and minimised back into fuzz/corpus/<target> (edge coverage only,
-# which keeps it to a few dozen small files).
+# which keeps it small: one input per reachable branch, so a few dozen files,
+# about a hundred for fuzz_sign with its many error returns). Runs of
+# different targets may go on at the same time (each run has its own scratch
+# directory); two runs of the same target share its working corpus.
 #
 # Output: one line per target, then the total, e.g.
 #   fuzz_sign: 1234567 executions in 60 s, 0 crashes
@@ -52,7 +56,7 @@ CFLAGS="-g -O1 -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -Wno-unu
  -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all -Isrc"
 
 build() { # target -> 0 when build/fuzz/fuzz_<target> is up to date
-    local t=$1 bin=$OUT/fuzz_$1 deps
+    local t=$1 bin=$OUT/fuzz_$1 deps obj=$TMPD/obj
     case "$t" in
     http_header) deps="fuzz/fuzz_http_header.c src/http.c src/compat.h src/http.h" ;;
     *) deps="fuzz/fuzz_$t.c src/sigv4.c src/sigv4.h fuzz/fuzz_common.h fuzz/fuzz_ref.h" ;;
@@ -62,23 +66,31 @@ build() { # target -> 0 when build/fuzz/fuzz_<target> is up to date
         for f in $deps fuzz/run.sh; do [ "$f" -nt "$bin" ] && stale=1; done
         [ "$stale" = 0 ] && return 0
     fi
-    mkdir -p "$OUT/obj"
+    mkdir -p "$obj"
+    # built under this run's own directory, then renamed into place: another
+    # run.sh at the same time never sees (or runs) a half-written binary
     if [ "$t" = http_header ]; then
         # the parser is static: the harness includes src/http.c (coverage for both)
         $CLANG $CFLAGS -fsanitize=fuzzer -Wno-implicit-const-int-float-conversion -I/usr/include/lua5.4 \
-            -o "$bin" fuzz/fuzz_http_header.c -llua5.4 -lcurl
+            -o "$obj/fuzz_$t" fuzz/fuzz_http_header.c -llua5.4 -lcurl || return 1
     else
         # coverage feedback from the signer only: the harness and its model are
         # built without it, so the fuzzer (and the merged corpus) follow src/sigv4.c
-        $CLANG $CFLAGS -fsanitize=fuzzer-no-link -c -o "$OUT/obj/sigv4_$t.o" src/sigv4.c \
-            && $CLANG $CFLAGS -c -o "$OUT/obj/fuzz_$t.o" "fuzz/fuzz_$t.c" \
-            && $CLANG $CFLAGS -fsanitize=fuzzer -o "$bin" "$OUT/obj/fuzz_$t.o" "$OUT/obj/sigv4_$t.o" -lcrypto
+        $CLANG $CFLAGS -fsanitize=fuzzer-no-link -c -o "$obj/sigv4.o" src/sigv4.c \
+            && $CLANG $CFLAGS -c -o "$obj/fuzz_$t.o" "fuzz/fuzz_$t.c" \
+            && $CLANG $CFLAGS -fsanitize=fuzzer -o "$obj/fuzz_$t" "$obj/fuzz_$t.o" "$obj/sigv4.o" -lcrypto \
+            || return 1
     fi
+    mv -f "$obj/fuzz_$t" "$bin"
 }
 
+# this run's scratch: seeds, objects, the short mode's corpus
+TMPD=$OUT/run.$$
+trap 'rm -rf "$TMPD"' EXIT
+mkdir -p "$TMPD"
+
 # seeds from the AWS SigV4 suite (and hand-written HTTP responses)
-rm -rf "$OUT/seeds"
-if ! lua5.4 fuzz/seed.lua "$OUT/seeds" >/dev/null; then
+if ! lua5.4 fuzz/seed.lua "$TMPD/seeds" >/dev/null; then
     echo "fuzz: could not write the seeds (lua5.4, lua-cjson)" >&2
     exit 1
 fi
@@ -94,13 +106,19 @@ for t in "$@"; do
         continue
     fi
     mkdir -p "$OUT/corpus/$t" "fuzz/corpus/$t"
+    work=$OUT/corpus/$t
+    if [ "$SHORT" = 1 ]; then
+        # a quick check does not depend on (or add to) the long runs' corpus
+        work=$TMPD/short/$t
+        mkdir -p "$work"
+    fi
     log=$OUT/logs/fuzz_$t.log
     start=$(date +%s)
     # the sanitizer runtime is linked in: no preloaded one from the ASan test run
     env -u LD_PRELOAD ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1" \
         "$OUT/fuzz_$t" -max_total_time="$PER" -max_len=4096 -timeout=20 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$OUT/artifacts/${t}-" \
-        "$OUT/corpus/$t" "fuzz/corpus/$t" "$OUT/seeds/$t" >"$log" 2>&1
+        "$work" "fuzz/corpus/$t" "$TMPD/seeds/$t" >"$log" 2>&1
     rc=$?
     secs=$(( $(date +%s) - start ))
     n=$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\).*/\1/p' "$log" | tail -n 1)
@@ -115,17 +133,16 @@ for t in "$@"; do
     echo "fuzz_$t: $n executions in $secs s, $c crashes"
     if [ "$MERGE" = 1 ] && [ "$c" = 0 ]; then
         # minimise into a fresh directory, then replace the repository's corpus
-        rm -rf "$OUT/merge_$t"
-        mkdir -p "$OUT/merge_$t"
+        mkdir -p "$TMPD/merge_$t"
         if env -u LD_PRELOAD "$OUT/fuzz_$t" -merge=1 -use_counters=0 -use_value_profile=0 -max_len=4096 \
-            "$OUT/merge_$t" "$OUT/seeds/$t" "fuzz/corpus/$t" "$OUT/corpus/$t" >"$OUT/logs/merge_$t.log" 2>&1; then
+            "$TMPD/merge_$t" "$TMPD/seeds/$t" "fuzz/corpus/$t" "$OUT/corpus/$t" >"$OUT/logs/merge_$t.log" 2>&1; then
             rm -f "fuzz/corpus/$t"/*
-            cp "$OUT/merge_$t"/* "fuzz/corpus/$t"/ 2>/dev/null
+            cp "$TMPD/merge_$t"/* "fuzz/corpus/$t"/ 2>/dev/null
             echo "fuzz_$t: corpus $(ls "fuzz/corpus/$t" | wc -l) files, $(du -sk "fuzz/corpus/$t" | cut -f1) KiB"
         else
             echo "fuzz_$t: merge failed (see $OUT/logs/merge_$t.log)" >&2
         fi
-        rm -rf "$OUT/merge_$t"
+        rm -rf "$TMPD/merge_$t"
     fi
 done
 echo "fuzz: $total executions, $crashes crashes"

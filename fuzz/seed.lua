@@ -103,6 +103,22 @@ for _, name in ipairs(names) do
   end
 end
 
+-- stretched inputs (control bytes 12-14, see fuzz_sign.c): past the path,
+-- query, token, header value and total header limits
+do
+  local cases = { { "path", 0, 110 }, { "query", 1, 110 }, { "token", 2, 110 }, { "value", 3, 110 },
+    { "path-ok", 0, 100 }, { "query-params", 1, 200 }, { "token-ok", 2, 100 }, { "value-limit", 3, 220 }, { "values-limit", 4, 218 } }
+  for _, c in ipairs(cases) do
+    local what = c[1]
+    local ctl = string.char(1) .. le(1440938160 + 16, 5) .. le(3601, 3) .. "\0\0\0"
+      .. string.char(c[3], c[2], 0xa5, 0)
+    local fields = { "GET", "/a%20b/", "x=%41&y=~", "", "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+      "AQoDYXdzEPT//////////wEXAMPLE", "us-east-1", "service", "", "", "",
+      "Host:example.amazonaws.com", "X-A:a  b", "X-B:c\td", "X-C:e", "X-D:f" }
+    write("sign", "stretch-" .. what, ctl .. table.concat(fields, SEP))
+  end
+end
+
 -- HTTP response header blocks as libcurl hands them over, one line per call
 local responses = {
   ["ok"] = "HTTP/1.1 200 OK\r\nDate: Sun, 30 Aug 2015 12:36:00 GMT\r\nContent-Type: application/json\r\n"
