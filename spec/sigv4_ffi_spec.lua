@@ -170,3 +170,45 @@ describe("invite.sigv4 FFI path", function()
     end
   end)
 end)
+
+describe("invite.sigv4.sign_headers", function()
+  local function check(label, o)
+    for _, ffi in ipairs(IS_JIT and { true, false } or { false }) do
+      sigv4.use_ffi(ffi)
+      local full = { pcall(sigv4.sign, o) }
+      local lean = { pcall(sigv4.sign_headers, o) }
+      sigv4.use_ffi(true)
+      local where = label .. (ffi and " (FFI)" or " (binding)")
+      assert.equal(full[1], lean[1], where .. ": raised on one side only")
+      if not full[1] then
+        local prefix = "^.-invite%.sigv4%.sign[_%w]*: "
+        assert.equal(full[2]:gsub(prefix, ""), lean[2]:gsub(prefix, ""))
+      elseif full[2] == nil then
+        assert.is_nil(lean[2], where)
+        assert.equal(tostring(full[3]), tostring(lean[3]), where)
+      else
+        assert.equal(#full[2].headers, #lean[2], where)
+        for i, pair in ipairs(full[2].headers) do
+          assert.same(pair, lean[2][i], where .. ": header " .. i)
+          if rawequal(pair, o.headers and o.headers[i]) then assert.equal(pair, lean[2][i]) end
+        end
+      end
+    end
+  end
+
+  for _, c in ipairs(CASES) do
+    local o = c[2]
+    if not o.presign and o.signed_headers == nil then
+      it("gives sign()'s headers: " .. c[1], function() check(c[1], o) end)
+    end
+  end
+
+  it("refuses presign and verification (they have no headers to send)", function()
+    assert.has_error(function() sigv4.sign_headers(base{ presign = true }) end,
+      "invite.sigv4.sign_headers: presign and signed_headers need sign()")
+    assert.has_error(function() sigv4.sign_headers(base{ signed_headers = "host" }) end,
+      "invite.sigv4.sign_headers: presign and signed_headers need sign()")
+    assert.has_error(function() sigv4.sign_headers("x") end,
+      "invite.sigv4.sign_headers: expected a table of options (got string)")
+  end)
+end)

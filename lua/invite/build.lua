@@ -146,17 +146,21 @@ function _M.request(op, params, endpoint)
     end
   end
   local missing
-  local path = gsub(op.uri, "{([^}]+)}", function(label)
-    local greedy = sub(label, -1) == "+"
-    if greedy then label = sub(label, 1, -2) end
-    local v = labels[label]
-    if v == nil then missing = label; return "" end
-    local enc = _M.percent_encode(v)
-    if greedy then enc = gsub(enc, "%%2F", "/") end
-    return enc
-  end)
+  local path = op.uri
+  if find(path, "{", 1, true) then
+    path = gsub(path, "{([^}]+)}", function(label)
+      local greedy = sub(label, -1) == "+"
+      if greedy then label = sub(label, 1, -2) end
+      local v = labels[label]
+      if v == nil then missing = label; return "" end
+      local enc = _M.percent_encode(v)
+      if greedy then enc = gsub(enc, "%%2F", "/") end
+      return enc
+    end)
+  end
   if missing then error("invite.build: URI label {" .. missing .. "} has no value", 2) end
-  path = endpoint.base_path .. path
+  local base = endpoint.base_path
+  if base ~= "" then path = base .. path end
   local body = ""
   if body_given then
     local out = {}

@@ -303,7 +303,12 @@ function Client:signed(req, ctx)
     region = cfg.region, service = self.service.def.signing_name, time = self:now(),
   })
   if not s then return nil, errors.client("SigningError", serr, ctx) end
-  s.headers[#s.headers + 1] = { "User-Agent", user_agent(self) }
+  local ua = self._user_agent
+  if not ua then
+    ua = user_agent(self)
+    self._user_agent = ua
+  end
+  s.headers[#s.headers + 1] = { "User-Agent", ua }
   return s
 end
 
@@ -314,12 +319,25 @@ function Client:send(op, params, ctx)
   local req = build.request(op, params, cfg.endpoint)
   local t = self:transport()
   local timeout_ms = self.options.timeout_ms
+  -- the retry options are the same for every call of this client: made once
+  local retry_opts = self._retry_opts
+  if not retry_opts then
+    retry_opts = {
+      max_attempts = cfg.max_attempts,
+      sleep = function(s) return self:sleep(s) end,
+      random = self.options.random or math.random,
+      now = function() return self:now() end,
+      quota = self._quota,
+      on_retry = self.options.on_retry,
+    }
+    self._retry_opts = retry_opts
+  end
   local res, retries_or_err = retry.run(function()
     local s, serr = self:signed(req, ctx)
     if not s then return nil, serr end
-    local ok, r, terr = pcall(t.request, t, {
-      method = s.method, url = s.url, headers = s.headers, body = s.body, timeout_ms = timeout_ms,
-    })
+    -- s is this attempt's own table (sign.request makes a new one): it is the transport request
+    s.path, s.query, s.timeout_ms = nil, nil, timeout_ms
+    local ok, r, terr = pcall(t.request, t, s)
     if not ok then
       return nil, errors.client("TransportError", "transport " .. tostring(t.kind) .. " raised: "
         .. tostring(r), ctx)
@@ -330,14 +348,7 @@ function Client:send(op, params, ctx)
       return nil, errors.from_response(r, ctx)
     end
     return parse.response(op, r, ctx)
-  end, {
-    max_attempts = cfg.max_attempts,
-    sleep = function(s) return self:sleep(s) end,
-    random = self.options.random or math.random,
-    now = function() return self:now() end,
-    quota = self._quota,
-    on_retry = self.options.on_retry,
-  })
+  end, retry_opts)
   if not res then return nil, retries_or_err end
   res.ResponseMetadata.RetryAttempts = retries_or_err
   return res

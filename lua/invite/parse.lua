@@ -10,7 +10,7 @@ local cjson = require "cjson.safe"
 local errors = require "invite.errors"
 
 local type, ipairs, tostring = type, ipairs, tostring
-local find, format = string.find, string.format
+local find, format, lower = string.find, string.format, string.lower
 
 local _M = { _VERSION = "0.1.0" }
 
@@ -82,13 +82,24 @@ function _M.response(op, res, ctx)
   end
   local out = decode_members(op.output, obj)
   local hdrs = {}
-  if type(res.headers) == "table" then
-    for _, h in ipairs(res.headers) do
-      if type(h) == "table" and h[1] then hdrs[string.lower(h[1])] = h[2] end
+  -- one pass: the lowercased map, and x-amzn-requestid as errors.request_id
+  -- would find it first (anything else - another request-id header, map-style
+  -- headers - is left to errors.request_id)
+  local rid
+  local list = res.headers
+  if type(list) == "table" then
+    for _, h in ipairs(list) do
+      if type(h) == "table" and h[1] then
+        local n, v = h[1], h[2]
+        local ln = lower(n)
+        hdrs[ln] = v
+        if rid == nil and ln == "x-amzn-requestid" and type(n) == "string" then rid = v or false end
+      end
     end
   end
+  if not rid then rid = errors.request_id(list) end
   out.ResponseMetadata = {
-    RequestId = errors.request_id(res.headers),
+    RequestId = rid,
     HTTPStatusCode = res.status,
     HTTPHeaders = hdrs,
     RetryAttempts = 0,

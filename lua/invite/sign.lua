@@ -11,6 +11,10 @@ local _M = { _VERSION = "0.1.0" }
 
 local sigv4
 
+-- sigv4.sign's options, one table reused by every call (signing never yields and
+-- sign() keeps no reference to it); emptied after each call.
+local opts = {}
+
 -- sign.request(req, creds, scope) -> signed req (a new table) | nil, err-message
 -- creds = {access_key, secret_key, session_token}; scope = {region, service, time}.
 function _M.request(req, creds, scope)
@@ -19,26 +23,23 @@ function _M.request(req, creds, scope)
     if not ok then return nil, "the SigV4 signer (invite.sigv4) could not be loaded: " .. tostring(mod) end
     sigv4 = mod
   end
-  local ok, out, serr = pcall(sigv4.sign, {
-    method = req.method,
-    path = req.path,
-    query = req.query,
-    headers = req.headers,
-    body = req.body,
-    access_key = creds.access_key,
-    secret_key = creds.secret_key,
-    session_token = creds.session_token,
-    region = scope.region,
-    service = scope.service,
-    time = floor(scope.time),
-  })
+  local o = opts
+  o.method, o.path, o.query, o.headers, o.body = req.method, req.path, req.query, req.headers, req.body
+  o.access_key, o.secret_key, o.session_token = creds.access_key, creds.secret_key, creds.session_token
+  o.region, o.service, o.time = scope.region, scope.service, floor(scope.time)
+  -- sign_headers: the same signature without the fields of sign()'s result nobody reads here
+  local sign_headers = sigv4.sign_headers
+  local ok, out, serr = pcall(sign_headers or sigv4.sign, o)
+  -- drop every reference: nothing of this request, least of all a key, stays reachable from here
+  o.method, o.path, o.query, o.headers, o.body = nil, nil, nil, nil, nil
+  o.access_key, o.secret_key, o.session_token, o.region, o.service, o.time = nil, nil, nil, nil, nil, nil
   if not ok or not out then
     -- the signer never puts secrets in its messages; keep only its text
     return nil, "signing failed: " .. tostring(ok and serr or out)
   end
   return {
     method = req.method, path = req.path, query = req.query, url = req.url,
-    headers = out.headers, body = req.body,
+    headers = sign_headers and out or out.headers, body = req.body,
   }
 end
 

@@ -96,7 +96,7 @@ local function setup_ffi()
 
   local function str(s) return fstring(s.ptr, s.len) end
 
-  return function(o)
+  return function(o, headers_only)
     local method, path, query, headers, body = o.method, o.path, o.query, o.headers, o.body
     local ak, sk, tok, region, service = o.access_key, o.secret_key, o.session_token, o.region, o.service
     local t, expires, ph, amz, sh = o.time, o.expires, o.payload_hash, o.amz_date, o.signed_headers
@@ -184,14 +184,19 @@ local function setup_ffi()
         end
       end
     end
-    local q
-    if res.query.ptr ~= nil then q = str(res.query) elseif query == nil then q = "" else q = query end
-    local out = {
-      canonical_request = str(res.canonical_request), string_to_sign = str(res.string_to_sign),
-      signature = str(res.signature), authorization = auth, headers = out_headers, query = q,
-      signed_headers = str(res.signed_headers), credential_scope = str(res.credential_scope),
-      amz_date = str(res.amz_date),
-    }
+    local out
+    if headers_only then
+      out = out_headers
+    else
+      local q
+      if res.query.ptr ~= nil then q = str(res.query) elseif query == nil then q = "" else q = query end
+      out = {
+        canonical_request = str(res.canonical_request), string_to_sign = str(res.string_to_sign),
+        signature = str(res.signature), authorization = auth, headers = out_headers, query = q,
+        signed_headers = str(res.signed_headers), credential_scope = str(res.credential_scope),
+        amz_date = str(res.amz_date),
+      }
+    end
     if tok and #tok > 0 then ffill(arena, res.buf_used) end -- it held the token
     if cap > ARENA_KEEP then
       cap = ARENA_MIN
@@ -258,6 +263,32 @@ function _M.sign(o)
     canonical_request = creq, string_to_sign = sts, signature = sig, authorization = auth,
     headers = headers, query = query, signed_headers = signed, credential_scope = scope, amz_date = date,
   }
+end
+
+--- Signs one request for sending and returns only the headers to send: what `sign` returns as
+-- `out.headers` (header signing), without creating its other fields. The client pipeline signs
+-- every request this way. Same options, raises and errors as `sign`; `signed_headers` and
+-- `presign` make no sense here and are refused.
+-- @tparam table o the options of `sign`
+-- @treturn table the list of {name, value} pairs to send
+-- @return[2] nil
+-- @return[2] err as from `sign`
+function _M.sign_headers(o)
+  if type(o) ~= "table" then
+    error("invite.sigv4.sign_headers: expected a table of options (got " .. type(o) .. ")", 2)
+  end
+  if o.presign or o.signed_headers ~= nil then
+    error("invite.sigv4.sign_headers: presign and signed_headers need sign()", 2)
+  end
+  if ffi_sign then
+    local headers = ffi_sign(o, true)
+    if headers then return headers end
+  end
+  local creq, sts, _, _, headers = c_sign(o.method, o.path, o.query, o.headers, o.body, o.access_key,
+    o.secret_key, o.session_token, o.region, o.service, o.time, o.normalize_path, o.encode_path, false,
+    o.expires, o.omit_session_token, o.sign_body, o.payload_hash, o.amz_date, nil, true)
+  if creq == nil and sts ~= nil then return nil, sts end
+  return headers
 end
 
 --- SHA-256 of a string as 64 lowercase hex digits (e.g. to check x-amz-content-sha256).
