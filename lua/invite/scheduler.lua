@@ -44,6 +44,7 @@ end
 
 -- the ngx table when running in an ngx_lua phase that can yield, else nil
 local function in_nginx()
+  if rawget(_G, "ngx") == nil then return nil end -- no nginx: no need to load invite.cosocket
   return require("invite.cosocket").yieldable()
 end
 

@@ -11,7 +11,7 @@
 -- and optionally t:sleep(seconds) (the client's default sleep when it has one).
 -- Clients take `transport = "curl"` (a registered kind), a transport object,
 -- or a function(req) -> res | nil, err.
-local type, require, tostring, error, pairs = type, require, tostring, error, pairs
+local type, require, tostring, error, pairs, rawget = type, require, tostring, error, pairs, rawget
 
 local _M = { _VERSION = "0.1.0" }
 
@@ -36,7 +36,8 @@ end
 -- ngx_lua phase where cosockets yield (rewrite, access, content, timer, ...),
 -- "curl" otherwise. Decided when the client makes its transport (first call).
 function _M.default_kind()
-  if require("invite.cosocket").yieldable() then return "cosocket" end
+  -- without an ngx table there is no nginx (and invite.cosocket need not be loaded)
+  if rawget(_G, "ngx") ~= nil and require("invite.cosocket").yieldable() then return "cosocket" end
   return "curl"
 end
 
