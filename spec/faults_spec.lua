@@ -209,6 +209,7 @@ describe("fault matrix", function()
       .. " + accepted with ca_bundle / AWS_CA_BUNDLE x {127.0.0.1, localhost}", 7)
     count("TLS, self-signed: invite apply CLI refused by default, accepted with AWS_CA_BUNDLE", 2)
     count(("TLS, trusted: permanent fault on a single call, %d faults"):format(#FAULTS), #FAULTS)
+    count("TLS: invite sim refuses bad --tls-cert / --tls-key (5 cases)", 1)
     local total = 0
     local lines = { "", "fault matrix (faults: " }
     local names = {}
@@ -618,6 +619,33 @@ describe("fault matrix", function()
         assert.are.equal(0, handshake_failures(new))
       end)
     end
+
+    it("invite sim refuses bad TLS options with exit 2, naming the problem (and serves nothing)", function()
+      local other = tls.self_signed()
+      local function sim_with(args)
+        local out = tmp .. ".sim"
+        local code = exit_code(os.execute("env -u LD_PRELOAD timeout 10 lua5.4 bin/invite sim --fixtures "
+          .. sim.FIXTURE .. " --port 0 " .. args .. " >" .. out .. " 2>&1"))
+        local text = assert(io.open(out)):read("a")
+        os.remove(out)
+        return code, text
+      end
+      local cases = {
+        { "--tls-cert " .. cert.cert, "--tls-cert and --tls-key go together" },
+        { "--tls-key " .. cert.key, "--tls-cert and --tls-key go together" },
+        { "--tls-cert " .. cert.dir .. "/missing.pem --tls-key " .. cert.key,
+          "cannot load TLS certificate: " .. cert.dir .. "/missing.pem: No such file or directory" },
+        { "--tls-cert " .. cert.cert .. " --tls-key " .. other.key, "private key does not match" },
+        { "--tls-cert " .. cert.key .. " --tls-key " .. cert.key, "error loading certificate" },
+      }
+      for _, c in ipairs(cases) do
+        local code, text = sim_with(c[1])
+        assert.are.equal(2, code, c[1] .. ": " .. text)
+        assert.matches(c[2], text, 1, true)
+        assert.is_nil(text:find("listening", 1, true))
+      end
+      tls.remove(other)
+    end)
 
     local function write_policy()
       local p = tmp .. ".lua"

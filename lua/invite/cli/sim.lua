@@ -67,6 +67,8 @@ function _M.run(args)
   local ok, lerr = s:listen{ host = args.host, port = args.port, tls = tls }
   if not ok then
     io.stderr:write("invite sim: ", tostring(lerr), "\n")
+    -- a certificate or key that cannot be loaded is bad input (2); a taken port is a runtime failure (1)
+    if tls and (tostring(lerr):find("^cannot load TLS") or tostring(lerr):find("^TLS needs")) then return 2 end
     return 1
   end
   io.stdout:write(string.format("invite sim listening on %s (pid %s)\n", s:url(), tostring(s.pid)))

@@ -132,6 +132,11 @@ local function tls_context(tls)
   if type(tls) ~= "table" or type(tls.cert) ~= "string" or type(tls.key) ~= "string" then
     return nil, "tls needs cert and key (PEM file paths)"
   end
+  for _, f in ipairs{ { "certificate", tls.cert }, { "key", tls.key } } do
+    local fh, ferr = io.open(f[2], "rb")
+    if not fh then return nil, "cannot load TLS " .. f[1] .. ": " .. tostring(ferr) end
+    fh:close()
+  end
   local ok, ssl = pcall(require, "ssl")
   if not ok then return nil, "TLS needs LuaSec (Debian package lua-sec): " .. tostring(ssl) end
   local ctx, err = ssl.newcontext{
