@@ -408,7 +408,8 @@ w("- Signing: `bench/sign.lua` (Lua 5.4 and LuaJIT, `invite.core.monotime`), `bu
 w("- Loopback: `bench/decline.lua`, `bench/decline_boto3.py`, `build/bench/http_floor post ... -H ...`",
   " (headers of a real invite-signed request: Host, Content-Type, X-Amz-Date, Authorization,",
   " User-Agent), and `curl -K` with N `next`-separated requests (",
-  info.curl_n or "?", " per process) timed by `build/bench/spawn`.")
+  info.curl_n or "?", " per process) timed by `build/bench/spawn`. Inside bench/decline.lua the call, the bare",
+  " `h:request` and the signing run in turns of 50 calls, so the per-round pipeline cost compares like with like.")
 w("- CLI and startup: `build/bench/spawn` (bench/spawn.c: fork/execvp, waitpid, CLOCK_MONOTONIC,",
   " exit status checked). RSS: `/usr/bin/time -f %M`.")
 w("- Sweep: `bench/sweep.lua` (`invite.run`), and `bin/invite list --concurrency N --quiet` timed by spawn.")
