@@ -31,7 +31,9 @@ end
 
 -- Fake secrets: random at both ends, so that their first and last 8 characters are unique too,
 -- and two runs of this spec at once (two `make check`s) never find each other's files in /tmp.
-local function fake(kind, name) return hex(random_bytes(4)) .. "-" .. kind .. "-" .. name .. "-" .. hex(random_bytes(6)) end
+local function fake(kind, name)
+  return hex(random_bytes(4)) .. "-" .. kind .. "-" .. name .. "-" .. hex(random_bytes(6))
+end
 local function secret(name) return fake("SECRETPROBE", name) end
 local function token(name) return fake("TOKENPROBE", name) end
 
@@ -78,13 +80,13 @@ local function base64(s)
   return table.concat(out)
 end
 local probes = {} -- { name =, text = }
-local function add_secret(name, secret)
-  probes[#probes + 1] = { name = name, text = secret }
-  probes[#probes + 1] = { name = name .. " (first 8 characters)", text = secret:sub(1, 8) }
-  probes[#probes + 1] = { name = name .. " (last 8 characters)", text = secret:sub(-8) }
-  probes[#probes + 1] = { name = name .. " (hex)", text = hex(secret) }
+local function add_secret(name, value)
+  probes[#probes + 1] = { name = name, text = value }
+  probes[#probes + 1] = { name = name .. " (first 8 characters)", text = value:sub(1, 8) }
+  probes[#probes + 1] = { name = name .. " (last 8 characters)", text = value:sub(-8) }
+  probes[#probes + 1] = { name = name .. " (hex)", text = hex(value) }
   -- base64 without its padding and without the last group, which depends on what follows
-  local b = base64(secret):gsub("=+$", "")
+  local b = base64(value):gsub("=+$", "")
   probes[#probes + 1] = { name = name .. " (base64)", text = b:sub(1, #b - 4) }
 end
 for name, k in pairs(K) do
@@ -354,7 +356,8 @@ return {
   end
 
   local SOURCES = {
-    { name = "environment keys", env = { "AWS_ACCESS_KEY_ID=" .. K.static.id, "AWS_SECRET_ACCESS_KEY=" .. K.static.secret },
+    { name = "environment keys",
+      env = { "AWS_ACCESS_KEY_ID=" .. K.static.id, "AWS_SECRET_ACCESS_KEY=" .. K.static.secret },
       key = K.static.id },
     { name = "environment session", key = K.session.id,
       env = { "AWS_ACCESS_KEY_ID=" .. K.session.id, "AWS_SECRET_ACCESS_KEY=" .. K.session.secret,
@@ -366,7 +369,8 @@ return {
 
   local COMMANDS = {
     { "plan", "plan %s/policy.lua --endpoint-url %s", { [0] = true } },
-    { "apply", "apply %s/policy.lua --json --endpoint-url %s --audit-log %s/audit-%%d.jsonl", { [0] = true, [3] = true } },
+    { "apply", "apply %s/policy.lua --json --endpoint-url %s --audit-log %s/audit-%%d.jsonl",
+      { [0] = true, [3] = true } },
     { "list", "list --regions us-east-1 --endpoint-url %s", { [0] = true } },
     { "count", "count --regions us-east-1 --endpoint-url %s", { [0] = true } },
     { "decline", "decline --service guardduty --region us-east-1 --endpoint-url %s 123456789012 999988887777",
@@ -435,7 +439,8 @@ return {
   -- Errors forced: each case runs `args` with `env` and expects exit code `code` and `expect` in stderr.
   local ERRORS = {
     { "a bad signature (wrong secret key)", "count --services guardduty --regions us-east-1 --endpoint-url %s",
-      { "AWS_ACCESS_KEY_ID=" .. K.static.id, "AWS_SECRET_ACCESS_KEY=" .. WRONG_SECRET }, 1, "InvalidSignatureException" },
+      { "AWS_ACCESS_KEY_ID=" .. K.static.id, "AWS_SECRET_ACCESS_KEY=" .. WRONG_SECRET }, 1,
+      "InvalidSignatureException" },
     { "an unknown access key", "list --regions us-east-1 --endpoint-url %s",
       { "AWS_ACCESS_KEY_ID=" .. K.unknown.id, "AWS_SECRET_ACCESS_KEY=" .. K.unknown.secret }, 1,
       "UnrecognizedClientException" },
@@ -447,7 +452,8 @@ return {
         "AWS_SESSION_TOKEN=" .. K.expired.token }, 1, "ExpiredTokenException" },
     { "AccessDenied from a service", "count --services macie2 --regions us-west-2 --endpoint-url %s",
       SOURCES[1].env, 1, "AccessDeniedException" },
-    { "AccessDenied from STS", "list --regions us-east-1 --accounts " .. CLOSED .. " --role InviteManager --endpoint-url %s",
+    { "AccessDenied from STS",
+      "list --regions us-east-1 --accounts " .. CLOSED .. " --role InviteManager --endpoint-url %s",
       SOURCES[2].env, 1, "AccessDenied" },
     { "credential_process output cut in the middle of the secret", "count --regions us-east-1 --endpoint-url %s",
       { "AWS_PROFILE=probe-broken-process" }, 1, "not a JSON object" },
@@ -456,7 +462,8 @@ return {
     { "a malformed credentials file", "count --regions us-east-1 --endpoint-url %s",
       { "AWS_PROFILE=probe-file", "AWS_SHARED_CREDENTIALS_FILE=" .. "%IN%/bad-credentials" }, 2,
       "bad%-credentials:3: expected `key = value`" },
-    { "a credentials file with only a secret key", "decline --service macie2 --region us-east-1 --endpoint-url %s 123456789012",
+    { "a credentials file with only a secret key",
+      "decline --service macie2 --region us-east-1 --endpoint-url %s 123456789012",
       { "AWS_PROFILE=probe-file", "AWS_SHARED_CREDENTIALS_FILE=" .. "%IN%/partial-credentials" }, 1,
       "%[probe%-file%] has no aws_access_key_id" },
   }
@@ -466,7 +473,8 @@ return {
       s:reset()
       local env = {}
       for i, v in ipairs(case[3]) do env[i] = v:gsub("%%IN%%", IN) end
-      local args = case[2]:find("^plan") and case[2]:format(IN .. "/policy.lua", s.endpoint) or case[2]:format(s.endpoint)
+      local args = case[2]:find("^plan") and case[2]:format(IN .. "/policy.lua", s.endpoint)
+        or case[2]:format(s.endpoint)
       local code, out, err = invite(args, {}, env)
       assert.are.equal(case[4], code, err)
       assert.matches(case[5], out .. err)
@@ -536,8 +544,8 @@ return {
       return invite_lib[service].client(o)
     end
 
-    local function session_creds(k, token)
-      return { access_key_id = k.id, secret_access_key = k.secret, session_token = token or k.token }
+    local function session_creds(k, session_token)
+      return { access_key_id = k.id, secret_access_key = k.secret, session_token = session_token or k.token }
     end
 
     it("errors: tostring(err) and every field, for authentication failures and faults", function()
@@ -603,9 +611,11 @@ return {
       local bad = {
         { "broken credential_process", credentials.chain{ env = env, profile = "probe-broken-process" } },
         { "failing credential_process", credentials.chain{ env = env, profile = "probe-failing-process" } },
-        { "malformed credentials file", credentials.chain{ env = { AWS_SHARED_CREDENTIALS_FILE = IN .. "/bad-credentials",
+        { "malformed credentials file",
+          credentials.chain{ env = { AWS_SHARED_CREDENTIALS_FILE = IN .. "/bad-credentials",
           AWS_CONFIG_FILE = "/dev/null", AWS_EC2_METADATA_DISABLED = "true", HOME = HOME }, profile = "probe-file" } },
-        { "partial credentials file", credentials.chain{ env = { AWS_SHARED_CREDENTIALS_FILE = IN .. "/partial-credentials",
+        { "partial credentials file",
+          credentials.chain{ env = { AWS_SHARED_CREDENTIALS_FILE = IN .. "/partial-credentials",
           AWS_CONFIG_FILE = "/dev/null", AWS_EC2_METADATA_DISABLED = "true", HOME = HOME }, profile = "probe-file" } },
       }
       for _, c in ipairs(bad) do
@@ -648,14 +658,16 @@ return {
         assert_clean(dumps(c[2]:info()), c[1] .. ": info()")
       end
       local bad = {
-        { "wrong web identity token", with{ AWS_WEB_IDENTITY_TOKEN_FILE = IN .. "/wrong-web-token" }, "InvalidIdentityToken" },
+        { "wrong web identity token", with{ AWS_WEB_IDENTITY_TOKEN_FILE = IN .. "/wrong-web-token" },
+          "InvalidIdentityToken" },
         { "wrong container authorization token", with{ AWS_CONTAINER_CREDENTIALS_FULL_URI = srv.url .. "/creds",
           AWS_CONTAINER_AUTHORIZATION_TOKEN = WRONG_CONTAINER_AUTH }, "HTTP status 401" },
         { "a container endpoint failing", with{ AWS_CONTAINER_CREDENTIALS_FULL_URI = failing.url .. "/creds",
           AWS_CONTAINER_AUTHORIZATION_TOKEN = CONTAINER_AUTH }, "HTTP status 500" },
         { "a container authorization token with a line break", with{
           AWS_CONTAINER_CREDENTIALS_FULL_URI = srv.url .. "/creds",
-          AWS_CONTAINER_AUTHORIZATION_TOKEN = CONTAINER_AUTH .. "\r\nX-Injected: " .. WRONG_CONTAINER_AUTH }, "line break" },
+          AWS_CONTAINER_AUTHORIZATION_TOKEN = CONTAINER_AUTH .. "\r\nX-Injected: " .. WRONG_CONTAINER_AUTH },
+          "line break" },
       }
       for _, c in ipairs(bad) do
         local p = credentials.chain{ env = c[2], container = { sleep = function() end } }
@@ -680,7 +692,8 @@ return {
       end
       -- the canonical request signs X-Amz-Security-Token by definition (SigV4), and the header
       -- must be sent; nothing else carries the token, and nothing at all the secret key
-      local creq = out.canonical_request:gsub("x%-amz%-security%-token:" .. K.session.token:gsub("%p", "%%%0") .. "\n", "", 1)
+      local token_line = "x%-amz%-security%-token:" .. K.session.token:gsub("%p", "%%%0") .. "\n"
+      local creq = out.canonical_request:gsub(token_line, "", 1)
       assert_clean(creq, "sign(): out.canonical_request without its x-amz-security-token line")
       local token_headers = 0
       for _, h in ipairs(out.headers) do
