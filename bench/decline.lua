@@ -12,7 +12,8 @@
 --   result decline-<vm> min=<us> median=<us> max=<us> rounds=<n> iterations=<n>
 -- and, for the same rounds, the parts of a call on their own (so hot spots read as differences):
 --   result decline-<vm>-request ...   invite.core h:request of one pre-signed request (no pipeline)
---   result decline-<vm>-sign ...      invite.sigv4.sign of that request (no I/O)
+--   result decline-<vm>-sign ...      signing that request (no I/O): invite.sigv4.sign_headers when the
+--                                     tree has it (what the client calls), else invite.sigv4.sign
 --   result decline-<vm>-pipeline ...  per round: the call minus those two parts (the client's own
 --                                     Lua work: validation, building, retry wrapper, parsing)
 -- rss: makes `calls` calls and prints the process's resident set before and after them
@@ -122,7 +123,7 @@ local function raw_call()
   local res, err = h:request(raw_req)
   if not res or res.status ~= 200 then error("h:request failed: " .. tostring(err and err.message), 0) end
 end
-local sign = sigv4.sign
+local sign = rawget(sigv4, "sign_headers") or sigv4.sign
 local function sign_call() return sign(sign_opts) end
 
 local VARIANTS = {

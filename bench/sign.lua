@@ -109,6 +109,21 @@ row("Lua sign(), session token", mn, md, mx, "sign-" .. vm .. "-token")
 mn, md, mx = measure(function() return sign(opts(nil)) end)
 row("Lua sign(), no token, opts table built per call", mn, md, mx, "sign-" .. vm .. "-no-token-fresh-opts")
 
+-- sign_headers(): only the headers to send (what the service clients use), when this tree has it;
+-- its Authorization must be the one sign() gives
+local sign_headers = rawget(sigv4, "sign_headers")
+if sign_headers then
+  local function authorization(list)
+    for _, h in ipairs(list) do if h[1]:lower() == "authorization" then return h[2] end end
+  end
+  assert(authorization(sign_headers(o_plain)) == sign(o_plain).authorization, "sign_headers disagrees with sign")
+  assert(authorization(sign_headers(o_token)) == sign(o_token).authorization, "sign_headers disagrees with sign")
+  mn, md, mx = measure(function() return sign_headers(o_plain) end)
+  row("Lua sign_headers(), no token", mn, md, mx, "sign-" .. vm .. "-headers-no-token")
+  mn, md, mx = measure(function() return sign_headers(o_token) end)
+  row("Lua sign_headers(), session token", mn, md, mx, "sign-" .. vm .. "-headers-token")
+end
+
 if not NO_FLOOR then -- bench/run.sh runs the floor once itself
   local floor = run_floor()
   if floor and floor["no-token"] then
