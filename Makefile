@@ -6,7 +6,8 @@ SHELL := /bin/bash
 DEB_PKGS := gcc make pkg-config lua5.4 liblua5.4-dev liblua5.1-0-dev luajit2 libluajit2-5.1-dev \
             libcurl4-openssl-dev libssl-dev lua-cjson lua-busted lua-argparse lua-socket \
             lua-check luarocks valgrind python3-botocore python3-boto3 awscli \
-            nginx libnginx-mod-http-lua openssl perl lua-expat
+            nginx libnginx-mod-http-lua openssl perl lua-expat \
+            lua-sec lua-ldoc lua-markdown cppcheck man-db clang
 
 SRCS := src/core.c src/sigv4.c src/signer.c src/http.c
 HDRS := $(wildcard src/*.h)
@@ -20,7 +21,7 @@ LUA_INC_5.4 := /usr/include/lua5.4
 LUA_INC_5.1 := /usr/include/lua5.1
 LUA_INC_luajit := /usr/include/luajit-2.1
 
-.PHONY: deps build build-all check test asan valgrind demo bench clean lint rock
+.PHONY: deps build build-all check test asan valgrind demo bench clean lint rock docs fuzz
 
 deps:
 	@missing=""; for p in $(DEB_PKGS) $(EXTRA_PKGS); do \
@@ -59,8 +60,10 @@ test: build
 asan: deps build/asan/invite/core.so
 	bash t/30-asan.t
 
+# Every spec under valgrind memcheck (slow: CI runs it as a second step after `make check`, which
+# runs a fast subset in t/40-valgrind.t).
 valgrind: deps build/5.4/invite/core.so
-	bash t/40-valgrind.t
+	prove --exec /bin/bash t/valgrind-full
 
 demo: deps build
 	bash examples/demo.sh
@@ -74,8 +77,15 @@ bench: deps build build/luajit/invite/core.so build/bench/sign_floor
 	luajit bench/sign.lua
 	lua5.4 bench/sim.lua
 
-lint:
+lint: deps
 	LUAROCKS_CONFIG=luarocks-config.lua luarocks --lua-version 5.4 lint invite-scm-1.rockspec
+	LUAROCKS_CONFIG=luarocks-config.lua luarocks --lua-version 5.4 lint invite-0.1.0-1.rockspec
+	luacheck .
+	bash tools/cppcheck.sh
+
+# API reference (LDoc) under docs/api/ and the CLI manual docs/invite.1, both generated.
+docs: deps
+	bash tools/docs.sh
 
 rock: deps
 	LUAROCKS_CONFIG=luarocks-config.lua luarocks --lua-version 5.4 make --tree=build/rocktree invite-scm-1.rockspec
