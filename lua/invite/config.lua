@@ -360,7 +360,7 @@ function _M.check_endpoint_url(url, src, opts)
   end
   if u.scheme == "http" and not (opts and opts.allow_http) and not common.is_loopback(u.host) then
     return nil, cfg_error(("endpoint URL %s from %s uses plain http:// to a non-loopback host; "
-      .. "use https:// or set allow_http = true"):format(url, src))
+      .. "use https:// (library clients may pass the option allow_http = true)"):format(url, src))
   end
   return (url:gsub("/+$", ""))
 end
