@@ -7,7 +7,7 @@ DEB_PKGS := gcc make pkg-config lua5.4 liblua5.4-dev liblua5.1-0-dev luajit2 lib
             libcurl4-openssl-dev libssl-dev lua-cjson lua-busted lua-argparse lua-socket \
             lua-check luarocks valgrind python3-botocore python3-boto3 awscli \
             nginx libnginx-mod-http-lua openssl perl lua-expat \
-            lua-sec lua-ldoc lua-markdown cppcheck man-db clang
+            lua-sec lua-ldoc lua-markdown cppcheck man-db clang time curl
 
 SRCS := src/core.c src/sigv4.c src/signer.c src/http.c
 HDRS := $(wildcard src/*.h)
@@ -21,7 +21,7 @@ LUA_INC_5.4 := /usr/include/lua5.4
 LUA_INC_5.1 := /usr/include/lua5.1
 LUA_INC_luajit := /usr/include/luajit-2.1
 
-.PHONY: deps build build-all check test asan valgrind demo bench clean lint rock docs fuzz
+.PHONY: deps build build-all check test asan valgrind demo bench clean lint rock docs fuzz bench-quick
 
 deps:
 	@missing=""; for p in $(DEB_PKGS) $(EXTRA_PKGS); do \
@@ -72,10 +72,14 @@ build/bench/sign_floor: bench/sign_floor.c src/sigv4.c src/sigv4.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) -O2 -Isrc -o $@ bench/sign_floor.c src/sigv4.c -lcrypto
 
-bench: deps build build/luajit/invite/core.so build/bench/sign_floor
-	lua5.4 bench/sign.lua
-	luajit bench/sign.lua
+# Benchmarks beside the floors and peers: writes bench/RESULTS.md (bench/run.sh); the quick run writes
+# build/bench/RESULTS-quick.md.
+bench: deps build build/luajit/invite/core.so
+	bash bench/run.sh
 	lua5.4 bench/sim.lua
+
+bench-quick: deps build build/luajit/invite/core.so
+	bash bench/run.sh --quick
 
 lint: deps
 	LUAROCKS_CONFIG=luarocks-config.lua luarocks --lua-version 5.4 lint invite-scm-1.rockspec

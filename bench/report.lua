@@ -158,8 +158,8 @@ target("51-scope sweep, invite.run, all scopes concurrent (Lua 5.4)", "<= 0.25 s
   num(sw54 and sw54 / 1000) .. " s", sw54 and sw54 <= 250)
 target("51-scope sweep, invite.run, all scopes concurrent (LuaJIT)", "<= 0.25 s", swjit,
   num(swjit and swjit / 1000) .. " s", swjit and swjit <= 250)
-local sw8 = median("sweep-5.4-c8")
-target("51-scope sweep, invite.run, default concurrency 8 (Lua 5.4)", "<= 0.25 s", sw8,
+local sw8 = median("sweep-5.4-c32")
+target("51-scope sweep, invite.run, default concurrency 32 (Lua 5.4)", "<= 0.25 s", sw8,
   num(sw8 and sw8 / 1000) .. " s", sw8 and sw8 <= 250)
 local swcli = median("sweep-cli-c51")
 target("51-scope sweep, `bin/invite list --concurrency 51` (whole process)", "<= 0.25 s", swcli,
@@ -373,25 +373,25 @@ w("")
 w("| runner | concurrency | min | median | max | simulator requests per sweep | invitations |")
 w("|---|---|---|---|---|---|---|")
 for _, vm in ipairs({ "5.4", "luajit" }) do
-  for _, c in ipairs({ 51, 8, 1 }) do
+  for _, c in ipairs({ 51, 32, 1 }) do
     local k = "sweep-" .. vm .. "-c" .. c
     local r = results[k]
     local label = "`invite.run`, " .. (vm == "5.4" and "Lua 5.4" or "LuaJIT")
     if r then
       local a, b, cc = triple(k, "ms")
-      w("| ", label, " | ", c, c == 8 and " (default)" or "", " | ", a, " | ", b, " | ", cc, " | ",
+      w("| ", label, " | ", c, c == 32 and " (default)" or "", " | ", a, " | ", b, " | ", cc, " | ",
         tostring(r.requests or "-"), " | ", tostring(r.invitations or "-"), " |")
     else
       w("| ", label, " | ", c, " | ", why_missing(k), " | | | | |")
     end
   end
 end
-for _, c in ipairs({ 51, 8, 1 }) do
+for _, c in ipairs({ 51, 32, 1 }) do
   local k = "sweep-cli-c" .. c
   local label = "`bin/invite list` (lua5.4, whole process)"
   if results[k] then
     local a, b, cc = triple(k, "ms")
-    w("| ", label, " | ", c, c == 8 and " (default)" or "", " | ", a, " | ", b, " | ", cc, " | | |")
+    w("| ", label, " | ", c, c == 32 and " (default)" or "", " | ", a, " | ", b, " | ", cc, " | | |")
   else
     w("| ", label, " | ", c, " | ", why_missing(k), " | | | | |")
   end

@@ -425,9 +425,9 @@ peak_rss core-5.4 lua5.4 -e "$CP54" -e 'require "invite.core"'
 
 # ---------------------------------------------------------------------------------------------
 say "51-scope sweep against the simulator (latency=50)"
-collect sweep-5.4 lua5.4 bench/sweep.lua "$SWEEP_R" 51,8
+collect sweep-5.4 lua5.4 bench/sweep.lua "$SWEEP_R" 51,32
 collect sweep-5.4-seq lua5.4 bench/sweep.lua "$SWEEP_SEQ_R" 1
-collect sweep-luajit luajit bench/sweep.lua "$SWEEP_R" 51,8
+collect sweep-luajit luajit bench/sweep.lua "$SWEEP_R" 51,32
 if [ "$MODE" = full ]; then
   collect sweep-luajit-seq luajit bench/sweep.lua "$SWEEP_SEQ_R" 1
 else

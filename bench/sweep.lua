@@ -8,7 +8,7 @@
 --
 -- Starts `invite sim` on examples/fixtures/org.json (spec/support/sim.lua: free port, stopped by
 -- its pid) and times invite.run{ apply = false } with a policy that keeps everything, for each
--- concurrency (default 51,8,1: all scopes at once, the runner's default, one at a time). Each run
+-- concurrency (default 51,32,1: all scopes at once, the runner's default, one at a time). Each run
 -- must cover all 51 scopes with no error and find the same invitations as the first. Prints
 --   result sweep-<vm>-c<N> min=<ms> median=<ms> max=<ms> rounds=<n> iterations=1 requests=<n>
 -- (requests = simulator requests one sweep made, from its request log; longest_scope = the most
@@ -40,7 +40,7 @@ local core = require "invite.core"
 local clock = core.monotime
 local ROUNDS = tonumber(arg[1]) or 5
 local CONCS = {}
-for c in (arg[2] or "51,8,1"):gmatch("%d+") do CONCS[#CONCS + 1] = tonumber(c) end
+for c in (arg[2] or "51,32,1"):gmatch("%d+") do CONCS[#CONCS + 1] = tonumber(c) end
 
 local s = sim.start{ faults = FAULTS }
 local key = sim.credentials("prod")

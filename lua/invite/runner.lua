@@ -141,7 +141,7 @@ local function check_options(opts)
       error("invite.run: accounts needs role (a role name, or an ARN template with {account})", 3)
     end
   end
-  local conc = opts.concurrency or 8
+  local conc = opts.concurrency or 32
   if type(conc) ~= "number" or conc < 1 or conc % 1 ~= 0 then
     error("invite.run: concurrency must be an integer >= 1", 3)
   end
@@ -312,7 +312,7 @@ end
 -- @tparam[opt=false] boolean opts.apply false: plan only, no mutating call
 -- @tparam[opt] {string,...} opts.accounts account IDs to sweep by assuming `role` in each
 -- @tparam[opt] string opts.role role name or ARN template (see @{role_arn}); needed with accounts
--- @tparam[opt=8] int opts.concurrency scopes in flight at once
+-- @tparam[opt=32] int opts.concurrency scopes in flight at once
 -- @tparam[opt] string opts.audit_log path of a JSON-lines audit log (or `audit`, an invite.audit log)
 -- @param[opt] opts.endpoint endpoint URL of every call (e.g. the simulator); also `profile`,
 --   `credentials`, `max_attempts`, `sts_endpoint`, `role_session_name`, `run_id`, `account`

@@ -22,8 +22,8 @@ function _M.sweep_flags(cmd)
     .. "Example: --accounts 222222222222,333333333333"):argname("<list>")
   cmd:option("--role", "Role name or ARN template ({account}) assumed in each of --accounts.\n"
     .. "Example: --role InviteAuditor"):argname("<role>")
-  cmd:option("--concurrency", "Scopes (service x region x account) in flight at once (default 8).\n"
-    .. "Example: --concurrency 16", "8"):show_default(false)
+  cmd:option("--concurrency", "Scopes (service x region x account) in flight at once (default 32).\n"
+    .. "Example: --concurrency 4", "32"):show_default(false)
   cmd:flag("--json", "Print the report as JSON on stdout instead of a table.\n"
     .. "Example: invite list --json > invitations.json")
   cmd:option("--audit-log", "Append an audit log (JSON lines, fsync'd) to this file.\n"
