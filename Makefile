@@ -7,7 +7,7 @@ DEB_PKGS := gcc make pkg-config lua5.4 liblua5.4-dev liblua5.1-0-dev luajit2 lib
             libcurl4-openssl-dev libssl-dev lua-cjson lua-busted lua-argparse lua-socket \
             lua-check luarocks valgrind python3-botocore python3-boto3 awscli \
             nginx libnginx-mod-http-lua openssl perl lua-expat \
-            lua-sec lua-ldoc lua-markdown cppcheck man-db clang time curl
+            lua-sec lua-ldoc lua-markdown cppcheck man-db clang libclang-rt-14-dev time curl
 
 SRCS := src/core.c src/sigv4.c src/signer.c src/http.c
 HDRS := $(wildcard src/*.h)
@@ -71,6 +71,12 @@ demo: deps build
 build/bench/sign_floor: bench/sign_floor.c src/sigv4.c src/sigv4.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) -O2 -Isrc -o $@ bench/sign_floor.c src/sigv4.c -lcrypto
+
+# libFuzzer harnesses of the signer's canonicalization and the response-header parser (fuzz/run.sh):
+# `make fuzz` runs them for FUZZ_SECONDS in all and merges new coverage into fuzz/corpus/.
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	bash fuzz/run.sh $(FUZZ_SECONDS)
 
 # Benchmarks beside the floors and peers: writes bench/RESULTS.md (bench/run.sh); the quick run writes
 # build/bench/RESULTS-quick.md.
