@@ -10,10 +10,34 @@ local type, pairs, ipairs = type, pairs, ipairs
 
 local _M = { _VERSION = "0.1.0" }
 
--- batch.split(spec, params) -> array of parameter tables (shallow copies).
+-- True when the n IDs of the list are all different (nil never is).
+local function all_unique(ids, n)
+  if n <= 8 then
+    for i = 1, n do
+      local id = ids[i]
+      if id == nil then return false end
+      for j = 1, i - 1 do
+        if ids[j] == id then return false end
+      end
+    end
+    return true
+  end
+  local seen = {}
+  for i = 1, n do
+    local id = ids[i]
+    if id == nil or seen[id] then return false end
+    seen[id] = true
+  end
+  return true
+end
+
+-- batch.split(spec, params) -> array of parameter tables: params itself when its IDs are all
+-- different and fit one batch (the common call: nothing to copy), else shallow copies.
 -- spec = {member = "AccountIds", size = 50}.
 function _M.split(spec, params)
   local ids = params[spec.member]
+  local n = #ids
+  if n > 0 and n <= (spec.size or 50) and all_unique(ids, n) then return { params } end
   local seen, unique = {}, {}
   for _, id in ipairs(ids) do
     if not seen[id] then

@@ -8,7 +8,7 @@
 --     when the operation has body members but none was given the body is {},
 --     when it has none at all the body is empty (botocore does the same);
 --   * Content-Type: application/json whenever there is a body.
-local type, ipairs, tostring, error = type, ipairs, tostring, error
+local type, ipairs, tostring, error, setmetatable = type, ipairs, tostring, error, setmetatable
 local format, byte, gsub, find, match, sub, lower =
   string.format, string.byte, string.gsub, string.find, string.match, string.sub, string.lower
 local concat = table.concat
@@ -40,7 +40,20 @@ local ESC = { ['"'] = '\\"', ['\\'] = '\\\\', ['\b'] = '\\b', ['\f'] = '\\f',
 local function esc_char(c) return ESC[c] or format("\\u%04x", byte(c)) end
 
 function _M.json_string(s)
+  if not find(s, '[%c"\\]') then return '"' .. s .. '"' end -- nothing to escape (the usual case)
   return '"' .. gsub(s, '[%c"\\]', esc_char) .. '"'
+end
+local json_string = _M.json_string
+
+-- '"wire name":' of a body member, made once per member declaration
+local member_keys = setmetatable({}, { __mode = "k" })
+local function member_key(m)
+  local k = member_keys[m]
+  if not k then
+    k = json_string(m.wire or m.name) .. ":"
+    member_keys[m] = k
+  end
+  return k
 end
 
 local encode_value
@@ -53,8 +66,7 @@ local function encode_members(members, params, out)
     if v ~= nil and (m.location == nil or m.location == "body") then
       if not first then out[#out + 1] = "," end
       first = false
-      out[#out + 1] = _M.json_string(m.wire or m.name)
-      out[#out + 1] = ":"
+      out[#out + 1] = member_key(m)
       encode_value(m, v, out)
     end
   end
@@ -64,10 +76,11 @@ end
 function encode_value(spec, v, out)
   local t = spec.type
   if t == "list" then
+    local member = spec.member
     out[#out + 1] = "["
     for i = 1, #v do
       if i > 1 then out[#out + 1] = "," end
-      encode_value(spec.member, v[i], out)
+      encode_value(member, v[i], out)
     end
     out[#out + 1] = "]"
   elseif t == "structure" then
@@ -77,7 +90,7 @@ function encode_value(spec, v, out)
   elseif t == "boolean" then
     out[#out + 1] = v and "true" or "false"
   else
-    out[#out + 1] = _M.json_string(tostring(v))
+    out[#out + 1] = json_string(tostring(v))
   end
 end
 
@@ -123,11 +136,13 @@ end
 -- op: an operation view from invite.model; params: validated boto3 params;
 -- endpoint: from parse_endpoint. req = {method, path, query, url, headers =
 -- {{name, value}...}, body}.
+-- endpoint -> op -> URL, for operations whose URL does not depend on the parameters
+local fixed_urls = setmetatable({}, { __mode = "k" })
+
 function _M.request(op, params, endpoint)
   local has_body_members = false
   local body_given = false
-  local query = {}
-  local labels = {}
+  local query, labels -- made when a member needs them
   for _, m in ipairs(op.input) do
     local v = params[m.name]
     local loc = m.location or "body"
@@ -137,30 +152,51 @@ function _M.request(op, params, endpoint)
     elseif v ~= nil then
       local s = (m.type == "integer" or m.type == "long") and int_string(v) or tostring(v)
       if loc == "uri" then
+        labels = labels or {}
         labels[m.wire] = s
       elseif loc == "querystring" then
+        query = query or {}
         query[#query + 1] = _M.percent_encode(m.wire) .. "=" .. _M.percent_encode(s)
       else
         error("invite.build: unsupported location " .. tostring(loc) .. " for " .. m.name)
       end
     end
   end
-  local missing
   local path = op.uri
-  if find(path, "{", 1, true) then
-    path = gsub(path, "{([^}]+)}", function(label)
-      local greedy = sub(label, -1) == "+"
-      if greedy then label = sub(label, 1, -2) end
-      local v = labels[label]
-      if v == nil then missing = label; return "" end
-      local enc = _M.percent_encode(v)
-      if greedy then enc = gsub(enc, "%%2F", "/") end
-      return enc
-    end)
-  end
-  if missing then error("invite.build: URI label {" .. missing .. "} has no value", 2) end
   local base = endpoint.base_path
-  if base ~= "" then path = base .. path end
+  local q = query and concat(query, "&") or ""
+  local url
+  local templated = find(path, "{", 1, true)
+  if not templated and q == "" then
+    local by_op = fixed_urls[endpoint]
+    if not by_op then
+      by_op = setmetatable({}, { __mode = "k" })
+      fixed_urls[endpoint] = by_op
+    end
+    url = by_op[op]
+    if base ~= "" then path = base .. path end
+    if not url then
+      url = endpoint.scheme .. "://" .. endpoint.authority .. path
+      by_op[op] = url
+    end
+  else
+    if templated then
+      local missing
+      labels = labels or {}
+      path = gsub(path, "{([^}]+)}", function(label)
+        local greedy = sub(label, -1) == "+"
+        if greedy then label = sub(label, 1, -2) end
+        local v = labels[label]
+        if v == nil then missing = label; return "" end
+        local enc = _M.percent_encode(v)
+        if greedy then enc = gsub(enc, "%%2F", "/") end
+        return enc
+      end)
+      if missing then error("invite.build: URI label {" .. missing .. "} has no value", 2) end
+    end
+    if base ~= "" then path = base .. path end
+    url = endpoint.scheme .. "://" .. endpoint.authority .. path .. (q ~= "" and ("?" .. q) or "")
+  end
   local body = ""
   if body_given then
     local out = {}
@@ -169,14 +205,13 @@ function _M.request(op, params, endpoint)
   elseif has_body_members then
     body = "{}"
   end
-  local q = concat(query, "&")
   local headers = { { "Host", endpoint.authority } }
   if body ~= "" then headers[#headers + 1] = { "Content-Type", "application/json" } end
   return {
     method = op.method,
     path = path,
     query = q,
-    url = endpoint.scheme .. "://" .. endpoint.authority .. path .. (q ~= "" and ("?" .. q) or ""),
+    url = url,
     headers = headers,
     body = body,
   }

@@ -39,7 +39,7 @@ local paginate = require "invite.paginate"
 local type, pairs, ipairs, tostring, setmetatable, error, pcall, require, select =
   type, pairs, ipairs, tostring, setmetatable, error, pcall, require, select
 local format, find, sub = string.format, string.find, string.sub
-local getenv = os.getenv
+local getenv, os_time = os.getenv, os.time
 
 local _M = { _VERSION = "0.1.0" }
 
@@ -227,10 +227,12 @@ function Client:provider()
   return p
 end
 
---- One set of keys, fetched per attempt (providers cache and refresh).
+--- One set of keys, fetched per attempt (providers cache and refresh): access key, secret
+-- key, session token, or nil, err.
 -- @local
-function Client:credentials(ctx)
-  local p, perr = self:provider()
+function Client:keys(ctx)
+  local p, perr = self._provider, nil
+  if not p then p, perr = self:provider() end
   local ok, ak, sk, tok
   if p then
     ok, ak, sk, tok = p:get()
@@ -248,6 +250,14 @@ function Client:credentials(ctx)
     return nil, errors.client(code, tostring(msg or "no credentials"), ctx,
       { retryable = false })
   end
+  return ak, sk, tok
+end
+
+--- One set of keys as a table {access_key, secret_key, session_token}.
+-- @local
+function Client:credentials(ctx)
+  local ak, sk, tok = self:keys(ctx)
+  if not ak then return nil, sk end
   return { access_key = ak, secret_key = sk, session_token = tok }
 end
 
@@ -293,23 +303,54 @@ local function user_agent(self)
   return ua
 end
 
---- Signs one built request for this attempt.
--- @local
-function Client:signed(req, ctx)
-  local creds, cerr = self:credentials(ctx)
-  if not creds then return nil, cerr end
+-- The headers to send for one attempt at req: signed, then the User-Agent; or nil, err.
+local function signed_headers(self, req, ctx)
+  local ak, sk, tok = self:keys(ctx)
+  if not ak then return nil, sk end
   local cfg = self._config
-  local s, serr = sign.request(req, creds, {
-    region = cfg.region, service = self.service.def.signing_name, time = self:now(),
-  })
-  if not s then return nil, errors.client("SigningError", serr, ctx) end
+  local clock = self.options.clock
+  local headers, serr = sign.headers(req, ak, sk, tok, cfg.region, self.service.def.signing_name,
+    clock and clock() or os_time())
+  if not headers then return nil, errors.client("SigningError", serr, ctx) end
   local ua = self._user_agent
   if not ua then
     ua = user_agent(self)
     self._user_agent = ua
   end
-  s.headers[#s.headers + 1] = { "User-Agent", ua }
-  return s
+  headers[#headers + 1] = { "User-Agent", ua }
+  return headers
+end
+
+--- Signs one built request for this attempt.
+-- @local
+function Client:signed(req, ctx)
+  local headers, err = signed_headers(self, req, ctx)
+  if not headers then return nil, err end
+  return {
+    method = req.method, path = req.path, query = req.query, url = req.url,
+    headers = headers, body = req.body,
+  }
+end
+
+-- One attempt at a built request (retry.run's attempt function: no closure per call).
+local function attempt_once(_, self, op, req, ctx)
+  local headers, serr = signed_headers(self, req, ctx)
+  if not headers then return nil, serr end
+  local t = self._transport
+  -- this attempt's own table: the transport request
+  local treq = { method = req.method, url = req.url, headers = headers, body = req.body,
+    timeout_ms = self.options.timeout_ms }
+  local ok, r, terr = pcall(t.request, t, treq)
+  if not ok then
+    return nil, errors.client("TransportError", "transport " .. tostring(t.kind) .. " raised: "
+      .. tostring(r), ctx)
+  end
+  if not r then return nil, errors.from_transport(terr, ctx) end
+  local status = r.status
+  if type(status) ~= "number" or status < 200 or status > 299 then
+    return nil, errors.from_response(r, ctx)
+  end
+  return parse.response(op, r, ctx)
 end
 
 --- One request (one batch) through retries; -> parsed result | nil, err
@@ -317,8 +358,7 @@ end
 function Client:send(op, params, ctx)
   local cfg = self._config
   local req = build.request(op, params, cfg.endpoint)
-  local t = self:transport()
-  local timeout_ms = self.options.timeout_ms
+  if not self._transport then self:transport() end
   -- the retry options are the same for every call of this client: made once
   local retry_opts = self._retry_opts
   if not retry_opts then
@@ -332,23 +372,7 @@ function Client:send(op, params, ctx)
     }
     self._retry_opts = retry_opts
   end
-  local res, retries_or_err = retry.run(function()
-    local s, serr = self:signed(req, ctx)
-    if not s then return nil, serr end
-    -- s is this attempt's own table (sign.request makes a new one): it is the transport request
-    s.path, s.query, s.timeout_ms = nil, nil, timeout_ms
-    local ok, r, terr = pcall(t.request, t, s)
-    if not ok then
-      return nil, errors.client("TransportError", "transport " .. tostring(t.kind) .. " raised: "
-        .. tostring(r), ctx)
-    end
-    if not r then return nil, errors.from_transport(terr, ctx) end
-    local status = r.status
-    if type(status) ~= "number" or status < 200 or status > 299 then
-      return nil, errors.from_response(r, ctx)
-    end
-    return parse.response(op, r, ctx)
-  end, retry_opts)
+  local res, retries_or_err = retry.run(attempt_once, retry_opts, self, op, req, ctx)
   if not res then return nil, retries_or_err end
   res.ResponseMetadata.RetryAttempts = retries_or_err
   return res
@@ -390,17 +414,33 @@ function Client:call(key, params, extra_allowed)
     error(format("invite.%s: no operation %q%s", self.service_name, tostring(key),
       hint and format(" (did you mean %q?)", hint) or ""), 2)
   end
-  local ctx = { service = self.service_name, operation = op.name }
+  -- the error context of this operation: the same for every call (errors copy what they need)
+  local ctxs = self._ctxs
+  if not ctxs then
+    ctxs = {}
+    self._ctxs = ctxs
+  end
+  local ctx = ctxs[op]
+  if not ctx then
+    ctx = { service = self.service_name, operation = op.name }
+    ctxs[op] = ctx
+  end
   local ok, verr = validate.check(self.service_name, op, params, extra_allowed)
   if not ok then return nil, verr end
   params = params or {}
-  local _, cerr = self:config()
-  if cerr then
-    cerr.operation = op.name
-    return nil, cerr
+  if not self._config then
+    local _, cerr = self:config()
+    if cerr then
+      cerr.operation = op.name
+      return nil, cerr
+    end
   end
   local list = op.batch and batch.split(op.batch, params) or { params }
   if self.options.dry_run then return dry_run_result(self, op, list, ctx) end
+  if #list == 1 then
+    -- one request (one batch): its response as it is
+    return self:send(op, list[1], ctx)
+  end
   local results = {}
   for i, p in ipairs(list) do
     local res, err = self:send(op, p, ctx)

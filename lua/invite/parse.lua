@@ -12,6 +12,17 @@ local errors = require "invite.errors"
 local type, ipairs, tostring = type, ipairs, tostring
 local find, format, lower = string.find, string.format, string.lower
 
+-- lower() of header names, remembered for the names seen (bounded: a server picks them)
+local lowered, nlowered = {}, 0
+local function lower_name(n)
+  local ln = lower(n)
+  if nlowered < 512 and type(n) == "string" then
+    lowered[n] = ln
+    nlowered = nlowered + 1
+  end
+  return ln
+end
+
 local _M = { _VERSION = "0.1.0" }
 
 local null = cjson.null
@@ -82,22 +93,32 @@ function _M.response(op, res, ctx)
   end
   local out = decode_members(op.output, obj)
   local hdrs = {}
-  -- one pass: the lowercased map, and x-amzn-requestid as errors.request_id
-  -- would find it first (anything else - another request-id header, map-style
-  -- headers - is left to errors.request_id)
-  local rid
+  -- one pass: the lowercased map, and the request id as errors.request_id finds it
+  -- (x-amzn-requestid, else x-amz-request-id, else x-amz-id-2; the first of each)
+  local rid, rid2, rid3
   local list = res.headers
   if type(list) == "table" then
     for _, h in ipairs(list) do
-      if type(h) == "table" and h[1] then
-        local n, v = h[1], h[2]
-        local ln = lower(n)
-        hdrs[ln] = v
-        if rid == nil and ln == "x-amzn-requestid" and type(n) == "string" then rid = v or false end
+      if type(h) == "table" then
+        local n = h[1]
+        if n then
+          local v = h[2]
+          local ln = lowered[n] or lower_name(n)
+          hdrs[ln] = v
+          if rid == nil and type(n) == "string" then
+            if ln == "x-amzn-requestid" then rid = v or false
+            elseif ln == "x-amz-request-id" then if rid2 == nil then rid2 = v or false end
+            elseif ln == "x-amz-id-2" then if rid3 == nil then rid3 = v or false end end
+          end
+        end
       end
     end
+    if not rid then
+      -- a list has its answer here; a table without pairs (a map of names, which hand-written
+      -- test transports return) is left to errors.request_id, as it always was
+      if list[1] == nil then rid = errors.request_id(list) else rid = rid2 or rid3 or nil end
+    end
   end
-  if not rid then rid = errors.request_id(list) end
   out.ResponseMetadata = {
     RequestId = rid,
     HTTPStatusCode = res.status,

@@ -86,16 +86,17 @@ function _M.check_max_attempts(v)
   return floor(n)
 end
 
--- retry.run(attempt_fn, opts) -> result, retries | nil, err
--- attempt_fn(attempt_number) -> result | nil, err (err.retryable decides).
+-- retry.run(attempt_fn, opts[, a, b, c, d]) -> result, retries | nil, err
+-- attempt_fn(attempt_number, a, b, c, d) -> result | nil, err (err.retryable decides); the
+-- extra arguments let a caller pass its state without making a closure per call.
 -- opts = {max_attempts, sleep(seconds), random() -> [0,1), now() -> epoch s,
 --         quota, on_retry(err, attempt, delay)}.
-function _M.run(attempt_fn, opts)
+function _M.run(attempt_fn, opts, a, b, c, d)
   local max_attempts = opts.max_attempts or _M.DEFAULT_MAX_ATTEMPTS
   local spent = 0
   local attempt = 1
   while true do
-    local res, err = attempt_fn(attempt)
+    local res, err = attempt_fn(attempt, a, b, c, d)
     if res ~= nil then
       _M.release(opts.quota, spent)
       return res, attempt - 1

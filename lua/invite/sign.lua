@@ -15,9 +15,10 @@ local sigv4
 -- sign() keeps no reference to it); emptied after each call.
 local opts = {}
 
--- sign.request(req, creds, scope) -> signed req (a new table) | nil, err-message
--- creds = {access_key, secret_key, session_token}; scope = {region, service, time}.
-function _M.request(req, creds, scope)
+-- sign.headers(req, access_key, secret_key, session_token, region, service, time)
+--   -> the list of {name, value} pairs to send (a new list) | nil, err-message
+-- The signing of sign.request without its tables: what the client pipeline calls per attempt.
+function _M.headers(req, ak, sk, tok, region, service, time)
   if not sigv4 then
     local ok, mod = pcall(require, "invite.sigv4")
     if not ok then return nil, "the SigV4 signer (invite.sigv4) could not be loaded: " .. tostring(mod) end
@@ -25,8 +26,8 @@ function _M.request(req, creds, scope)
   end
   local o = opts
   o.method, o.path, o.query, o.headers, o.body = req.method, req.path, req.query, req.headers, req.body
-  o.access_key, o.secret_key, o.session_token = creds.access_key, creds.secret_key, creds.session_token
-  o.region, o.service, o.time = scope.region, scope.service, floor(scope.time)
+  o.access_key, o.secret_key, o.session_token = ak, sk, tok
+  o.region, o.service, o.time = region, service, floor(time)
   -- sign_headers: the same signature without the fields of sign()'s result nobody reads here
   local sign_headers = sigv4.sign_headers
   local ok, out, serr = pcall(sign_headers or sigv4.sign, o)
@@ -37,9 +38,19 @@ function _M.request(req, creds, scope)
     -- the signer never puts secrets in its messages; keep only its text
     return nil, "signing failed: " .. tostring(ok and serr or out)
   end
+  if sign_headers then return out end
+  return out.headers
+end
+
+-- sign.request(req, creds, scope) -> signed req (a new table) | nil, err-message
+-- creds = {access_key, secret_key, session_token}; scope = {region, service, time}.
+function _M.request(req, creds, scope)
+  local headers, err = _M.headers(req, creds.access_key, creds.secret_key, creds.session_token,
+    scope.region, scope.service, scope.time)
+  if not headers then return nil, err end
   return {
     method = req.method, path = req.path, query = req.query, url = req.url,
-    headers = sign_headers and out or out.headers, body = req.body,
+    headers = headers, body = req.body,
   }
 end
 
