@@ -124,9 +124,9 @@ for t in "$@"; do
     n=$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\).*/\1/p' "$log" | tail -n 1)
     [ -n "$n" ] || n=0
     c=0
-    if [ "$rc" != 0 ] || grep -q 'ERROR: libFuzzer\|ERROR: AddressSanitizer\|runtime error:\|fuzz invariant failed' "$log"; then
+    if [ "$rc" != 0 ] || grep -aq 'ERROR: libFuzzer\|ERROR: AddressSanitizer\|runtime error:\|fuzz invariant failed' "$log"; then
         c=1
-        grep -m 5 'fuzz invariant failed\|ERROR:\|runtime error:\|SUMMARY\|Test unit written' "$log" | sed 's/^/    /' >&2
+        grep -a -m 5 'fuzz invariant failed\|ERROR:\|runtime error:\|SUMMARY\|Test unit written' "$log" | sed 's/^/    /' >&2
     fi
     total=$(( total + n ))
     crashes=$(( crashes + c ))
