@@ -115,7 +115,9 @@ enum { HTTP_FAIL_NONE, HTTP_FAIL_TOOBIG, HTTP_FAIL_HEADERS, HTTP_FAIL_NOMEM, HTT
 
 typedef struct http_xfer {
     CURL *easy;                  /* NULL when idle handles were trimmed */
-    struct curl_slist *hdrs;     /* request headers, owned until the next setup */
+    struct curl_slist *hdrs;     /* request headers: nodes and lines in hdrbuf, see
+                                    http_build_headers; valid until the next setup */
+    http_buf hdrbuf;
     http_buf reqbody;            /* copy of the request body (start() only) */
     http_buf body;               /* response body */
     http_buf head;               /* response header records, see http_on_header */
@@ -142,6 +144,8 @@ typedef struct {
     http_xfer **xfers;           /* every transfer ever created; each one allocated on its own */
     size_t nxfers, capxfers;
     http_xfer *done_head, *done_tail;
+    struct http_hdr_ref *refs;   /* scratch for http_parse_request, see there */
+    size_t caprefs;
     char *ca_bundle;
     long connect_timeout_ms;
     long timeout_ms;
@@ -155,7 +159,7 @@ typedef struct {
 } http_client;
 
 /* A validated request, pointing into Lua strings that the request table keeps alive. */
-typedef struct {
+typedef struct http_hdr_ref {
     const char *name;
     size_t name_len;
     const char *value;
@@ -170,7 +174,6 @@ typedef struct {
     int scheme_ok;
     http_hdr_ref *hdrs;
     size_t nhdrs;
-    size_t line_max;             /* longest "name: value" line, without the NUL */
     int has_content_type, has_expect, has_accept;
     const char *body;            /* NULL: no body */
     size_t body_len;
@@ -195,8 +198,8 @@ static void http_xfer_destroy(http_client *c, http_xfer *x)
         curl_easy_cleanup(x->easy);
         x->easy = NULL;
     }
-    curl_slist_free_all(x->hdrs);
     x->hdrs = NULL;
+    http_buf_free(&x->hdrbuf);
     http_buf_free(&x->reqbody);
     http_buf_free(&x->body);
     http_buf_free(&x->head);
@@ -222,6 +225,9 @@ static void http_client_release(http_client *c)
     c->multi = NULL;
     free(c->ca_bundle);
     c->ca_bundle = NULL;
+    free(c->refs);
+    c->refs = NULL;
+    c->caprefs = 0;
 }
 
 /* Hands out an idle transfer with an easy handle, creating one if needed; NULL when out of
@@ -269,8 +275,8 @@ static void http_xfer_recycle(http_client *c, http_xfer *x)
     x->state = HTTP_X_FREE;
     x->blocking = 0;
     x->done_next = NULL;
-    curl_slist_free_all(x->hdrs);
     x->hdrs = NULL;
+    http_buf_recycle(&x->hdrbuf);
     http_buf_recycle(&x->reqbody);
     http_buf_recycle(&x->body);
     http_buf_recycle(&x->head);
@@ -280,6 +286,7 @@ static void http_xfer_recycle(http_client *c, http_xfer *x)
     if (idle > (size_t)c->max_connections && x->easy != NULL) {
         curl_easy_cleanup(x->easy);
         x->easy = NULL;
+        http_buf_free(&x->hdrbuf);
         http_buf_free(&x->reqbody);
         http_buf_free(&x->body);
         http_buf_free(&x->head);
@@ -595,14 +602,24 @@ static void http_parse_request(lua_State *L, int idx, http_client *c, http_req *
     n = (size_t)lua_rawlen(L, -1);
     if (n > (size_t)INT32_MAX / sizeof(http_hdr_ref))
         luaL_error(L, "too many headers");
-    /* Scratch space for the references, collected by Lua's GC. Allocated before any header is
-     * read, so no allocation (and no finalizer) runs between reading and using them. */
-    r->hdrs = lua_newuserdata(L, n ? n * sizeof(http_hdr_ref) : 1);
+    /* Scratch space for the references, owned by the client (freed with it) and reused by every
+     * request: nothing between reading the headers below and using them (in http_begin, before
+     * the transfer runs) calls Lua or allocates from it, so neither a finalizer nor a metamethod
+     * can re-enter this client while the references are in use. */
+    if (n > c->caprefs) {
+        size_t cap = n < 16 ? 16 : n;
+        http_hdr_ref *p = realloc(c->refs, cap * sizeof *p);
+        if (p == NULL)
+            luaL_error(L, "out of memory");
+        c->refs = p;
+        c->caprefs = cap;
+    }
+    r->hdrs = c->refs;
     r->nhdrs = n;
     for (i = 0; i < n; i++) {
         http_hdr_ref *h = &r->hdrs[i];
         size_t k;
-        lua_rawgeti(L, -2, (int)(i + 1));
+        lua_rawgeti(L, -1, (int)(i + 1)); /* the list is on the top of the stack */
         if (lua_type(L, -1) != LUA_TTABLE)
             luaL_error(L, "header #%d must be a {name, value} pair", (int)(i + 1));
         lua_rawgeti(L, -1, 1);
@@ -624,8 +641,6 @@ static void http_parse_request(lua_State *L, int idx, http_client *c, http_req *
         }
         if (h->name_len > SIZE_MAX / 4 || h->value_len > SIZE_MAX / 4)
             luaL_error(L, "header #%d too long", (int)(i + 1));
-        if (h->name_len + h->value_len + 2 > r->line_max)
-            r->line_max = h->name_len + h->value_len + 2;
         if (http_ieq(h->name, h->name_len, "content-type"))
             r->has_content_type = 1;
         else if (http_ieq(h->name, h->name_len, "expect"))
@@ -654,48 +669,69 @@ static int http_setup_fail(http_setup_err *e, long code, const char *msg)
     return 0;
 }
 
-static int http_append_header(struct curl_slist **list, const char *line)
-{
-    struct curl_slist *p = curl_slist_append(*list, line);
-    if (p == NULL)
-        return 0;
-    *list = p;
-    return 1;
-}
-
 /* Builds the header list: the caller's headers as given, then blanks that stop curl from adding
- * its own Accept, Expect and form Content-Type. */
+ * its own Accept, Expect and form Content-Type. The list is made of curl's public struct
+ * curl_slist, nodes and lines together in x->hdrbuf (one buffer, reused by every request of this
+ * transfer) instead of two allocations per header with curl_slist_append: libcurl only reads the
+ * list during the transfer, and x->hdrs is set again before every transfer. */
 static int http_build_headers(http_xfer *x, const http_req *r)
 {
-    size_t i;
-    char *line = malloc(r->line_max + 1);
-    if (line == NULL)
-        return 0;
-    for (i = 0; i < r->nhdrs; i++) {
-        const http_hdr_ref *h = &r->hdrs[i];
-        size_t pos = h->name_len;
-        memcpy(line, h->name, h->name_len);
-        if (h->value_len == 0) {
-            line[pos++] = ';'; /* curl's spelling of "send this header with an empty value" */
-        } else {
-            line[pos++] = ':';
-            line[pos++] = ' ';
-            memcpy(line + pos, h->value, h->value_len);
-            pos += h->value_len;
+    static const char *const blanks[3] = { "Expect:", "Accept:", "Content-Type:" };
+    const int want[3] = { !r->has_expect, !r->has_accept, !r->has_content_type };
+    size_t i, k, nodes = r->nhdrs, text = 0, off;
+    struct curl_slist *list;
+    char *line;
+
+    for (k = 0; k < 3; k++)
+        if (want[k]) {
+            nodes++;
+            text += strlen(blanks[k]) + 1;
         }
-        line[pos] = '\0';
-        if (!http_append_header(&x->hdrs, line)) {
-            free(line);
+    for (i = 0; i < r->nhdrs; i++) { /* each length is at most SIZE_MAX / 4 (phase 1) */
+        size_t len = r->hdrs[i].name_len + r->hdrs[i].value_len + 3;
+        if (len > SIZE_MAX - text)
             return 0;
-        }
+        text += len;
     }
-    free(line);
-    if (!r->has_expect && !http_append_header(&x->hdrs, "Expect:"))
+    if (nodes == 0)
+        return 1;
+    if (nodes > (SIZE_MAX - text) / sizeof(struct curl_slist))
         return 0;
-    if (!r->has_accept && !http_append_header(&x->hdrs, "Accept:"))
+    x->hdrbuf.len = 0;
+    if (!http_buf_reserve(&x->hdrbuf, nodes * sizeof(struct curl_slist) + text))
         return 0;
-    if (!r->has_content_type && !http_append_header(&x->hdrs, "Content-Type:"))
-        return 0;
+    list = (struct curl_slist *)(void *)x->hdrbuf.data;
+    off = nodes * sizeof(struct curl_slist);
+    for (i = 0, k = 0; i < nodes; i++) {
+        line = x->hdrbuf.data + off;
+        if (i < r->nhdrs) {
+            const http_hdr_ref *h = &r->hdrs[i];
+            size_t pos = h->name_len;
+            memcpy(line, h->name, h->name_len);
+            if (h->value_len == 0) {
+                line[pos++] = ';'; /* curl's spelling of "send this header with an empty value" */
+            } else {
+                line[pos++] = ':';
+                line[pos++] = ' ';
+                memcpy(line + pos, h->value, h->value_len);
+                pos += h->value_len;
+            }
+            line[pos] = '\0';
+            off += pos + 1;
+        } else {
+            size_t n;
+            while (!want[k])
+                k++;
+            n = strlen(blanks[k]);
+            memcpy(line, blanks[k], n + 1);
+            off += n + 1;
+            k++;
+        }
+        list[i].data = line;
+        list[i].next = i + 1 < nodes ? &list[i + 1] : NULL;
+    }
+    x->hdrbuf.len = off;
+    x->hdrs = list;
     return 1;
 }
 
@@ -714,7 +750,6 @@ static int http_xfer_setup(http_client *c, http_xfer *x, const http_req *r, int 
     const char *body = r->body;
     CURLcode rc;
 
-    curl_slist_free_all(x->hdrs);
     x->hdrs = NULL;
     x->body.len = 0;
     x->head.len = 0;
