@@ -29,8 +29,8 @@ local null = cjson.null
 
 local decode_value
 
-local function decode_members(members, obj)
-  local out = {}
+local function decode_members(members, obj, into)
+  local out = into or {}
   for _, m in ipairs(members) do
     local v = obj[m.wire or m.name]
     if v ~= nil and v ~= null then
@@ -91,8 +91,9 @@ function _M.response(op, res, ctx)
   else
     obj = {}
   end
-  local out = decode_members(op.output, obj)
-  local hdrs = {}
+  -- The header map starts with room for 8 names (the nil fields only size the table: a response
+  -- has about that many, and growing a table 1 -> 2 -> 4 -> 8 costs more than the rest of it)
+  local hdrs = { _1 = nil, _2 = nil, _3 = nil, _4 = nil, _5 = nil, _6 = nil, _7 = nil, _8 = nil }
   -- one pass: the lowercased map, and the request id as errors.request_id finds it
   -- (x-amzn-requestid, else x-amz-request-id, else x-amz-id-2; the first of each)
   local rid, rid2, rid3
@@ -119,13 +120,14 @@ function _M.response(op, res, ctx)
       if list[1] == nil then rid = errors.request_id(list) else rid = rid2 or rid3 or nil end
     end
   end
-  out.ResponseMetadata = {
+  -- the result, with room for the metadata and three members (sized as above)
+  local out = { ResponseMetadata = {
     RequestId = rid,
     HTTPStatusCode = res.status,
     HTTPHeaders = hdrs,
     RetryAttempts = 0,
-  }
-  return out
+  }, _1 = nil, _2 = nil, _3 = nil }
+  return decode_members(op.output, obj, out)
 end
 
 return _M

@@ -36,7 +36,8 @@ end
 -- Yields to the scheduler inside a task, blocks otherwise.
 -- @return res or nil, err as `http:request` does
 function _M.request(http, req)
-  if _M.in_task() then
+  local co = coroutine.running()
+  if co ~= nil and tasks_of[co] == true then -- _M.in_task(), inlined: this runs per request
     return coroutine.yield("http", http, req)
   end
   return http:request(req)
