@@ -8,7 +8,7 @@
 --     when the operation has body members but none was given the body is {},
 --     when it has none at all the body is empty (botocore does the same);
 --   * Content-Type: application/json whenever there is a body.
-local type, ipairs, tostring, error, setmetatable = type, ipairs, tostring, error, setmetatable
+local type, tostring, error, setmetatable = type, tostring, error, setmetatable
 local format, byte, gsub, find, match, sub, lower =
   string.format, string.byte, string.gsub, string.find, string.match, string.sub, string.lower
 local concat = table.concat
@@ -61,7 +61,8 @@ local encode_value
 local function encode_members(members, params, out)
   out[#out + 1] = "{"
   local first = true
-  for _, m in ipairs(members) do
+  for i = 1, #members do -- declarations are plain arrays
+    local m = members[i]
     local v = params[m.name]
     if v ~= nil and (m.location == nil or m.location == "body") then
       if not first then out[#out + 1] = "," end
@@ -143,7 +144,9 @@ function _M.request(op, params, endpoint)
   local has_body_members = false
   local body_given = false
   local query, labels -- made when a member needs them
-  for _, m in ipairs(op.input) do
+  local input = op.input
+  for i = 1, #input do
+    local m = input[i]
     local v = params[m.name]
     local loc = m.location or "body"
     if loc == "body" then

@@ -353,25 +353,28 @@ local function attempt_once(_, self, op, req, ctx)
   return parse.response(op, r, ctx)
 end
 
+-- The retry options, the same for every call of this client: made once. (Not inside send: a
+-- function that makes closures closes their upvalues when it returns, which LuaJIT 2.1 does not
+-- compile.)
+local function retry_options(self)
+  local retry_opts = {
+    max_attempts = self._config.max_attempts,
+    sleep = function(s) return self:sleep(s) end,
+    random = self.options.random or math.random,
+    now = function() return self:now() end,
+    quota = self._quota,
+    on_retry = self.options.on_retry,
+  }
+  self._retry_opts = retry_opts
+  return retry_opts
+end
+
 --- One request (one batch) through retries; -> parsed result | nil, err
 -- @local
 function Client:send(op, params, ctx)
-  local cfg = self._config
-  local req = build.request(op, params, cfg.endpoint)
+  local req = build.request(op, params, self._config.endpoint)
   if not self._transport then self:transport() end
-  -- the retry options are the same for every call of this client: made once
-  local retry_opts = self._retry_opts
-  if not retry_opts then
-    retry_opts = {
-      max_attempts = cfg.max_attempts,
-      sleep = function(s) return self:sleep(s) end,
-      random = self.options.random or math.random,
-      now = function() return self:now() end,
-      quota = self._quota,
-      on_retry = self.options.on_retry,
-    }
-    self._retry_opts = retry_opts
-  end
+  local retry_opts = self._retry_opts or retry_options(self)
   local res, retries_or_err = retry.run(attempt_once, retry_opts, self, op, req, ctx)
   if not res then return nil, retries_or_err end
   res.ResponseMetadata.RetryAttempts = retries_or_err

@@ -9,7 +9,7 @@
 local cjson = require "cjson.safe"
 local errors = require "invite.errors"
 
-local type, ipairs, tostring = type, ipairs, tostring
+local type, tostring = type, tostring
 local find, format, lower = string.find, string.format, string.lower
 
 -- lower() of header names, remembered for the names seen (bounded: a server picks them)
@@ -31,7 +31,8 @@ local decode_value
 
 local function decode_members(members, obj, into)
   local out = into or {}
-  for _, m in ipairs(members) do
+  for i = 1, #members do -- a declaration: a plain array
+    local m = members[i]
     local v = obj[m.wire or m.name]
     if v ~= nil and v ~= null then
       local d = decode_value(m, v)
@@ -99,7 +100,9 @@ function _M.response(op, res, ctx)
   local rid, rid2, rid3
   local list = res.headers
   if type(list) == "table" then
-    for _, h in ipairs(list) do
+    -- ipairs' walk (up to the first nil) without a call per pair
+    local i, h = 1, list[1]
+    while h ~= nil do
       if type(h) == "table" then
         local n = h[1]
         if n then
@@ -113,6 +116,8 @@ function _M.response(op, res, ctx)
           end
         end
       end
+      i = i + 1
+      h = list[i]
     end
     if not rid then
       -- a list has its answer here; a table without pairs (a map of names, which hand-written

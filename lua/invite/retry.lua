@@ -86,21 +86,12 @@ function _M.check_max_attempts(v)
   return floor(n)
 end
 
--- retry.run(attempt_fn, opts[, a, b, c, d]) -> result, retries | nil, err
--- attempt_fn(attempt_number, a, b, c, d) -> result | nil, err (err.retryable decides); the
--- extra arguments let a caller pass its state without making a closure per call.
--- opts = {max_attempts, sleep(seconds), random() -> [0,1), now() -> epoch s,
---         quota, on_retry(err, attempt, delay)}.
-function _M.run(attempt_fn, opts, a, b, c, d)
+-- The attempts after a failed first one (err is its error); see retry.run.
+local function retry_loop(err, attempt_fn, opts, a, b, c, d)
   local max_attempts = opts.max_attempts or _M.DEFAULT_MAX_ATTEMPTS
   local spent = 0
   local attempt = 1
   while true do
-    local res, err = attempt_fn(attempt, a, b, c, d)
-    if res ~= nil then
-      _M.release(opts.quota, spent)
-      return res, attempt - 1
-    end
     if type(err) == "table" then err.attempts = attempt end
     if not (type(err) == "table" and err.retryable) or attempt >= max_attempts then
       return nil, err
@@ -115,7 +106,29 @@ function _M.run(attempt_fn, opts, a, b, c, d)
     if opts.on_retry then opts.on_retry(err, attempt, wait) end
     if wait > 0 then opts.sleep(wait) end
     attempt = attempt + 1
+    local res
+    res, err = attempt_fn(attempt, a, b, c, d)
+    if res ~= nil then
+      _M.release(opts.quota, spent)
+      return res, attempt - 1
+    end
   end
+end
+
+-- retry.run(attempt_fn, opts[, a, b, c, d]) -> result, retries | nil, err
+-- attempt_fn(attempt_number, a, b, c, d) -> result | nil, err (err.retryable decides); the
+-- extra arguments let a caller pass its state without making a closure per call.
+-- opts = {max_attempts, sleep(seconds), random() -> [0,1), now() -> epoch s,
+--         quota, on_retry(err, attempt, delay)}.
+function _M.run(attempt_fn, opts, a, b, c, d)
+  -- the first attempt outside the loop: the usual call succeeds at once, and a path without a
+  -- loop is one LuaJIT can compile into its caller's trace
+  local res, err = attempt_fn(1, a, b, c, d)
+  if res ~= nil then
+    _M.release(opts.quota, 0)
+    return res, 0
+  end
+  return retry_loop(err, attempt_fn, opts, a, b, c, d)
 end
 
 return _M
