@@ -3,4 +3,4 @@
 exec busted --run=luajit -o TAP spec/sigv4_spec.lua spec/http_spec.lua spec/scheduler_spec.lua \
   spec/client_pipeline_spec.lua spec/runner_spec.lua spec/credentials_spec.lua spec/config_spec.lua \
   spec/sigv4_ffi_spec.lua spec/bad_input_spec.lua spec/faults_spec.lua spec/memory_spec.lua \
-  spec/secrets_spec.lua
+  spec/secrets_spec.lua spec/validate_passes_spec.lua

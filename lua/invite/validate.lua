@@ -415,6 +415,10 @@ function _M.check(service_name, op, params, extra_allowed)
   return explain(service_name, op, params, extra_allowed)
 end
 
+-- The message pass alone, for spec/validate_passes_spec.lua: it must reject exactly what the first
+-- pass rejects (the first pass answering "valid" for input the second refuses would let it be sent).
+_M._explain = explain
+
 -- Does the table have any key at all (used by the builder).
 function _M.empty(t) return next(t) == nil end
 
