@@ -173,6 +173,27 @@ local function requests_of(log, operation)
   return out
 end
 
+-- Every service x region scope of a whole run sent `attempts` DeclineInvitations requests (with a
+-- reset, 1 to 6 requests per attempt: libcurl re-sends by itself on a reused connection that died,
+-- up to 5 times).
+local function assert_decline_attempts(s, attempts, word)
+  local per_scope = {}
+  for _, e in ipairs(requests_of(s:requests(), "DeclineInvitations")) do
+    local sk = e.service .. " " .. e.region
+    per_scope[sk] = (per_scope[sk] or 0) + 1
+  end
+  for _, svc in ipairs(SERVICES) do
+    for _, region in ipairs(REGIONS) do
+      local got = per_scope[svc .. " " .. region]
+      if word == "reset" then
+        assert.is_true(got >= attempts and got <= attempts * 6, svc .. " " .. region .. ": " .. tostring(got))
+      else
+        assert.are.equal(attempts, got, svc .. " " .. region)
+      end
+    end
+  end
+end
+
 local function fault_spec(head, operation, word)
   local rules = {}
   for _, svc in ipairs(SERVICES) do rules[#rules + 1] = head .. " " .. svc .. ":" .. operation .. " " .. word end
@@ -370,21 +391,7 @@ describe("fault matrix", function()
           -- three attempts per decline call; with a reset, libcurl re-sends an attempt by itself
           -- when it died on a reused connection, and may pick another pooled one (it gives up
           -- after 5 such re-sends, CONN_MAX_RETRIES): 1 to 6 requests per attempt
-          local per_scope = {}
-          for _, e in ipairs(requests_of(s:requests(), "DeclineInvitations")) do
-            local sk = e.service .. " " .. e.region
-            per_scope[sk] = (per_scope[sk] or 0) + 1
-          end
-          for _, svc in ipairs(SERVICES) do
-            for _, region in ipairs(REGIONS) do
-              local got = per_scope[svc .. " " .. region]
-              if f.word == "reset" then
-                assert.is_true(got >= 3 and got <= 3 * 6, svc .. " " .. region .. ": " .. tostring(got))
-              else
-                assert.are.equal(3, got, svc .. " " .. region)
-              end
-            end
-          end
+          assert_decline_attempts(s, 3, f.word)
           local st = status_of(s:state())
           for k, action in pairs(want) do
             if action == "decline" or action == "decline_and_delete" then
@@ -509,21 +516,7 @@ describe("fault matrix", function()
           assert.is_nil((out .. err):find(KEY.secret, 1, true))
           -- AWS_MAX_ATTEMPTS=2: two attempts per decline call (with a reset, 1 to 6 requests per
           -- attempt: libcurl's own re-sends on reused connections, see above)
-          local per_scope = {}
-          for _, e in ipairs(requests_of(s:requests(), "DeclineInvitations")) do
-            local sk = e.service .. " " .. e.region
-            per_scope[sk] = (per_scope[sk] or 0) + 1
-          end
-          for _, svc in ipairs(SERVICES) do
-            for _, region in ipairs(REGIONS) do
-              local got = per_scope[svc .. " " .. region]
-              if f.word == "reset" then
-                assert.is_true(got >= 2 and got <= 2 * 6, svc .. " " .. region .. ": " .. tostring(got))
-              else
-                assert.are.equal(2, got, svc .. " " .. region)
-              end
-            end
-          end
+          assert_decline_attempts(s, 2, f.word)
         end)
       end
     end

@@ -102,13 +102,7 @@ L.settle()
 io.write(("%d %d %.0f %.0f\n"):format(rss0, L.rss_kb(), heap0, collectgarbage("count")))
 ]==]
 
-local function shq(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
-local function write_file(path, text)
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-end
+local shq, write_file = sim.shell_quote, sim.write_file
 
 -- The interpreter running this spec and its build directory.
 local function interpreter()

@@ -146,21 +146,7 @@ local function dumps(v) return table.concat(dump(v), "\n") end
 -- Files
 ---------------------------------------------------------------------------------------------------
 
-local function shq(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function write_file(path, text)
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-end
+local shq, read_file, write_file = sim.shell_quote, sim.read_file, sim.write_file
 
 local function mktemp_dir()
   local p = assert(io.popen("mktemp -d /tmp/invite-secrets-XXXXXX"))

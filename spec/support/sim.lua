@@ -18,6 +18,7 @@
 --   sim.credentials("prod") -> the same, or a session: sim.sessions.valid / sim.sessions.expired
 --   sim.accounts.prod -> "222222222222";  sim.FIXTURE -> path of examples/fixtures/org.json
 --   sim.stop_all()        -- stops every simulator this process started (for teardown)
+--   sim.shell_quote(s), sim.read_file(path), sim.write_file(path, text)   -- helpers the specs share
 --
 -- The simulator runs as `env -u LD_PRELOAD lua5.4 bin/invite sim ... --port 0 --exit-with-parent`
 -- (opts.lua picks another interpreter, e.g. "luajit"); its first stdout line gives the port and
@@ -49,6 +50,13 @@ local function read_file(path)
   f:close()
   return s
 end
+local function write_file(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+
+_M.shell_quote, _M.read_file, _M.write_file = shell_quote, read_file, write_file
 
 ---------------------------------------------------------------------------------------------------
 -- The example fixture's documented test credentials
@@ -147,7 +155,7 @@ function _M.start(opts)
   cmd[#cmd + 1] = "2>" .. shell_quote(errfile)
   local h = assert(io.popen(table.concat(cmd, " "), "r"))
   local line = h:read("*l")
-  local url, pid = (line or ""):match("listening on (http://%S+) %(pid (%d+)%)")
+  local url, pid = (line or ""):match("listening on (https?://%S+) %(pid (%d+)%)")
   if not url then
     h:close()
     local err = read_file(errfile) or ""
@@ -157,7 +165,7 @@ function _M.start(opts)
   end
   local s = setmetatable({
     endpoint = url, port = tonumber(url:match(":(%d+)$")), pid = tonumber(pid), handle = h,
-    errfile = errfile, tmp_fixture = tmp_fixture, host = url:match("^http://(.-):%d+$"),
+    errfile = errfile, tmp_fixture = tmp_fixture, host = url:match("^https?://(.-):%d+$"),
   }, Sim)
   running[s] = true
   return s
