@@ -17,7 +17,7 @@ local SERVICES = {
   macie2 = {
     list_key = "invitations", account = "accountId", id = "invitationId", at = "invitedAt",
     status = "relationshipStatus", ids_param = "accountIds", unprocessed = "unprocessedAccounts",
-    unprocessed_account = "accountId",
+    unprocessed_account = "accountId", count_key = "invitationsCount",
     unprocessed_reason = function(u)
       return ((u.errorCode and (u.errorCode .. ": ")) or "") .. tostring(u.errorMessage or "unprocessed")
     end,
@@ -28,7 +28,7 @@ local SERVICES = {
   securityhub = {
     list_key = "Invitations", account = "AccountId", id = "InvitationId", at = "InvitedAt",
     status = "MemberStatus", ids_param = "AccountIds", unprocessed = "UnprocessedAccounts",
-    unprocessed_account = "AccountId",
+    unprocessed_account = "AccountId", count_key = "InvitationsCount",
     unprocessed_reason = function(u) return tostring(u.ProcessingResult or "unprocessed") end,
     accept = function(client, inv)
       return client:accept_administrator_invitation{ AdministratorId = inv.account_id,
@@ -38,7 +38,7 @@ local SERVICES = {
   guardduty = {
     list_key = "Invitations", account = "AccountId", id = "InvitationId", at = "InvitedAt",
     status = "RelationshipStatus", ids_param = "AccountIds", unprocessed = "UnprocessedAccounts",
-    unprocessed_account = "AccountId",
+    unprocessed_account = "AccountId", count_key = "InvitationsCount",
     unprocessed_reason = function(u) return tostring(u.Result or "unprocessed") end,
     accept = function(client, inv)
       local det, err = client:list_detectors{}
@@ -56,7 +56,8 @@ local SERVICES = {
 }
 --- How each service names things in boto3's shapes, keyed by service name: `list_key`,
 -- `account`, `id`, `at`, `status` (an invitation's members), `ids_param`, `unprocessed`,
--- `unprocessed_account`, `unprocessed_reason(entry)` and `accept(client, record)`.
+-- `unprocessed_account`, `count_key` (GetInvitationsCount's response member),
+-- `unprocessed_reason(entry)` and `accept(client, record)`.
 _M.SERVICES = SERVICES
 
 --- Every region each service is offered in (commercial partition), for `regions = "all"`.

@@ -3,8 +3,6 @@ local common = require "invite.cli.common"
 
 local _M = {}
 
-local COUNT_KEY = { macie2 = "invitationsCount", securityhub = "InvitationsCount", guardduty = "InvitationsCount" }
-
 function _M.configure(cmd)
   common.sweep_flags(cmd)
   cmd:epilog("Example: invite count --regions us-east-1,eu-west-1")
@@ -18,11 +16,12 @@ function _M.run(args)
   end
   local runner = require "invite.runner"
   local regions = opts.regions == "all" and runner.ALL_REGIONS or opts.regions
-  local services = opts.services or { "macie2", "securityhub", "guardduty" }
   local invite = require "invite"
+  local services = opts.services or invite.services
   local rows, tasks = {}, {}
   for _, service in ipairs(services) do
-    if not COUNT_KEY[service] then
+    local names = runner.SERVICES[service]
+    if not names then
       io.stderr:write("invite: unknown service '", service, "' (macie2, securityhub, guardduty)\n")
       return 2
     end
@@ -32,7 +31,7 @@ function _M.run(args)
       tasks[#tasks + 1] = function()
         local c = invite[service].client{ region = region, endpoint = opts.endpoint, profile = opts.profile }
         local res, err = c:get_invitations_count{}
-        if res then row.count = res[COUNT_KEY[service]] else row.error = tostring(err) end
+        if res then row.count = res[names.count_key] else row.error = tostring(err) end
       end
     end
   end
