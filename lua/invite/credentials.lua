@@ -176,19 +176,16 @@ local function new_chain(name, ctx, prelude, list_fn)
     end
     local providers, lerr = list_fn(tried)
     if not providers then return nil, lerr end
-    for _, p in ipairs(providers) do
-      local ok, e = p:get()
-      if ok then return p end
-      if type(e) == "table" and e.not_found then
-        if not e.silent then tried[#tried + 1] = { source = e.source or p.name, reason = e.message } end
-      else
-        if type(e) ~= "table" then e = new_error("CredentialsError", tostring(e)) end
-        e.tried = tried
-        if #tried > 0 then
-          e.message = tostring(e.message) .. " (looked at before: " .. describe(tried) .. ")"
-        end
-        return nil, e
+    -- the walk itself (first success wins, not-found reasons collected) is the profile module's
+    local p, e = require("invite.credentials.profile").first(providers, tried)
+    if p then return p end
+    if e ~= nil then
+      if type(e) ~= "table" then e = new_error("CredentialsError", tostring(e)) end
+      e.tried = tried
+      if #tried > 0 then
+        e.message = tostring(e.message) .. " (looked at before: " .. describe(tried) .. ")"
       end
+      return nil, e
     end
     return nil, new_error("NoCredentials", "no AWS credentials found; looked at, in order: " .. describe(tried),
       { tried = tried })
