@@ -10,6 +10,30 @@
 --          | truncate             the response is cut in half and the connection closed
 --          | badjson              a 200 response whose body is not valid JSON (STS: not valid XML)
 --          | latency=MS[-MS]      the response is held MS milliseconds (uniform in a range)
+--          | lost                 the operation runs (state changes), then the connection is reset
+--                                 before any answer: a retried delete finds the invitation gone
+--          | endless-pages        ListInvitations/ListDetectors: an empty list and a fresh, never
+--                                 repeating next token, every time (the token restarts the list)
+--          | bigpage=N            ListInvitations: N synthesised invitations (distinct 12-digit
+--                                 inviters 9xxxxxxxxxxx), no next token; 1 <= N <= 1000000
+--          | bigbody=BYTES        the operation's answer padded with spaces to BYTES bytes, with a
+--                                 correct Content-Length, streamed in chunks
+--          | bigbody-nolength=BYTES  the same without Content-Length: Connection: close ends it
+--          | bigmessage=BYTES     a 400 BadRequestException in the service's style (STS: XML
+--                                 ValidationError) whose message is BYTES bytes long
+--          | echo-secrets         a 400 BadRequestException whose message quotes the request's
+--                                 X-Amz-Security-Token and Authorization headers verbatim
+--          | malformed-unprocessed[=garbage]  Decline/DeleteInvitations: every ID but the first is
+--                                 carried out; the first comes back unprocessed with no account ID
+--                                 member (=garbage: the entry is a JSON string, not an object)
+--          | malformed-invitation ListInvitations: an extra first invitation with no account ID
+--          | escape               ListInvitations: invitation IDs and invitedAt end in terminal
+--                                 escape sequences (ESC ] 0;pwned BEL ESC [2J)
+--
+-- BYTES is a whole number, optionally with K, M or G (KiB, MiB, GiB); at most 1G. Faults that
+-- shape a list or an unprocessed list leave other operations' answers as they are. throttle, 500,
+-- 503, reset, bigmessage and echo-secrets replace the operation (state unchanged); the others
+-- run it first.
 --
 -- "first N" fires on the first N requests that reach the rule; P (0..1) or P% fires at random with
 -- that probability; no head means always. Rules are tried in spec order and the first one that
@@ -24,6 +48,9 @@ local _M = {}
 local ipairs, tonumber, floor, format, concat = ipairs, tonumber, math.floor, string.format, table.concat
 
 _M.SERVICES = { macie2 = true, securityhub = true, guardduty = true, sts = true }
+_M.MAX_BIGPAGE = 1000000
+_M.MAX_BYTES = 1073741824
+local UNITS = { K = 1024, M = 1048576, G = 1073741824 }
 
 local function parse_fault(tok)
   local name, arg = tok:match("^([%w%-]+)=(.+)$")
@@ -38,6 +65,26 @@ local function parse_fault(tok)
   elseif name == "500" or name == "reset" or name == "truncate" or name == "badjson" then
     if arg then return nil, name .. " takes no value" end
     return { kind = name }
+  elseif name == "lost" or name == "endless-pages" or name == "echo-secrets" or name == "malformed-invitation"
+      or name == "escape" then
+    if arg then return nil, name .. " takes no value" end
+    return { kind = name }
+  elseif name == "malformed-unprocessed" then
+    if arg and arg ~= "garbage" then return nil, "malformed-unprocessed takes no value or =garbage" end
+    return { kind = name, garbage = arg == "garbage" }
+  elseif name == "bigpage" then
+    local n = tonumber(arg or "")
+    if not n or n ~= floor(n) or n < 1 or n > _M.MAX_BIGPAGE or not arg:find("^%d+$") then
+      return nil, "bigpage needs a number of invitations from 1 to " .. _M.MAX_BIGPAGE .. ", e.g. bigpage=5000"
+    end
+    return { kind = name, count = n }
+  elseif name == "bigbody" or name == "bigbody-nolength" or name == "bigmessage" then
+    local digits, unit = (arg or ""):match("^(%d+)([KMG]?)$")
+    local n = digits and #digits <= 10 and tonumber(digits) * (UNITS[unit] or 1)
+    if not n or n > _M.MAX_BYTES then
+      return nil, name .. " needs a size in bytes up to 1G (K, M, G: KiB, MiB, GiB), e.g. " .. name .. "=64M"
+    end
+    return { kind = name, bytes = n }
   elseif name == "latency" then
     if not arg then return nil, "latency needs milliseconds, e.g. latency=200 or latency=100-300" end
     local lo, hi = arg:match("^(%d+)%-(%d+)$")
@@ -95,7 +142,9 @@ local function parse_rule(text)
       rule.service, rule.operation = svc, op
     end
   end
-  if not rule.fault then return nil, "no fault (throttle, 500, 503, reset, truncate, badjson, latency=MS)" end
+  if not rule.fault then return nil, "no fault (throttle, 500, 503, reset, truncate, badjson, latency=MS, "
+    .. "lost, endless-pages, bigpage=N, bigbody=BYTES, bigbody-nolength=BYTES, bigmessage=BYTES, echo-secrets, "
+    .. "malformed-unprocessed[=garbage], malformed-invitation, escape)" end
   return rule
 end
 

@@ -10,7 +10,11 @@
 --        as received), header (lower-case name -> value, repeated headers joined with ","), body,
 --        peer (IP address), conn (connection number), received_at (seconds, float)
 --   res: status, headers (list of {name, value}), body, delay (seconds), close (boolean),
---        fault (nil | "reset" | "truncate")
+--        fault (nil | "reset" | "truncate"),
+--        stream (instead of body: a function returning the body's next chunk, nil at the end; the
+--        server pulls a chunk only when the socket took the last one, so a 1 GiB body costs one
+--        chunk of memory), length (the streamed body's size for Content-Length; without it the
+--        response has no Content-Length and ends when the connection closes)
 --
 -- With opts.tls = { cert = PEM file, key = PEM file } every connection is TLS (LuaSec, Debian
 -- lua-sec, loaded only then): the handshake runs inside the same select loop, non-blocking.
@@ -100,6 +104,11 @@ _M.parse_head = parse_head
 local function build(res, req, keep_alive, now)
   local status = res.status or 200
   local body = res.body or ""
+  local length = #body
+  if res.stream then
+    body, length = "", res.length
+    if not length then keep_alive = false end -- the body ends where the connection does
+  end
   local out = { "HTTP/1.1 ", tostring(status), " ", REASONS[status] or "Status", "\r\n" }
   for _, h in ipairs(res.headers or {}) do
     out[#out + 1] = h[1]
@@ -107,7 +116,8 @@ local function build(res, req, keep_alive, now)
     out[#out + 1] = h[2]
     out[#out + 1] = "\r\n"
   end
-  out[#out + 1] = "Date: " .. http_date(now) .. "\r\nContent-Length: " .. #body .. "\r\n"
+  out[#out + 1] = "Date: " .. http_date(now) .. "\r\n"
+  if length then out[#out + 1] = format("Content-Length: %d\r\n", length) end
   if not keep_alive then
     out[#out + 1] = "Connection: close\r\n"
   elseif req and req.version == "1.0" then
@@ -249,17 +259,34 @@ function Server:accept()
   end
 end
 
--- Sends as much of the pending output as the socket takes now.
+-- Sends as much of the pending output as the socket takes now, pulling the chunks of a streamed
+-- body one at a time. When a stream ends on a kept-alive connection, pipelined requests go on.
 function Server:flush(c)
-  if c.closed or not c.out then return end
-  local last, err, partial = c.sock:send(c.out, c.out_pos)
-  last = last or partial
-  if last then c.out_pos = last + 1 end
-  if c.out_pos > #c.out then
-    c.out, c.out_pos = nil, 1
-    if c.close_after then self:close_conn(c) end
-  elseif err and not AGAIN[err] then
-    self:close_conn(c)
+  while not c.closed and (c.out or c.stream) do
+    if not c.out then
+      local ok, chunk = pcall(c.stream)
+      if not ok then
+        self.on_error("response stream error: " .. tostring(chunk):sub(1, 500))
+        return self:close_conn(c)
+      end
+      if chunk == nil then
+        c.stream = nil
+        if c.close_after then return self:close_conn(c) end
+        return self:process(c)
+      end
+      c.out, c.out_pos = chunk, 1
+    end
+    local last, err, partial = c.sock:send(c.out, c.out_pos)
+    last = last or partial
+    if last then c.out_pos = last + 1 end
+    if c.out_pos > #c.out then
+      c.out, c.out_pos = nil, 1
+      if c.close_after and not c.stream then self:close_conn(c) end
+    elseif err and not AGAIN[err] then
+      return self:close_conn(c)
+    else
+      return -- the socket is full: select() says when it takes more
+    end
   end
 end
 
@@ -299,6 +326,15 @@ function Server:emit(c, req, res, now)
     self:close_conn(c, true)
     return
   end
+  if res.stream then
+    if not res.length then keep = false end
+    local head = build(res, req, keep, now)
+    if not keep then c.close_after, c.reading_stopped = true, true end
+    self:queue(c, head)
+    if req.method ~= "HEAD" then c.stream = res.stream end
+    self:flush(c)
+    return
+  end
   local bytes, head, body = build(res, req, keep, now)
   if res.fault == "truncate" then
     bytes = head .. body:sub(1, floor(#body / 2))
@@ -330,7 +366,7 @@ end
 
 -- Parses and dispatches every complete request in the input buffer, in order.
 function Server:process(c)
-  while not c.held and not c.closed and not c.reading_stopped do
+  while not c.held and not c.stream and not c.closed and not c.reading_stopped do
     if not c.req then
       local buf = c.inbuf
       local skip = buf:match("^[\r\n]+")
@@ -395,7 +431,7 @@ function Server:read(c, now)
   end
   if err == "closed" and not c.closed then
     -- the peer closed its side: answer what is already queued, then close
-    if c.out or c.held then
+    if c.out or c.held or c.stream then
       c.close_after, c.reading_stopped = true, true
     else
       self:close_conn(c)
@@ -426,10 +462,10 @@ function Server:step(wait)
     if c.handshaking then
       if c.handshaking == "wantwrite" then sendt[#sendt + 1] = sock else recvt[#recvt + 1] = sock end
     elseif not c.closed then
-      if c.out then sendt[#sendt + 1] = sock end
+      if c.out or c.stream then sendt[#sendt + 1] = sock end
       if not c.held and not c.reading_stopped and (not c.out or #c.out < 1048576) then
         recvt[#recvt + 1] = sock
-      elseif c.reading_stopped and not c.out and not c.held then
+      elseif c.reading_stopped and not c.out and not c.held and not c.stream then
         self:close_conn(c)
       end
     end
@@ -461,7 +497,7 @@ function Server:step(wait)
     self.last_sweep = now
     if self.on_tick then self.on_tick(now) end
     for _, c in pairs(self.conns) do
-      if not c.out and not c.held and now - c.last > self.idle_timeout then self:close_conn(c) end
+      if not c.out and not c.held and not c.stream and now - c.last > self.idle_timeout then self:close_conn(c) end
     end
   end
 end
@@ -478,7 +514,7 @@ end
 
 function Server:close()
   for _, c in pairs(self.conns) do
-    if c.out then pcall(c.sock.settimeout, c.sock, 1); self:flush(c) end
+    if c.out and not c.stream then pcall(c.sock.settimeout, c.sock, 1); self:flush(c) end
     self:close_conn(c)
   end
   if self.sock then self.sock:close(); self.sock = nil end

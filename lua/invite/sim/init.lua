@@ -33,7 +33,8 @@ _M.SERVICES = { "macie2", "securityhub", "guardduty", "sts" }
 local Sim = {}
 Sim.__index = Sim
 
-local floor, type, tostring = math.floor, type, tostring
+local floor, type, tostring, pairs, ipairs, format, concat = math.floor, type, tostring, pairs, ipairs, string.format,
+  table.concat
 
 -- pid and parent pid of this process, from /proc (Lua has no getpid).
 local function own_ids()
@@ -136,14 +137,204 @@ local function fault_response(service, svc, fault, rid)
   return rest.fault(svc, fault.kind, fault.retry_after, rid)
 end
 
-local function corrupt(res, kind)
+---------------------------------------------------------------------------------------------------
+-- Hostile answers (see faults.lua): big or streamed bodies, bodies changed at the JSON level,
+-- errors that quote the caller's secrets.
+---------------------------------------------------------------------------------------------------
+
+local CHUNK = 65536
+local ESCAPES = "\27]0;pwned\7\27[2J"
+local PLACEHOLDER = "INVITESIMBIGMESSAGEPLACEHOLDER"
+local LIST_MEMBER = { ListInvitations = "invitations", ListDetectors = "detectorIds" }
+local UNPROCESSED_OPS = { DeclineInvitations = true, DeleteInvitations = true }
+
+-- A streamed body: `prefix`, `n` copies of the one-character `fill`, `suffix`; and its length.
+-- Memory stays at one CHUNK whatever n is.
+local function filled(prefix, fill, n, suffix)
+  local block = fill:rep(CHUNK)
+  local stage, left = 1, n
+  return function()
+    if stage == 1 then
+      stage = 2
+      if prefix ~= "" then return prefix end
+    end
+    if stage == 2 then
+      if left > 0 then
+        local k = left < CHUNK and left or CHUNK
+        left = left - k
+        return k == CHUNK and block or block:sub(1, k)
+      end
+      stage = 3
+      if suffix ~= "" then return suffix end
+    end
+    return nil
+  end, #prefix + n + #suffix
+end
+
+-- The key of `t` whose lower-cased name is `name`'s (the services differ in member casing).
+local function member(t, name)
+  local want = name:lower()
+  for k, v in pairs(t) do
+    if type(k) == "string" and k:lower() == want then return k, v end
+  end
+  return nil
+end
+
+-- A 200 JSON answer decoded, or nil when there is nothing to change.
+local function decoded(res)
+  if res.status ~= 200 or type(res.body) ~= "string" then return nil end
+  local t = util.json_decode(res.body)
+  if type(t) ~= "table" then return nil end
+  return t
+end
+
+-- A 400 in the service's style (STS: XML ValidationError) with `message`.
+local function bad_request(service, svc, message, rid)
+  if service == "sts" then return sts.error(400, "ValidationError", message, rid) end
+  return rest.error(svc, 400, "BadRequestException", message, rid)
+end
+
+-- bigmessage=BYTES: the message is an introduction then "x"s, exactly BYTES bytes, streamed.
+local function big_message(service, svc, bytes, rid)
+  local res = bad_request(service, svc, PLACEHOLDER, rid)
+  local at = res.body:find(PLACEHOLDER, 1, true)
+  local intro = ("invite sim: a message of " .. bytes .. " bytes "):sub(1, bytes)
+  res.stream, res.length = filled(res.body:sub(1, at - 1) .. intro, "x", bytes - #intro,
+    res.body:sub(at + #PLACEHOLDER))
+  res.body = nil
+  return res
+end
+
+local function echo_secrets(service, svc, req, rid)
+  local token = req.header["x-amz-security-token"]
+  if not token then
+    local _, q = util.parse_query(req.query)
+    token = q and q["X-Amz-Security-Token"]
+  end
+  return bad_request(service, svc, "invite sim refused the request signed with X-Amz-Security-Token: "
+    .. (token or "(none)") .. " and Authorization: " .. (req.header.authorization or "(none)"), rid)
+end
+
+-- bigpage=N: N invitations of one fixed width (inviters 9 + 11 digits, IDs sim-bigpage-NNNNNNN),
+-- streamed a few hundred at a time with an exact Content-Length.
+local function big_page(svc, res, n, now)
+  local t = decoded(res)
+  if not t then return res end
+  local names = svc.names
+  local list = member(t, names.invitations) or names.invitations
+  local tmpl = util.json_encode(rest.invitation_json(svc, { inviter = "@A@", id = "@I@", status = "Invited",
+    invited_at = now, invited_at_iso = util.iso8601(now, true) }))
+  tmpl = tmpl:gsub("%%", "%%%%"):gsub("@A@", "%%s"):gsub("@I@", "%%s")
+  local width = #format(tmpl, "900000000000", "sim-bigpage-0000000")
+  local i = 0
+  local prefix = "{" .. util.json_string(list) .. ":["
+  res.body = nil
+  res.length = #prefix + n * width + (n - 1) + 2
+  res.stream = function()
+    if i >= n then
+      if i == n then i = n + 1; return "]}" end
+      return nil
+    end
+    local out, k = {}, 0
+    if i == 0 then k = 1; out[1] = prefix end
+    local stop = i + 400 < n and i + 400 or n
+    while i < stop do
+      i = i + 1
+      k = k + 1
+      out[k] = format(tmpl, format("9%011d", i), format("sim-bigpage-%07d", i))
+      if i < n then k = k + 1; out[k] = "," end
+    end
+    return concat(out)
+  end
+  return res
+end
+
+--- Changes an answer after its operation ran (the operation itself already happened).
+-- @local
+function Sim:corrupt(res, fault, c)
+  local kind = fault.kind
   if kind == "truncate" then
     res.fault = "truncate"
   elseif kind == "badjson" then
     local body = res.body or ""
     res.body = body:sub(1, floor(#body / 2)) .. "<!-- invite sim: corrupted body -->"
+  elseif kind == "lost" then
+    return { fault = "reset", status = 0, error_code = "(connection reset)" }
+  elseif kind == "bigbody" or kind == "bigbody-nolength" then
+    local body = res.body or ""
+    local pad = fault.bytes > #body and fault.bytes - #body or 0
+    res.stream, res.length = filled(body, " ", pad, "")
+    res.body = nil
+    if kind == "bigbody-nolength" then res.length = nil end
+  elseif not c.svc or not (LIST_MEMBER[c.operation] or UNPROCESSED_OPS[c.operation]) then
+    return res -- the list and unprocessed faults shape only those answers
+  elseif kind == "bigpage" and c.operation == "ListInvitations" then
+    return big_page(c.svc, res, fault.count, self:now())
+  else
+    local t = decoded(res)
+    if not t then return res end
+    local names = c.svc.names
+    if kind == "endless-pages" and LIST_MEMBER[c.operation] then
+      local lk = member(t, c.operation == "ListDetectors" and "detectorIds" or names.invitations)
+      t[lk or LIST_MEMBER[c.operation]] = util.array{}
+      self.endless_seq = (self.endless_seq or 0) + 1
+      -- "!" sorts before every inviter and detector ID: sent back after the fault, the list restarts
+      t[member(t, names.token) or names.token] = rest.encode_token(c.operation == "ListDetectors" and "detectors"
+        or "invitations", c.service, c.region, c.account, "!endless-" .. self.endless_seq)
+    elseif (kind == "malformed-invitation" or kind == "escape") and c.operation == "ListInvitations" then
+      local lk, list = member(t, names.invitations)
+      if type(list) ~= "table" then return res end
+      local at = util.iso8601(self:now(), true)
+      if kind == "malformed-invitation" then
+        table.insert(list, 1, { [names.inv_id] = "sim-malformed-invitation", [names.inv_status] = "Invited",
+                                [names.inv_at] = at })
+      else
+        for _, inv in ipairs(type(list[1]) == "table" and list or {}) do
+          for name, base in pairs{ [names.inv_id] = "sim-escape", [names.inv_at] = at } do
+            local k, v = member(inv, name)
+            inv[k or name] = (type(v) == "string" and v or base) .. ESCAPES
+          end
+        end
+      end
+      t[lk] = util.array(list)
+    elseif kind == "malformed-unprocessed" and c.first_id then
+      local uk, list = member(t, names.unprocessed)
+      if type(list) ~= "table" then list = {} end
+      local w = c.svc.words.not_found
+      local entry
+      if fault.garbage then
+        entry = type(w) == "table" and w[2] or w
+      elseif names.un_code then
+        entry = { [names.un_code] = w[1], [names.un_message] = w[2] }
+      else
+        entry = { [names.un_result] = w }
+      end
+      table.insert(list, 1, entry)
+      t[uk or names.unprocessed] = util.array(list)
+    else
+      return res
+    end
+    res.body = util.json_encode(t)
   end
   return res
+end
+
+-- malformed-unprocessed: the request as the operation sees it, without the first account ID
+-- (every copy of it). Returns the changed request and that ID, or the request unchanged.
+local function without_first_id(svc, req)
+  local body = util.json_decode(req.body or "")
+  if type(body) ~= "table" then return req end
+  local k, ids = member(body, svc.names.ids)
+  if type(ids) ~= "table" or type(ids[1]) ~= "string" then return req end
+  local first, others = ids[1], {}
+  for _, id in ipairs(ids) do
+    if id ~= first then others[#others + 1] = id end
+  end
+  body[k] = util.array(others)
+  local copy = {}
+  for key, v in pairs(req) do copy[key] = v end
+  copy.body = util.json_encode(body)
+  return copy, first, ids, #others
 end
 
 --- One request in, one response out, without a socket (the HTTP server calls it; so can tests).
@@ -235,11 +426,26 @@ function Sim:serve(req, rid, entry)
     local kind = decision.fault.kind
     if kind == "throttle" or kind == "500" or kind == "503" or kind == "reset" then
       res = fault_response(service, svc, decision.fault, rid)
+    elseif kind == "bigmessage" then
+      res = big_message(service, svc, decision.fault.bytes, rid)
+    elseif kind == "echo-secrets" then
+      res = echo_secrets(service, svc, req, rid)
+    end
+  end
+  local replaced = res ~= nil
+  local first_id, all_ids, left
+  local op_req = req
+  if not res and decision and decision.fault and decision.fault.kind == "malformed-unprocessed" and svc
+      and UNPROCESSED_OPS[operation] then
+    op_req, first_id, all_ids, left = without_first_id(svc, req)
+    if first_id and left == 0 then
+      -- nothing left to carry out (guardduty would refuse an empty list): an empty answer
+      res = rest.json(200, { [svc.names.unprocessed] = util.array{} }, rid)
     end
   end
   if not res then
     local ctx = {
-      req = req, rid = rid, state = self.state, principal = principal, service = service,
+      req = op_req, rid = rid, state = self.state, principal = principal, service = service,
       operation = operation, region = entry.region, account = principal and principal.account,
       params = params or sts_params, cred_rng = self.cred_rng, token_now = self:token_now(),
     }
@@ -249,8 +455,12 @@ function Sim:serve(req, rid, entry)
       res = rest.dispatch(svc, ctx)
     end
     entry.account = ctx.account or entry.account
+    if all_ids then ctx.log_ids = all_ids end
     if ctx.log_ids then entry.account_ids = util.array(util.copy(ctx.log_ids)) end
-    if decision and decision.fault then res = corrupt(res, decision.fault.kind) end
+  end
+  if decision and decision.fault and not replaced then
+    res = self:corrupt(res, decision.fault, { svc = svc, service = service, operation = operation,
+      region = entry.region, account = entry.account, first_id = first_id })
   end
   if decision and decision.latency > 0 then
     res.delay = decision.latency
