@@ -14,7 +14,7 @@
 --   policy  invite.run{ apply = true, policy = ... } on macie2 us-east-1: the scope fails with
 --           `text`, every invitation is skipped, only GETs reached the simulator
 --   cli     bin/invite ARGS as a subprocess: exit code `exit`, stderr has `text`, stdout is empty
---           (reads-only cases: `reads = true`)
+--           (reads-only cases: `reads = true`); api and cli cases: no text of `absent` in the output
 --   sim     bin/invite sim --fixtures FILE: refuses to start (exit 2, `text` on stderr, nothing on
 --           stdout - no "listening" line)
 -- In args, env values and file contents, {EP} is the simulator's endpoint, {PORT} its port and
@@ -104,7 +104,13 @@ local INI_BROKEN = {
   dup_key = "[default]\nregion = us-east-1\nregion = eu-west-1\n",
   junk = "[default]\naws_access_key_id = AKIAEXAMPLE\nthis line is junk\n",
   dup_section = "[profile audit]\nregion = us-east-1\n[profile audit]\nregion = eu-west-1\n",
+  -- session tokens pasted where no key belongs: the messages must not quote them (nor lower-cased)
+  bare_token = "AQoDYXdzEJr1K2PastedToken/Example+x==\n[default]\n",
+  colon_token = "[default]\nFQoGZXIvYXdzPasted:TokenExample\nFQoGZXIvYXdzPasted:TokenExample\n",
+  header_token = "[default]\nregion = us-east-1\n[IQoJb3JpZ2luPastedTokenExample==\n",
 }
+local PASTED = { "AQoDYXdzEJr1K2Pa", "aqodyxdzejr1k2pa", "PastedToken", "pastedtoken", "FQoGZXIv", "fqogzxiv",
+                 "IQoJb3Jp", "TokenExample", "tokenexample" }
 
 -- The expected messages are kept whole, one per line, so a failing case can be found by grepping
 -- the message: the table may pass 120 columns.
@@ -426,10 +432,10 @@ local CASES = {
     text = { "{TMP}/no_bracket.ini:1: section header is missing its closing ']'" },
     f = function() return client("macie2", { env = env{ AWS_CONFIG_FILE = "{TMP}/no_bracket.ini" } }):list_invitations{} end },
   { "api", "AWS_CONFIG_FILE: a key before any section", code = "InvalidConfiguration",
-    text = { "{TMP}/before_section.ini:1: `region` appears before any [section]" },
+    text = { "{TMP}/before_section.ini:1: a `key = value` line appears before any [section]" },
     f = function() return client("macie2", { env = env{ AWS_CONFIG_FILE = "{TMP}/before_section.ini" } }):list_invitations{} end },
   { "api", "AWS_CONFIG_FILE: a key set twice", code = "InvalidConfiguration",
-    text = { "{TMP}/dup_key.ini:3: key `region` already set in [default] on line 2" },
+    text = { "{TMP}/dup_key.ini:3: this key is already set on line 2, in the same section" },
     f = function() return client("macie2", { env = env{ AWS_CONFIG_FILE = "{TMP}/dup_key.ini" } }):list_invitations{} end },
   { "api", "AWS_SHARED_CREDENTIALS_FILE: a junk line", code = "InvalidConfiguration",
     text = { "{TMP}/junk.ini:3: expected `key = value`, a [section] or a comment" },
@@ -437,10 +443,20 @@ local CASES = {
       return client("macie2", { env = env{ AWS_SHARED_CREDENTIALS_FILE = "{TMP}/junk.ini" } }):list_invitations{}
     end },
   { "api", "AWS_SHARED_CREDENTIALS_FILE: a section twice", code = "InvalidConfiguration",
-    text = { "{TMP}/dup_section.ini:3: section [profile audit] already appeared on line 1" },
+    text = { "{TMP}/dup_section.ini:3: this section already appeared on line 1" },
     f = function()
       return client("macie2", { env = env{ AWS_SHARED_CREDENTIALS_FILE = "{TMP}/dup_section.ini" } }):list_invitations{}
     end },
+  { "api", "AWS_SHARED_CREDENTIALS_FILE: a session token pasted before any section (not echoed)",
+    code = "InvalidConfiguration", absent = PASTED,
+    text = { "{TMP}/bare_token.ini:1: a `key = value` line appears before any [section]" },
+    f = function()
+      return client("macie2", { credentials = false, env = env{ AWS_SHARED_CREDENTIALS_FILE = "{TMP}/bare_token.ini" } })
+        :list_invitations{}
+    end },
+  { "api", "AWS_CONFIG_FILE: a session token with a colon, twice (not echoed)", code = "InvalidConfiguration",
+    absent = PASTED, text = { "{TMP}/colon_token.ini:3: this key is already set on line 2, in the same section" },
+    f = function() return client("macie2", { env = env{ AWS_CONFIG_FILE = "{TMP}/colon_token.ini" } }):list_invitations{} end },
   { "api", "a profile option naming a missing profile", code = "ProfileNotFound",
     text = { "the config profile (ghost) could not be found in /dev/null or /dev/null" },
     f = function() return client("macie2", { profile = "ghost", env = env() }):list_invitations{} end },
@@ -655,11 +671,23 @@ local CASES = {
     exit = 2, text = { "invite: the config profile (ghost) could not be found" } },
   { "cli", "AWS_CONFIG_FILE pointing at broken INI",
     args = { "list", "--regions", "us-east-1", "--endpoint-url", "{EP}" }, env = { AWS_CONFIG_FILE = "{TMP}/dup_key.ini" },
-    exit = 2, text = { "invite: {TMP}/dup_key.ini:3: key `region` already set in [default] on line 2" } },
+    exit = 2, text = { "invite: {TMP}/dup_key.ini:3: this key is already set on line 2, in the same section" } },
   { "cli", "AWS_SHARED_CREDENTIALS_FILE pointing at broken INI",
     args = { "delete", "--service", "guardduty", "--region", "us-east-1", "--endpoint-url", "{EP}", "222222222222" },
     env = { AWS_SHARED_CREDENTIALS_FILE = "{TMP}/no_bracket.ini" },
     exit = 2, text = { "invite: {TMP}/no_bracket.ini:1: section header is missing its closing ']'" } },
+  { "cli", "AWS_SHARED_CREDENTIALS_FILE with a session token pasted before any section (not echoed)",
+    args = { "list", "--regions", "us-east-1", "--endpoint-url", "{EP}" },
+    env = { AWS_SHARED_CREDENTIALS_FILE = "{TMP}/bare_token.ini" }, absent = PASTED,
+    exit = 2, text = { "invite: {TMP}/bare_token.ini:1: a `key = value` line appears before any [section]" } },
+  { "cli", "AWS_CONFIG_FILE with a token line with a colon, twice (not echoed)",
+    args = { "list", "--regions", "us-east-1", "--endpoint-url", "{EP}" },
+    env = { AWS_CONFIG_FILE = "{TMP}/colon_token.ini" }, absent = PASTED,
+    exit = 2, text = { "invite: {TMP}/colon_token.ini:3: this key is already set on line 2, in the same section" } },
+  { "cli", "AWS_CONFIG_FILE with a token in a section header without ']' (not echoed)",
+    args = { "list", "--regions", "us-east-1", "--endpoint-url", "{EP}" },
+    env = { AWS_CONFIG_FILE = "{TMP}/header_token.ini" }, absent = PASTED,
+    exit = 2, text = { "invite: {TMP}/header_token.ini:3: section header is missing its closing ']'" } },
   { "cli", "no region anywhere",
     args = { "list", "--endpoint-url", "{EP}" },
     exit = 2, text = { "invite: no region: pass --regions, set one in the policy, or set AWS_REGION" } },
@@ -831,6 +859,7 @@ function RUNNERS.cli(c)
   assert.are.equal(c.exit, code, "exit code; stderr: " .. err)
   has_all(err, c.text, "stderr")
   if not c.reads then assert.are.equal("", out, "nothing on stdout") end
+  for _, t in ipairs(c.absent or {}) do assert.is_nil((out .. err):find(t, 1, true), "shows " .. t) end
   clean(err, "stderr")
 end
 

@@ -54,9 +54,18 @@ describe("invite.config.ini", function()
 
   local bad = {
     { "[default\nregion = x", "f:1: section header is missing its closing ']'" },
-    { "region = x\n[default]", "f:1: `region` appears before any [section]" },
-    { "[a]\nx = 1\n[a]\n", "f:3: section [a] already appeared on line 1" },
-    { "[a]\nx = 1\nX = 2\n", "f:3: key `x` already set in [a] on line 2" },
+    { "region = x\n[default]", "f:1: a `key = value` line appears before any [section]" },
+    { "[a]\nx = 1\n[a]\n", "f:3: this section already appeared on line 1" },
+    { "[a]\nx = 1\nX = 2\n", "f:3: this key is already set on line 2, in the same section" },
+    -- no text of the file in a message: a token pasted where no key belongs stays out of it
+    { "Tok3nSECRET/x+y==\n[a]\n", "f:1: a `key = value` line appears before any [section]" },
+    { "[a]\nTok3nSECRET==\nTok3nSECRET==\n", "f:3: this key is already set on line 2, in the same section" },
+    { "Tok3nSECRET:more\n", "f:1: a `key = value` line appears before any [section]" },
+    { "[Tok3nSECRET]\n[Tok3nSECRET]\n", "f:2: this section already appeared on line 1" },
+    { "[Tok3nSECRET\n", "f:1: section header is missing its closing ']'" },
+    { "[a] Tok3nSECRET\n", "f:1: unexpected text after the section header" },
+    { "[a]\nTok3nSECRET\n", "f:2: expected `key = value`, a [section] or a comment" },
+    { "[a]\ns3 =\n  Tok3nSECRET\n", "f:3: expected `key = value` in the indented block" },
     { "[a]\njust words\n", "f:2: expected `key = value`, a [section] or a comment" },
     { "[a] b\n", "f:1: unexpected text after the section header" },
     { "[a]\ns3 =\n  nothing here\n", "f:3: expected `key = value` in the indented block" },

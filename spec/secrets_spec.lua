@@ -80,10 +80,20 @@ local function base64(s)
   return table.concat(out)
 end
 local probes = {} -- { name =, text = }
-local function add_secret(name, value)
+-- every_slice: also every 8-character slice of the value and of its lower-cased form (for text a
+-- parser might quote in part, or lower-case as it does keys)
+local function add_secret(name, value, every_slice)
   probes[#probes + 1] = { name = name, text = value }
   probes[#probes + 1] = { name = name .. " (first 8 characters)", text = value:sub(1, 8) }
   probes[#probes + 1] = { name = name .. " (last 8 characters)", text = value:sub(-8) }
+  if every_slice then
+    for _, v in ipairs{ value, value:lower() } do
+      for i = 1, #v - 7 do
+        probes[#probes + 1] = { name = ("%s (characters %d-%d%s)"):format(name, i, i + 7,
+          v == value and "" or ", lower-cased"), text = v:sub(i, i + 7) }
+      end
+    end
+  end
   probes[#probes + 1] = { name = name .. " (hex)", text = hex(value) }
   -- base64 without its padding and without the last group, which depends on what follows
   local b = base64(value):gsub("=+$", "")
@@ -106,6 +116,25 @@ add_secret("container secret key", CONTAINER.secret)
 add_secret("container session token", CONTAINER.token)
 add_secret("container authorization token", CONTAINER_AUTH)
 add_secret("wrong container authorization token", WRONG_CONTAINER_AUTH)
+
+-- Session tokens pasted into the shared files where no key belongs (base64, as AWS's are): the
+-- parser must say file and line only, never text of the line. {file name, content, line, what}.
+local function pasted() return base64(random_bytes(24)) end
+local PASTED_TOKENS = { bare = pasted() .. "==", repeated = pasted() .. "==",
+                        colon = pasted() .. ":" .. pasted(), header = pasted(), section = pasted() }
+for k, v in pairs(PASTED_TOKENS) do add_secret("pasted token (" .. k .. ")", v, true) end
+local PASTED_FILES = {
+  { "bare-token-credentials", PASTED_TOKENS.bare .. "\n[probe-file]\naws_access_key_id = AKIAPASTEDPROBE00001\n", 1,
+    "a token line before any section" },
+  { "repeated-token-credentials", "[probe-file]\naws_access_key_id = AKIAPASTEDPROBE00001\n"
+    .. PASTED_TOKENS.repeated .. "\n" .. PASTED_TOKENS.repeated .. "\n", 4, "a token line twice" },
+  { "colon-token-config", PASTED_TOKENS.colon .. "\n[profile probe-file]\nregion = us-east-1\n", 1,
+    "a token line with a colon" },
+  { "header-token-config", "[profile probe-file]\nregion = us-east-1\n[" .. PASTED_TOKENS.header .. "\n", 3,
+    "a section header without ']' holding a token" },
+  { "section-token-credentials", "[" .. PASTED_TOKENS.section .. "]\n[" .. PASTED_TOKENS.section .. "]\n", 2,
+    "a token section header twice" },
+}
 
 -- The name of the first probe found in text, or nil.
 local function leak_in(text)
@@ -246,6 +275,7 @@ describe("secrets never leave", function()
       "[probe-file]", "aws_access_key_id = " .. K.file.id, "aws_secret_access_key = " .. K.file.secret, "" }, "\n"))
     write_file(IN .. "/bad-credentials", table.concat({
       "[probe-file]", "aws_access_key_id = " .. K.file.id, "aws_secret_access_key " .. BAD_FILE_SECRET, "" }, "\n"))
+    for _, f in ipairs(PASTED_FILES) do write_file(IN .. "/" .. f[1], f[2]) end
     write_file(IN .. "/partial-credentials", table.concat({
       "[probe-file]", "aws_secret_access_key = " .. PARTIAL_SECRET, "" }, "\n"))
     write_file(IN .. "/process.sh", ("printf '%%s\\n' '%s'\n"):format(cjson.encode{ Version = 1,
@@ -454,6 +484,14 @@ return {
       "%[probe%-file%] has no aws_access_key_id" },
   }
 
+  -- a token pasted into a shared file: `invite list` stops with the file and line (exit 2)
+  for _, f in ipairs(PASTED_FILES) do
+    local var = f[1]:find("config$") and "AWS_CONFIG_FILE=" or "AWS_SHARED_CREDENTIALS_FILE="
+    ERRORS[#ERRORS + 1] = { "a shared file with " .. f[4], "list --regions us-east-1 --endpoint-url %s",
+      { "AWS_PROFILE=probe-file", var .. "%IN%/" .. f[1] }, 2,
+      "^invite: /tmp/invite%-secrets%-%w+/" .. f[1]:gsub("%-", "%%-") .. ":" .. f[3] .. ": [^\n]*\n$" }
+  end
+
   for _, case in ipairs(ERRORS) do
     it("CLI: error output with " .. case[1], function()
       s:reset()
@@ -611,6 +649,33 @@ return {
         assert_clean(tostring(err), c[1] .. ": tostring(err)")
         assert_clean(dumps(err), c[1] .. ": the err table")
         assert_clean(tostring(c[2]), c[1] .. ": tostring(provider)")
+      end
+    end)
+
+    it("shared-file parse errors: file and line, no text of the line", function()
+      local config = require "invite.config"
+      for _, f in ipairs(PASTED_FILES) do
+        local path = IN .. "/" .. f[1]
+        local env = { AWS_CONFIG_FILE = "/dev/null", AWS_SHARED_CREDENTIALS_FILE = "/dev/null",
+                      AWS_EC2_METADATA_DISABLED = "true", HOME = HOME }
+        env[f[1]:find("config$") and "AWS_CONFIG_FILE" or "AWS_SHARED_CREDENTIALS_FILE"] = path
+        local where = path .. ":" .. f[3] .. ": "
+        -- the parser, config.load, a credential chain and a client call all give the same message
+        local text = assert(read_file(path))
+        local parsed, perr = require("invite.config.ini").parse(text, path)
+        assert.is_nil(parsed, f[4])
+        local shared, lerr = config.load{ env = env }
+        assert.is_nil(shared, f[4])
+        local ok, cerr = credentials.chain{ env = env, profile = "probe-file" }:get()
+        assert.is_nil(ok, f[4])
+        local res, err = client("macie2", nil, { env = env, profile = "probe-file" }):list_invitations{}
+        assert.is_nil(res, f[4])
+        for _, e in ipairs{ perr, lerr, cerr, err } do
+          local line = tostring(e)
+          assert.is_truthy(line:find(where, 1, true), f[4] .. ": no file and line in " .. line)
+          assert_clean(line, f[4] .. ": " .. line)
+          assert_clean(dumps(e), f[4] .. ": the err table")
+        end
       end
     end)
 

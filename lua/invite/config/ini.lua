@@ -14,6 +14,9 @@
 --     (keys trimmed, case kept, as botocore's nested parser does) and the value is a table;
 --     otherwise the lines are joined to the value with "\n".
 --   * A UTF-8 byte-order mark and CR line ends are accepted.
+-- Errors are "file:line: what is wrong", in general terms: they never quote text of the file (a
+-- key, a section name, a line), since a token pasted on the wrong line would be shown (and a key,
+-- lower-cased). The line number is enough to find it.
 -- Result: { sections = { [name] = { [key] = string | table } }, order = { name... },
 --           lines = { [name] = line number } }.
 
@@ -51,7 +54,7 @@ function _M.parse(text, filename)
   if text:sub(1, 3) == "\239\187\191" then text = text:sub(4) end
 
   local sections, order, lines = {}, {}, {}
-  local cur, cur_name            -- current section table and name
+  local cur                      -- current section table
   local key, key_indent          -- current key (for continuation lines)
   local cont                     -- list of {text, lineno} continuation lines for `key`
   local first_value              -- the key's own value
@@ -103,10 +106,10 @@ function _M.parse(text, filename)
         name = trim(name)
         if name == "" then return nil, perr(filename, lineno, "empty section name") end
         if sections[name] then
-          return nil, perr(filename, lineno, ("section [%s] already appeared on line %d")
-            :format(name, lines[name]))
+          return nil, perr(filename, lineno, ("this section already appeared on line %d")
+            :format(lines[name]))
         end
-        cur, cur_name = {}, name
+        cur = {}
         sections[name] = cur
         order[#order + 1] = name
         lines[name] = lineno
@@ -119,11 +122,11 @@ function _M.parse(text, filename)
         k = trim(k):lower()
         if k == "" then return nil, perr(filename, lineno, "empty key") end
         if not cur then
-          return nil, perr(filename, lineno, "`" .. k .. "` appears before any [section]")
+          return nil, perr(filename, lineno, "a `key = value` line appears before any [section]")
         end
         if seen_keys[k] then
-          return nil, perr(filename, lineno, ("key `%s` already set in [%s] on line %d")
-            :format(k, cur_name, seen_keys[k]))
+          return nil, perr(filename, lineno, ("this key is already set on line %d, in the same section")
+            :format(seen_keys[k]))
         end
         seen_keys[k] = lineno
         key, key_indent, first_value, cont = k, indent, trim(v), nil
