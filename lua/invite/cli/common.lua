@@ -113,14 +113,15 @@ function _M.run(opts)
   return report
 end
 
---- Print a report (table or JSON) and the summary; return the exit code.
+--- Print a report (table or JSON) and the summary; return the exit code. The table's cells and
+-- the error lines (which quote servers' messages) go through invite.report.escape.
 function _M.finish(args, report)
   local runner = require "invite.runner"
   local render = require "invite.report"
   io.stdout:write(args.json and render.json(report) or render.table(report))
   if not args.quiet then
     io.stderr:write(runner.summary(report), "\n")
-    for _, e in ipairs(report.errors) do io.stderr:write("error: ", e, "\n") end
+    for _, e in ipairs(report.errors) do io.stderr:write("error: ", render.escape(e), "\n") end
   end
   return runner.exit_code(report)
 end

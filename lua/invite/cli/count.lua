@@ -42,7 +42,9 @@ function _M.run(args)
   else
     io.stdout:write(("%-12s %-16s %s\n"):format("SERVICE", "REGION", "INVITATIONS"))
     for _, r in ipairs(rows) do
-      io.stdout:write(("%-12s %-16s %s\n"):format(r.service, r.region, r.count or ("error: " .. tostring(r.error))))
+      -- a server's error message is escaped (invite.report.escape): no control character reaches the terminal
+      io.stdout:write(("%-12s %-16s %s\n"):format(r.service, r.region,
+        r.count or ("error: " .. require("invite.report").escape(r.error))))
     end
   end
   for _, r in ipairs(rows) do if r.error then failed = failed + 1 end end
