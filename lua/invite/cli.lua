@@ -49,6 +49,45 @@ function _M.parser(only)
   return parser
 end
 
+-- A word that looks like a negative number ("-1", "-0.5", "-.5"): never an option name (no
+-- option of invite is a dash and a digit).
+local function negative_number(word)
+  return type(word) == "string" and word:find("^%-%.?%d") ~= nil
+end
+
+-- argparse takes any word starting with '-' for an option, so `--concurrency -1` failed with
+-- "unknown option '-1'" instead of the flag's own rule. An option that takes a value, followed by
+-- a negative-number-looking word, is rewritten to `--option=-1` (which argparse reads as the
+-- value), so the flag's check reports it. Words after "--" are left alone.
+local function join_negative_values(parser, argv)
+  local takes_value = {}
+  local function collect(p)
+    for _, o in ipairs(p._options or {}) do
+      if (o._maxargs or 0) >= 1 then
+        for _, name in ipairs(o._aliases or {}) do takes_value[name] = true end
+      end
+    end
+    for _, c in ipairs(p._commands or {}) do collect(c) end
+  end
+  collect(parser)
+  local out, i = {}, 1
+  while i <= #argv do
+    local a = argv[i]
+    if a == "--" then
+      for j = i, #argv do out[#out + 1] = argv[j] end
+      break
+    end
+    if takes_value[a] and a:sub(1, 2) == "--" and negative_number(argv[i + 1]) then
+      out[#out + 1] = a .. "=" .. argv[i + 1]
+      i = i + 2
+    else
+      out[#out + 1] = a
+      i = i + 1
+    end
+  end
+  return out
+end
+
 -- Runs the CLI with an argument list (without the program name). Returns an exit code.
 function _M.main(argv)
   argv = argv or {}
@@ -58,7 +97,7 @@ function _M.main(argv)
     if a:sub(1, 1) ~= "-" then only = a break end
   end
   local parser = _M.parser(only)
-  local ok, args = parser:pparse(argv)
+  local ok, args = parser:pparse(join_negative_values(parser, argv))
   if not ok then
     io.stderr:write(parser:get_usage(), "\n\ninvite: error: ", tostring(args), "\n")
     return 2

@@ -9,6 +9,16 @@ local function split(s)
 end
 _M.split = split
 
+--- A flag's value as a message shows it: a number as it was typed (`-1`), anything else quoted,
+-- cut at 40 bytes and escaped (invite.report.escape), e.g. `'lots'`.
+-- @return string
+function _M.shown(v)
+  v = tostring(v)
+  if tonumber(v) and #v <= 24 and v:find("^[%w.+-]+$") then return v end
+  if #v > 40 then v = v:sub(1, 40) .. "..." end
+  return "'" .. require("invite.report").escape(v) .. "'"
+end
+
 --- Declare the common flags on an argparse command.
 function _M.sweep_flags(cmd)
   cmd:option("--services", "Comma-separated services (default: the policy's, else all three).\n"
@@ -93,7 +103,9 @@ function _M.run_options(args, policy)
   end
   opts.role = args.role
   local c = tonumber(args.concurrency)
-  if not c or c < 1 or c % 1 ~= 0 then return nil, "--concurrency must be a whole number >= 1" end
+  if not c or c < 1 or c % 1 ~= 0 then
+    return nil, "--concurrency must be a whole number >= 1, got " .. _M.shown(args.concurrency)
+  end
   opts.concurrency = c
   return opts
 end

@@ -22,7 +22,9 @@ function _M.configure(cmd)
   cmd:option("--port", "Port to listen on; 0 (the default) picks any free port, printed on start.\n"
     .. "Example: --port 4566", "0"):show_default(false):convert(function(s)
     local n = tonumber(s)
-    if not n or n ~= math.floor(n) or n < 0 or n > 65535 then return nil, "port must be 0-65535" end
+    if not n or n ~= math.floor(n) or n < 0 or n > 65535 then
+      return nil, "--port must be a whole number 0-65535, got " .. require("invite.cli.common").shown(s)
+    end
     return n
   end)
   cmd:option("--faults", "Fault rules (syntax in docs/simulator.md).\n"
@@ -31,7 +33,9 @@ function _M.configure(cmd)
   cmd:option("--seed", "Seed of the fault and ID generators (default 1).\nExample: --seed 7", "1")
     :show_default(false):convert(function(s)
     local n = tonumber(s)
-    if not n or n ~= math.floor(n) then return nil, "seed must be a whole number" end
+    if not n or n ~= math.floor(n) then
+      return nil, "--seed must be a whole number, got " .. require("invite.cli.common").shown(s)
+    end
     return n
   end)
   cmd:option("--log", "Append the request log (JSON lines) to this file; '-' for stderr.\n"
