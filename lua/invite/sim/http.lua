@@ -184,7 +184,12 @@ function _M.new(opts)
   local self = setmetatable({
     sock = sock, host = host, port = tonumber(port), handler = opts.handler, on_reject = opts.on_reject,
     on_tick = opts.on_tick, watch = opts.watch, tls = tls, on_tls_error = opts.on_tls_error,
-    on_error = opts.on_error or function(msg) io.stderr:write("invite sim: ", msg, "\n") end,
+    on_error = opts.on_error or function(msg)
+      -- one short line whatever the error holds (no terminal control characters, no megabytes)
+      io.stderr:write("invite sim: ", (tostring(msg):sub(1, 1000):gsub("[%c\127]", function(ch)
+        return format("\\x%02x", byte(ch))
+      end)), "\n")
+    end,
     max_body = opts.max_body or 1048576, max_header = opts.max_header or 16384,
     idle_timeout = opts.idle_timeout or 60, max_conns = opts.max_conns or 900,
     conns = {}, nconns = 0, next_id = 0, last_sweep = gettime(), stopping = false,

@@ -455,9 +455,9 @@ function Sim:serve(req, rid, entry)
       res = rest.dispatch(svc, ctx)
     end
     entry.account = ctx.account or entry.account
-    if all_ids then ctx.log_ids = all_ids end
     if ctx.log_ids then entry.account_ids = util.array(util.copy(ctx.log_ids)) end
   end
+  if all_ids then entry.account_ids = util.array(util.copy(all_ids)) end -- what was sent, first ID included
   if decision and decision.fault and not replaced then
     res = self:corrupt(res, decision.fault, { svc = svc, service = service, operation = operation,
       region = entry.region, account = entry.account, first_id = first_id })

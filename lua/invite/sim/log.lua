@@ -30,7 +30,21 @@ function _M.new(opts)
   return self
 end
 
+-- Strings longer than this are cut in the log (a hostile or broken peer must not make one line
+-- hold megabytes); the cut says how much was left out.
+_M.MAX_STRING = 2048
+
+local function bounded(v)
+  if type(v) == "string" and #v > _M.MAX_STRING then
+    return v:sub(1, _M.MAX_STRING) .. "...(" .. (#v - _M.MAX_STRING) .. " more bytes)"
+  elseif type(v) == "table" then
+    for i, x in ipairs(v) do v[i] = bounded(x) end
+  end
+  return v
+end
+
 function Log:write(entry)
+  for k, v in pairs(entry) do entry[k] = bounded(v) end
   self.seq = self.seq + 1
   entry.seq = self.seq
   local n = self.last + 1
