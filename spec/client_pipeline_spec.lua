@@ -252,6 +252,76 @@ describe("pagination", function()
     assert.is_false(got[1])
     assert.are.equal("AccessDeniedException", got[2].code)
   end)
+
+  -- issue 14 item 3: a server that answers a fresh token forever, or pages past the model's bound
+  local function endless(items_per_page)
+    return function(req)
+      local n = tonumber((req.url:match("nextToken=t(%d+)"))) or 0
+      local page = { invitations = {}, nextToken = "t" .. (n + 1) }
+      for i = 1, items_per_page do
+        page.invitations[i] = { accountId = string.format("%012d", n * items_per_page + i) }
+      end
+      return { body = cjson.encode(page) }
+    end
+  end
+
+  it("stops an endless run of fresh tokens at max_pages (default 1000) with a PaginationError", function()
+    local c, t = client("guardduty", endless(0))
+    local all, err = c:list_all_invitations{}
+    assert.is_nil(all)
+    assert.are.equal("PaginationError", err.code)
+    assert.are.equal(1000, #t.sent)
+    assert.matches("more than 1000 pages (max_pages)", err.message, 1, true)
+    assert.matches("max_pages", err.message, 1, true)
+    assert.is_false(err.retryable)
+    local c2, t2 = client("guardduty", endless(0), { max_pages = 7 })
+    local pages, last = 0, nil
+    for page, e in c2:paginate("list_invitations", {}) do
+      if page then pages = pages + 1 else last = e end
+    end
+    assert.are.equal(7, pages)
+    assert.are.equal(7, #t2.sent)
+    assert.are.equal("PaginationError", last.code)
+  end)
+
+  it("stops at max_items (default 100000) however the items are spread over pages", function()
+    local c, t = client("guardduty", endless(50), { max_items = 120 })
+    local all, err = c:list_all_invitations{}
+    assert.is_nil(all)
+    assert.are.equal("PaginationError", err.code)
+    assert.matches("more than 120 items", err.message, 1, true)
+    assert.matches("max_items", err.message, 1, true)
+    assert.are.equal(3, #t.sent)
+    local seen = 0
+    for inv in c:each_invitation{} do
+      if inv then seen = seen + 1 end
+    end
+    assert.are.equal(100, seen) -- the pages before the one that crosses the bound, then the error
+  end)
+
+  it("refuses a page larger than the model's maximum (50 for ListInvitations)", function()
+    local c = client("guardduty", endless(51))
+    local all, err = c:list_all_invitations{}
+    assert.is_nil(all)
+    assert.are.equal("PaginationError", err.code)
+    assert.matches("page 1 has 51 Invitations; the model allows at most 50", err.message, 1, true)
+    -- 50 is fine (the bound, not off by one)
+    local ok_c = client("guardduty", { { body = cjson.encode({ invitations = (function()
+      local l = {}
+      for i = 1, 50 do l[i] = { accountId = string.format("%012d", i) } end
+      return l
+    end)() }) } })
+    assert.are.equal(50, #assert(ok_c:list_all_invitations{}))
+  end)
+
+  it("checks max_pages and max_items as client options", function()
+    for _, bad in ipairs{ { max_pages = 0 }, { max_items = -1 }, { max_pages = 1.5 } } do
+      local k = next(bad)
+      local ok, e = pcall(client, "guardduty", nil, bad)
+      assert.is_false(ok)
+      assert.matches("option " .. k .. " must be a whole number >= 1", e, 1, true)
+    end
+  end)
 end)
 
 describe("dry run", function()

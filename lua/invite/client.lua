@@ -17,6 +17,8 @@
 --     transport                      "curl" (default), another registered kind, an object, a function
 --     sleep(seconds), clock() -> epoch seconds, random() -> [0,1)   injected for tests
 --     verify, ca_bundle, connect_timeout_ms, timeout_ms            transport settings
+--     max_body_bytes                 largest response body accepted (default 1 MiB); a larger
+--                                    one is a TransportError, not retried
 --     retry_quota                    false to disable the standard-mode retry quota
 --     on_retry(err, attempt, delay)  called before each retry sleep (logging)
 --     user_agent                     appended to the User-Agent header
@@ -50,13 +52,15 @@ local OPTIONS = {
   region = "string", endpoint = "string", profile = "string", credentials = "table",
   max_attempts = "number", dry_run = "boolean", transport = "any", sleep = "function",
   clock = "function", random = "function", verify = "boolean", ca_bundle = "string",
-  connect_timeout_ms = "number", timeout_ms = "number", retry_quota = "any",
-  on_retry = "function", user_agent = "string",
+  connect_timeout_ms = "number", timeout_ms = "number", retry_quota = "any", max_body_bytes = "number",
+  on_retry = "function", user_agent = "string", max_pages = "number", max_items = "number",
   -- passed through to invite.config / invite.credentials (see their docs)
   endpoint_url = "string", env = "any", home = "string", config_file = "string",
   credentials_file = "string", shared = "table", retry_mode = "string", use_fips_endpoint = "any",
   use_dualstack_endpoint = "any", sts_regional_endpoints = "string", allow_http = "boolean",
 }
+-- limits that must be whole numbers >= 1 (a zero or fractional bound is a mistake)
+local WHOLE_OPTION = { max_pages = true, max_items = true }
 local OPTION_NAMES = {}
 for k in pairs(OPTIONS) do OPTION_NAMES[#OPTION_NAMES + 1] = k end
 table.sort(OPTION_NAMES)
@@ -176,6 +180,12 @@ function Client:config()
       .. "letters, digits and '-', like us-east-1", validate.describe(region)), ctx)
   end
   local url, eerr
+  if opts.endpoint == "" and opts.endpoint_url == "" and self.options.endpoint_url == nil
+      and cfg.check_endpoint_url then
+    -- `endpoint = ""`: name the option the caller gave (config knows it as endpoint_url)
+    local _, e = cfg.check_endpoint_url("", "client option endpoint")
+    return nil, errors.client("InvalidConfiguration", message_of(e, "empty endpoint"), ctx)
+  end
   if cfg == fallback then
     url = opts.endpoint_url or fallback.endpoint(self.service.def.endpoint_prefix, region)
   else
@@ -271,6 +281,7 @@ function Client:transport()
     ca_bundle = opts.ca_bundle,
     connect_timeout_ms = opts.connect_timeout_ms or 10000,
     timeout_ms = opts.timeout_ms or 60000,
+    max_body_bytes = opts.max_body_bytes,
   }
   if topts.ca_bundle == nil and (opts.transport == nil or opts.transport == "curl") then
     local cfg = config_module()
@@ -480,7 +491,12 @@ function Client:paginate(key, params)
   local op = self.service.ops[key]
   local pag = op and op.paginator
   if not pag then error(format("invite.%s: operation %q has no paginator", self.service_name, tostring(key)), 2) end
-  local ctx = { service = self.service_name, operation = op.name, where = self.service_name .. "." .. key }
+  local result_max
+  for _, m in ipairs(op.output) do
+    if m.name == pag.result_key then result_max = m.max end
+  end
+  local ctx = { service = self.service_name, operation = op.name, where = self.service_name .. "." .. key,
+                max_pages = self.options.max_pages, max_items = self.options.max_items, result_max = result_max }
   return paginate.pages(function(p) return self:call(key, p) end, pag, params, ctx)
 end
 
@@ -554,8 +570,14 @@ function _M.new(name, opts)
     if want ~= "any" and type(v) ~= want then
       error(format("invite.%s.client: option %s must be a %s, got %s", tostring(name), k, want, type(v)), 2)
     end
+    if WHOLE_OPTION[k] and (v < 1 or v % 1 ~= 0 or v == math.huge) then
+      error(format("invite.%s.client: option %s must be a whole number >= 1, got %s", tostring(name), k,
+        tostring(v)), 2)
+    end
     copy[k] = v
   end
+  local body_ok, body_msg = transport.check_max_body_bytes(copy.max_body_bytes)
+  if not body_ok then error(format("invite.%s.client: option %s", tostring(name), body_msg), 2) end
   if copy.transport ~= nil and type(copy.transport) ~= "string" and type(copy.transport) ~= "function"
       and not (type(copy.transport) == "table" and type(copy.transport.request) == "function") then
     error(format("invite.%s.client: option transport must be a kind name, a function or an object with :request",

@@ -9,11 +9,19 @@
 -- body must check its first value. PaginationConfig = {MaxItems, PageSize,
 -- StartingToken} works as in boto3. A token that repeats is an error
 -- (a service bug would otherwise loop forever).
+--
+-- Bounds (a hostile or broken server gets a clear PaginationError, never an endless walk):
+-- at most `ctx.max_pages` pages (default 1000) and `ctx.max_items` items (default 100,000)
+-- per walk, both settable as client options; a page with more items than the operation's
+-- model allows (`ctx.result_max`, e.g. 50 for ListInvitations) is refused.
 local errors = require "invite.errors"
 
 local type, pairs, tostring = type, pairs, tostring
 
 local _M = { _VERSION = "0.1.0" }
+
+_M.DEFAULT_MAX_PAGES = 1000
+_M.DEFAULT_MAX_ITEMS = 100000
 
 local function copy(t)
   local o = {}
@@ -51,17 +59,37 @@ function _M.pages(call, pag, params, ctx)
   if cfg.PageSize then params[pag.limit_key] = cfg.PageSize end
   if cfg.StartingToken then params[pag.input_token] = cfg.StartingToken end
   local max_items = cfg.MaxItems
-  local items = 0
+  local page_limit = ctx and ctx.max_pages or _M.DEFAULT_MAX_PAGES
+  local item_limit = ctx and ctx.max_items or _M.DEFAULT_MAX_ITEMS
+  local result_max = ctx and ctx.result_max
+  local items, pages, walked = 0, 0, 0
   local done = false
   local seen = {}
+  local function fail(message)
+    done = true
+    return false, errors.client("PaginationError", message, ctx)
+  end
+  local pending
   return function()
+    if pending then return fail(pending) end
     if done then return nil end
     local page, err = call(params)
     if not page then
       done = true
       return false, err
     end
+    pages = pages + 1
     local list = page[pag.result_key]
+    local n = type(list) == "table" and #list or 0
+    if result_max and n > result_max then
+      return fail(("page %d has %d %s; the model allows at most %d per page (a broken or hostile server)")
+        :format(pages, n, pag.result_key, result_max))
+    end
+    walked = walked + n
+    if walked > item_limit then
+      return fail(("the service returned more than %d items (max_items); stopped after %d pages")
+        :format(item_limit, pages))
+    end
     if max_items and type(list) == "table" then
       local room = max_items - items
       if #list >= room then
@@ -73,6 +101,10 @@ function _M.pages(call, pag, params, ctx)
     local token = page[pag.output_token]
     if token == nil or token == "" then
       done = true
+    elseif pages >= page_limit then
+      -- this page is handed out; the walk ends with the error instead of fetching one more
+      pending = ("the service returned more than %d pages (max_pages): page %d still had a NextToken")
+        :format(page_limit, pages)
     elseif seen[token] then
       done = true
       return false, errors.client("PaginationError",
