@@ -300,27 +300,31 @@ describe("refresh", function()
     assert.equal("t: the credentials it returned expired at 1970-01-01T00:00:50Z", err.message)
   end)
 
-  it("runs one refresh at a time: others get cached credentials or RefreshInProgress", function()
-    local now, n = 0, 0
+  it("runs one refresh at a time: others get cached credentials, or fetch when they cannot wait", function()
+    local now, n, yields = 0, 0, true
     local p = provider.new("t", function()
       n = n + 1
-      coroutine.yield()             -- a transport that yields (nginx cosockets, the scheduler)
-      return { access_key_id = "K" .. n, secret_access_key = SECRET, expiration = now + 1000 }
+      local mine = n
+      if yields then coroutine.yield() end -- a transport that yields (nginx cosockets, the scheduler)
+      return { access_key_id = "K" .. mine, secret_access_key = SECRET, expiration = now + 1000 }
     end, { clock = function() return now end })
     local first = coroutine.create(function() return p:get() end)
     assert.is_true(coroutine.resume(first))           -- suspended inside the refresh
-    local ok, err = p:get()
-    assert.is_nil(ok)
-    assert.equal("RefreshInProgress", err.code)
-    assert.is_true(err.retryable)
+    -- a blocking caller (no scheduler task, no nginx) cannot wait for it: it fetches itself,
+    -- and never sees a "refresh in progress" (scheduler tasks wait: refresh_single_flight_spec)
+    yields = false
+    assert.same({ true, "K2", SECRET }, { p:get() })
+    assert.is_true(p._refreshing)                      -- the first refresh is still in flight
     assert.same({ true, true, "K1", SECRET }, { coroutine.resume(first) })
-    assert.equal(1, n)
+    assert.is_false(p._refreshing)
+    assert.equal(2, n)
     now = 800                                          -- advisory window: refresh in a coroutine
+    yields = true
     local second = coroutine.create(function() return p:get() end)
     assert.is_true(coroutine.resume(second))
     assert.equal("K1", select(2, p:get()))             -- the waiting caller keeps the cached keys
-    assert.same({ true, true, "K2", SECRET }, { coroutine.resume(second) })
-    assert.equal(2, n)
+    assert.same({ true, true, "K3", SECRET }, { coroutine.resume(second) })
+    assert.equal(3, n)
   end)
 
   it("lets the refresh function be wrapped (the nginx lock hook)", function()

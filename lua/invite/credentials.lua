@@ -130,19 +130,27 @@ _M.describe_tried = describe
 function chain_mt:refresh()
   if self._chosen then return self._chosen:refresh() end
   if self._resolving then
-    -- inside nginx: wait for the resolution another light thread is doing
-    if provider.wait_while(self, "_resolving") and self._chosen then return true end
-    return nil, new_error("RefreshInProgress", "credential resolution is already in progress",
-      { retryable = true })
+    -- another task or light thread is resolving: wait for it and share its outcome
+    local waited, werr = provider.await(self, "_resolving", nil, "credential resolution")
+    if waited == nil then return nil, werr end
+    if waited then
+      if self._chosen then return true end
+      if self._last_err then return nil, provider.copy_error(self._last_err) end
+    end
+    -- a caller that cannot wait (blocking, outside nginx and the scheduler) resolves here
   end
+  self._inflight = (self._inflight or 0) + 1
   self._resolving = true
   local ok, got, err = pcall(self._resolve, self)
-  self._resolving = false
+  self._inflight = self._inflight - 1
+  self._resolving = self._inflight > 0
   if not ok then
-    return nil, new_error("CredentialsError", "credential resolution failed: " .. tostring(got))
+    err, got = new_error("CredentialsError", "credential resolution failed: " .. tostring(got)), nil
   end
+  self._last_err = not got and err or nil
+  if got then self._chosen = got end
+  if not self._resolving then require("invite.scheduler").signal(self) end
   if not got then return nil, err end
-  self._chosen = got
   return true
 end
 

@@ -64,6 +64,125 @@ function _M.sleep(seconds)
   get_core().sleep(seconds)
 end
 
+--- Monotonic seconds: ngx.now() inside nginx, invite.core's monotime elsewhere.
+function _M.now()
+  local ngx = in_nginx()
+  if ngx then
+    ngx.update_time()
+    return ngx.now()
+  end
+  return get_core().monotime()
+end
+
+---------------------------------------------------------------------------------------------------
+-- Parking on a key: wait(key, timeout) / signal(key)
+--
+-- A task parks with `wait(key, timeout)` until another task (or any code) calls `signal(key)`,
+-- or `timeout` seconds pass: -> true when signalled, nil, "timeout", or nil, "deadlock" when
+-- the scheduler found nothing else alive that could signal (every remaining task parked, no
+-- transfer, no sleeper), or nil, "not in a task" for a caller that cannot yield (a blocking
+-- caller outside nginx and outside a scheduler task: check `can_wait()` first). Signals are not
+-- remembered: a signal with nobody parked is lost, so waiters park on a condition they recheck
+-- (`while busy do wait(key, t) end`), and the code that clears the condition signals after.
+-- Inside nginx the same calls use an ngx.semaphore per key (or, without lua-resty-core, a short
+-- ngx.sleep poll of the key's signal count). Keys are any non-nil values (tables, strings).
+---------------------------------------------------------------------------------------------------
+
+-- key -> array of parked records of scheduler runs (outside nginx); module-wide so a signal
+-- reaches tasks of any run (nested runs included)
+local parked = {}
+-- nginx: key -> { sem = ngx.semaphore, n = waiters } and, without ngx.semaphore, key -> count
+local ngx_waits = setmetatable({}, { __mode = "k" })
+local ngx_counts = setmetatable({}, { __mode = "k" })
+local semaphore -- require "ngx.semaphore" or false, looked up on first use in nginx
+local POLL_STEP, FOREVER = 0.005, 86400 * 7 -- (ngx.semaphore takes int milliseconds)
+
+--- True when the caller can park with wait(): a scheduler task, or nginx code that may yield.
+function _M.can_wait()
+  return _M.in_task() or in_nginx() ~= nil
+end
+
+local function wait_ngx(ngx, key, timeout)
+  if semaphore == nil then
+    local ok, m = pcall(require, "ngx.semaphore")
+    semaphore = ok and type(m) == "table" and m or false
+  end
+  if semaphore then
+    local w = ngx_waits[key]
+    if not w then
+      w = { sem = semaphore.new(0), n = 0 }
+      ngx_waits[key] = w
+    end
+    w.n = w.n + 1
+    local ok, err = w.sem:wait(timeout or FOREVER)
+    w.n = w.n - 1
+    if w.n == 0 and ngx_waits[key] == w then ngx_waits[key] = nil end
+    if ok then return true end
+    return nil, err == "timeout" and "timeout" or tostring(err)
+  end
+  local seen = ngx_counts[key] or 0
+  local deadline = ngx.now() + (timeout or FOREVER)
+  while (ngx_counts[key] or 0) == seen do
+    if ngx.now() >= deadline then return nil, "timeout" end
+    ngx.sleep(POLL_STEP)
+  end
+  return true
+end
+
+--- Park the running task on `key` for at most `timeout` seconds (nil: until signalled).
+-- @return true when signalled; nil, "timeout" | "deadlock" | "not in a task"
+function _M.wait(key, timeout)
+  if key == nil then error("scheduler.wait: key is nil", 2) end
+  if timeout ~= nil and (type(timeout) ~= "number" or timeout < 0) then
+    error("scheduler.wait: timeout must be a number >= 0", 2)
+  end
+  local ngx = in_nginx()
+  if ngx then return wait_ngx(ngx, key, timeout) end
+  if not _M.in_task() then return nil, "not in a task" end
+  return coroutine.yield("wait", key, timeout)
+end
+
+--- Wake every task parked on `key` (they resume in the order they parked).
+-- @return how many were woken (outside nginx; inside nginx, how many semaphore waiters)
+function _M.signal(key)
+  if key == nil then return 0 end
+  local n = 0
+  local list = parked[key]
+  if list then
+    parked[key] = nil
+    for i = 1, #list do
+      local rec = list[i]
+      if not rec.done then
+        rec.done = true
+        rec.wake(true)
+        n = n + 1
+      end
+    end
+  end
+  local w = ngx_waits[key]
+  if w then
+    ngx_waits[key] = nil -- later waiters get a fresh semaphore; this one's spare posts are dropped
+    if w.n > 0 then
+      w.sem:post(w.n)
+      n = n + w.n
+    end
+  end
+  if rawget(_G, "ngx") ~= nil then ngx_counts[key] = (ngx_counts[key] or 0) + 1 end
+  return n
+end
+
+local function unpark(rec)
+  local list = parked[rec.key]
+  if not list then return end
+  for i = 1, #list do
+    if list[i] == rec then
+      table.remove(list, i)
+      break
+    end
+  end
+  if #list == 0 then parked[rec.key] = nil end
+end
+
 local function pack(...) return { n = select("#", ...), ... } end
 
 local function task_result(r)
@@ -126,6 +245,7 @@ function _M.run(tasks, opts)
   local inflight = {}     -- http handle -> { [id] = entry }
   local handles = {}      -- array of http handles with transfers in flight
   local sleepers = {}     -- array of { at = deadline, entry = entry }
+  local waiting = {}      -- array of this run's parked records { key, at = deadline|nil, entry, done }
 
   local function finish(entry, r)
     running = running - 1
@@ -160,6 +280,17 @@ function _M.run(tasks, opts)
       map[id] = entry
     elseif op == "sleep" then
       sleepers[#sleepers + 1] = { at = now() + r[3], entry = entry }
+    elseif op == "wait" then
+      local key, timeout = r[3], r[4]
+      local rec = { key = key, at = timeout and now() + timeout or nil, entry = entry }
+      rec.wake = function(ok, why) ready[#ready + 1] = { entry, pack(ok, why) } end
+      local list = parked[key]
+      if not list then
+        list = {}
+        parked[key] = list
+      end
+      list[#list + 1] = rec
+      waiting[#waiting + 1] = rec
     else
       -- a yield that is not ours: end the task with a clear error rather than hang
       finish(entry, { false, "scheduler: task yielded an unknown value (" .. tostring(op) .. ")", n = 2 })
@@ -190,6 +321,8 @@ function _M.run(tasks, opts)
     end
   end
 
+  -- wakes due sleepers and parked tasks whose timeout passed; drops signalled records.
+  -- -> seconds until the next deadline (nil: none)
   local function wake_sleepers()
     local t, keep = now(), {}
     local nearest
@@ -203,7 +336,38 @@ function _M.run(tasks, opts)
       end
     end
     sleepers = keep
+    if #waiting > 0 then
+      local still = {}
+      for i = 1, #waiting do
+        local w = waiting[i]
+        if not w.done then
+          if w.at and w.at <= t then
+            w.done = true
+            unpark(w)
+            w.wake(nil, "timeout")
+          else
+            still[#still + 1] = w
+            if w.at and (not nearest or w.at < nearest) then nearest = w.at end
+          end
+        end
+      end
+      waiting = still
+    end
     return nearest and (nearest - t) or nil
+  end
+
+  -- nothing ready, no transfer, no sleeper: no task of this run can ever signal the parked
+  -- ones (and code outside the run cannot run while it blocks), so wake them rather than hang
+  local function wake_deadlocked()
+    for i = 1, #waiting do
+      local w = waiting[i]
+      if not w.done then
+        w.done = true
+        unpark(w)
+        w.wake(nil, "deadlock")
+      end
+    end
+    waiting = {}
   end
 
   start_tasks()
@@ -219,7 +383,11 @@ function _M.run(tasks, opts)
       end
       handles = active
       if #handles == 0 then
-        if until_sleeper then c.sleep(until_sleeper) end
+        if #sleepers == 0 and #waiting > 0 then
+          wake_deadlocked()
+        elseif until_sleeper then
+          c.sleep(until_sleeper)
+        end
       else
         -- wait on the handles in turn; with one handle (the common case) this blocks
         -- until a transfer ends or the nearest sleeper is due

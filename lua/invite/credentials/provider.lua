@@ -19,40 +19,78 @@
 --     seconds (default 30);
 --   * less than `mandatory` seconds left, or nothing cached: refresh; a failure is returned.
 --   * A refresh whose result is already expired is an error.
--- One refresh at a time: while `refresh` runs (it may yield inside nginx cosockets), other
--- callers get the cached credentials if they have not expired, or a retryable
--- RefreshInProgress error. Inside nginx (a phase where cosockets yield) a caller that finds
--- a refresh in flight and has nothing usable cached waits for that refresh (ngx.sleep loop,
--- bounded) instead: one refresher per worker, the others share its result (no stampede).
+-- One refresh at a time (single flight): while `refresh` runs (it yields in a scheduler task
+-- or on nginx cosockets), other callers get the cached credentials if they have not expired;
+-- with nothing usable cached they wait for that refresh (invite.scheduler.wait: parked tasks,
+-- or an ngx.semaphore in nginx light threads) and share its result: its keys, or its own error
+-- (a copy each). One fetch however many callers ask; nobody sees a "refresh in progress". A
+-- wait is bounded by `refresh_wait` seconds (default 120): past it, or when nothing can ever
+-- finish the refresh (every scheduler task waiting), the caller gets a non-retryable
+-- RefreshTimeout. A caller that cannot wait (blocking code outside nginx and the scheduler,
+-- while a refresh is suspended in some coroutine) fetches for itself.
 
 local common = require "invite.credentials.common"
 
 local _M = {}
 
-local type, tostring, setmetatable, pcall = type, tostring, setmetatable, pcall
+local type, tostring, setmetatable, getmetatable, pcall, pairs = type, tostring, setmetatable, getmetatable,
+  pcall, pairs
 local new_error = common.new_error
 
 local DEFAULT_ADVISORY = 300
 local DEFAULT_MANDATORY = 120
 local DEFAULT_RETRY_INTERVAL = 30
+local DEFAULT_REFRESH_WAIT = 120
 
 _M.DEFAULT_ADVISORY = DEFAULT_ADVISORY
 _M.DEFAULT_MANDATORY = DEFAULT_MANDATORY
+_M.DEFAULT_REFRESH_WAIT = DEFAULT_REFRESH_WAIT
 
--- In nginx, waits while obj[field] is set (another light thread is refreshing).
--- -> true when the flag cleared, false outside nginx or after `timeout` seconds.
-local WAIT_STEP, WAIT_LIMIT = 0.005, 30
-function _M.wait_while(obj, field, timeout)
-  local okc, cosocket = pcall(require, "invite.cosocket")
-  local ngx = okc and cosocket.yieldable()
-  if not ngx then return false end
-  local deadline = ngx.now() + (timeout or WAIT_LIMIT)
+local scheduler -- invite.scheduler, loaded on first wait (it loads invite.core lazily itself)
+
+-- Waits while obj[field] is set (a refresh in flight in another task or light thread), parked
+-- on obj itself: whoever clears the field calls scheduler.signal(obj).
+-- -> true once the field cleared; false when the caller cannot wait (blocking code outside
+-- nginx and the scheduler); nil, err (RefreshTimeout, not retryable) after `timeout` seconds
+-- or when nothing can finish the refresh. `what` names it in the error.
+function _M.await(obj, field, timeout, what)
+  if not obj[field] then return true end
+  scheduler = scheduler or require "invite.scheduler"
+  if not scheduler.can_wait() then return false end
+  timeout = timeout or DEFAULT_REFRESH_WAIT
+  local deadline = scheduler.now() + timeout
+  local why
   while obj[field] do
-    if ngx.now() >= deadline then return false end
-    ngx.sleep(WAIT_STEP)
+    local left = deadline - scheduler.now()
+    if left <= 0 then why = "timeout" break end
+    local ok, werr = scheduler.wait(obj, left)
+    if not ok and werr ~= "timeout" then why = werr break end
   end
-  return true
+  if not why then return true end
+  local msg
+  if why == "deadlock" then
+    msg = ("%s: the credential refresh in flight cannot finish (every scheduler task is waiting for it)")
+      :format(tostring(what))
+  else
+    msg = ("%s: gave up after %g s waiting for the credential refresh in flight (%s)")
+      :format(tostring(what), timeout, tostring(why))
+  end
+  return nil, new_error("RefreshTimeout", msg, { retryable = false })
 end
+
+-- Compatibility: -> true when obj[field] cleared, false when the caller could not wait or gave up.
+function _M.wait_while(obj, field, timeout)
+  return _M.await(obj, field, timeout) == true
+end
+
+-- each waiter gets its own copy of the refresh's error (callers annotate errors in place)
+local function copy_error(e)
+  if type(e) ~= "table" then return e end
+  local c = {}
+  for k, v in pairs(e) do c[k] = v end
+  return setmetatable(c, getmetatable(e))
+end
+_M.copy_error = copy_error
 
 local mt = {}
 mt.__index = mt
@@ -91,7 +129,7 @@ end
 _M.validate = validate
 
 -- new(name, fetch, opts) -> provider. opts: clock, refresh_advisory, refresh_mandatory,
--- refresh_retry_interval.
+-- refresh_retry_interval, refresh_wait (seconds a caller waits for a refresh in flight).
 function _M.new(name, fetch, opts)
   opts = opts or {}
   local clock = opts.clock or common.default_clock
@@ -103,18 +141,24 @@ function _M.new(name, fetch, opts)
     advisory = opts.refresh_advisory or DEFAULT_ADVISORY,
     mandatory = opts.refresh_mandatory or DEFAULT_MANDATORY,
     retry_interval = opts.refresh_retry_interval or DEFAULT_RETRY_INTERVAL,
+    refresh_wait = opts.refresh_wait or DEFAULT_REFRESH_WAIT,
   }, mt)
   if p.mandatory > p.advisory then p.mandatory = p.advisory end
   return p
 end
 
+-- _inflight counts refreshes running at once: more than one only when a caller that could
+-- not wait fetched beside a suspended refresh; _refreshing stays set until the last ends.
 function mt:refresh()
+  self._inflight = (self._inflight or 0) + 1
   self._refreshing = true
   local ok, c, err = pcall(self._fetch, self)
-  self._refreshing = false
+  self._inflight = self._inflight - 1
+  self._refreshing = self._inflight > 0
   self._last_err = nil
   local r, rerr = self:_store(ok, c, err)
   if not r then self._last_err = rerr end
+  if not self._refreshing then (scheduler or require "invite.scheduler").signal(self) end
   return r, rerr
 end
 
@@ -151,15 +195,18 @@ function mt:get()
   local mandatory = not c or now >= c.expiration - self.mandatory
   if self._refreshing then
     if usable then return true, c.access_key_id, c.secret_access_key, c.session_token end
-    if _M.wait_while(self, "_refreshing") then
+    local waited, werr = _M.await(self, "_refreshing", self.refresh_wait, self.name)
+    if waited == nil then return nil, werr end
+    if waited then
+      -- the refresh in flight ended: its result is ours
       c = self._creds
       if c and (c.expiration == nil or self._clock() < c.expiration) then
         return true, c.access_key_id, c.secret_access_key, c.session_token
       end
-      if self._last_err then return nil, self._last_err end
+      if self._last_err then return nil, copy_error(self._last_err) end
     end
-    return nil, new_error("RefreshInProgress",
-      self.name .. ": a credential refresh is already in progress", { retryable = true })
+    -- nothing to share (could not wait, or invalidated meanwhile): fetch here
+    mandatory = true
   end
   if not mandatory and self._next_try and now < self._next_try then
     return true, c.access_key_id, c.secret_access_key, c.session_token
