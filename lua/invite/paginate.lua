@@ -71,7 +71,11 @@ function _M.pages(call, pag, params, ctx)
   end
   local pending
   return function()
-    if pending then return fail(pending) end
+    if pending then
+      local message = pending
+      pending = nil
+      return fail(message)
+    end
     if done then return nil end
     local page, err = call(params)
     if not page then
