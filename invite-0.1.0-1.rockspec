@@ -68,6 +68,7 @@ build = {
     ["invite.parse"] = "lua/invite/parse.lua",
     ["invite.policy"] = "lua/invite/policy.lua",
     ["invite.report"] = "lua/invite/report.lua",
+    ["invite.redact"] = "lua/invite/redact.lua",
     ["invite.retry"] = "lua/invite/retry.lua",
     ["invite.runner"] = "lua/invite/runner.lua",
     ["invite.scheduler"] = "lua/invite/scheduler.lua",

@@ -386,6 +386,44 @@ describe("errors", function()
     assert.is_true(err.retryable)
   end)
 
+  -- issue 14 item 7: a server's message is cut like a non-JSON body, never copied whole
+  it("cuts a huge JSON error message to 1024 bytes, saying how much was cut", function()
+    local huge = string.rep("A", 10 * 1024 * 1024)
+    local c = client("guardduty", { { status = 400, body = cjson.encode({ message = huge }),
+      headers = { { "x-amzn-errortype", "BadRequestException" } } } })
+    local _, err = c:list_detectors{}
+    assert.are.equal("BadRequestException", err.code)
+    assert.is_true(#err.message < 1100, #err.message)
+    assert.matches("^A+%.%.%. %(10485760 bytes, cut to 1024%)$", err.message)
+    assert.is_true(#tostring(err) < 1300)
+    -- the same for the x-amzn-ErrorMessage header, and a cut never splits a UTF-8 character
+    local multi = string.rep("\u{e9}", 600) -- 1200 bytes
+    local c2 = client("guardduty", { { status = 400, body = cjson.encode({ message = multi }),
+      headers = { { "x-amzn-errortype", "BadRequestException" } } } })
+    local _, err2 = c2:list_detectors{}
+    local kept = err2.message:match("^(.-)%.%.%. ")
+    assert.are.equal(1024, #kept)
+    assert.is_truthy(utf8.len(kept))
+    local c3 = client("guardduty", { { status = 400, body = "",
+      headers = { { "x-amzn-errortype", "BadRequestException" }, { "x-amzn-errormessage", huge } } } })
+    local _, err3 = c3:list_detectors{}
+    assert.is_true(#err3.message < 1300, #err3.message)
+  end)
+
+  -- issue 14, "also": a server that echoes the caller's secret key or token in its message
+  it("redacts the caller's own secret key and session token from a server's message", function()
+    local echo = "bad token " .. TOKEN .. " with key " .. SECRET .. "; token again " .. TOKEN
+    local c = client("guardduty", { { status = 403, body = cjson.encode({ message = echo, __type = TOKEN }),
+      headers = { { "x-amzn-errortype", "AccessDenied" }, { "x-amzn-requestid", SECRET } } } })
+    local _, err = c:list_detectors{}
+    local line = tostring(err)
+    for _, text in ipairs{ line, err.message, tostring(err.request_id) } do
+      assert.is_nil(text:find(TOKEN, 1, true), text)
+      assert.is_nil(text:find(SECRET, 1, true), text)
+    end
+    assert.are.equal("bad token [redacted] with key [redacted]; token again [redacted]", err.message)
+  end)
+
   it("a 2xx that is not JSON is an InvalidResponse", function()
     local c = client("macie2", { { status = 200, body = '{"invitationsCount": 3' } }, { max_attempts = 1 })
     local _, err = c:get_invitations_count{}

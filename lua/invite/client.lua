@@ -37,6 +37,7 @@ local retry = require "invite.retry"
 local sign = require "invite.sign"
 local transport = require "invite.transport"
 local paginate = require "invite.paginate"
+local redact = require "invite.redact"
 
 local type, pairs, ipairs, tostring, setmetatable, error, pcall, require, select =
   type, pairs, ipairs, tostring, setmetatable, error, pcall, require, select
@@ -260,6 +261,12 @@ function Client:keys(ctx)
     return nil, errors.client(code, tostring(msg or "no credentials"), ctx,
       { retryable = false })
   end
+  if sk ~= self._registered then
+    -- the caller's own secrets are redacted from whatever text invite prints or writes
+    redact.register(sk)
+    redact.register(tok)
+    self._registered = sk
+  end
   return ak, sk, tok
 end
 
@@ -329,7 +336,7 @@ local function signed_headers(self, req, ctx)
     self._user_agent = ua
   end
   headers[#headers + 1] = { "User-Agent", ua }
-  return headers
+  return headers, sk, tok
 end
 
 --- Signs one built request for this attempt.
@@ -345,8 +352,8 @@ end
 
 -- One attempt at a built request (retry.run's attempt function: no closure per call).
 local function attempt_once(_, self, op, req, ctx)
-  local headers, serr = signed_headers(self, req, ctx)
-  if not headers then return nil, serr end
+  local headers, sk, tok = signed_headers(self, req, ctx)
+  if not headers then return nil, sk end
   local t = self._transport
   -- this attempt's own table: the transport request
   local treq = { method = req.method, url = req.url, headers = headers, body = req.body,
@@ -359,9 +366,12 @@ local function attempt_once(_, self, op, req, ctx)
   if not r then return nil, errors.from_transport(terr, ctx) end
   local status = r.status
   if type(status) ~= "number" or status < 200 or status > 299 then
-    return nil, errors.from_response(r, ctx)
+    -- a server may echo what it was sent: never hand the caller's secrets back in an error
+    return nil, redact.error(errors.from_response(r, ctx), sk, tok)
   end
-  return parse.response(op, r, ctx)
+  local res, perr = parse.response(op, r, ctx)
+  if not res then return nil, redact.error(perr, sk, tok) end
+  return res
 end
 
 -- The retry options, the same for every call of this client: made once. (Not inside send: a

@@ -129,6 +129,19 @@ local function excerpt(body)
   return "body: " .. s
 end
 
+--- The longest message an error keeps from a server (bytes); the rest is cut and counted.
+_M.MESSAGE_MAX = 1024
+
+-- A server's message, at most MESSAGE_MAX bytes (never cutting a UTF-8 character in two).
+local function bounded(message)
+  if type(message) ~= "string" or #message <= _M.MESSAGE_MAX then return message end
+  local n = _M.MESSAGE_MAX
+  -- back up over continuation bytes (10xxxxxx) to the start of the character that would be cut
+  while n > 0 and find(sub(message, n + 1, n + 1), "^[\128-\191]") do n = n - 1 end
+  return sub(message, 1, n) .. "... (" .. #message .. " bytes, cut to " .. n .. ")"
+end
+_M.bounded = bounded
+
 local function field(obj, ...)
   if type(obj) ~= "table" then return nil end
   for i = 1, select("#", ...) do
@@ -157,14 +170,14 @@ function _M.from_response(res, ctx)
       or _M.clean_code(field(obj, "__type"))
       or _M.clean_code(field(obj, "code"))
       or _M.clean_code(field(obj, "Code"))
-  local message = field(obj, "message", "Message", "errorMessage", "ErrorMessage")
-      or header(headers, "x-amzn-errormessage")
+  local message = bounded(field(obj, "message", "Message", "errorMessage", "ErrorMessage")
+      or header(headers, "x-amzn-errormessage"))
   if not obj then
     -- not JSON (a proxy's HTML page, a truncated body): still a clear error
     message = (message and message .. "; " or "") .. "non-JSON error response with HTTP status "
         .. tostring(status) .. " (" .. excerpt(body) .. ")"
   end
-  code = code or REASON[status] or ("HTTP" .. tostring(status))
+  code = bounded(code) or REASON[status] or ("HTTP" .. tostring(status))
   local throttle = _M.is_throttle(code, status)
   local transient = _M.is_transient(code, status)
   return _M.new{

@@ -25,6 +25,8 @@
 
 local common = require "invite.credentials.common"
 local config = require "invite.config"
+local errors = require "invite.errors"
+local redact = require "invite.redact"
 
 local _M = { _VERSION = "0.1.0" }
 
@@ -278,14 +280,18 @@ local function call(action, params, opts, signed)
   local attempts = opts.max_attempts or 3
   local sleep = common.sleep_fn(opts)
   local last_err
+  local sk, tok -- this call's secrets: redacted from anything the server says back
   for attempt = 1, attempts do
     local headers = {
       { "Host", u.authority },
       { "Content-Type", "application/x-www-form-urlencoded; charset=utf-8" },
     }
     if signed then
-      local ak, sk, tok = source_credentials(opts.credentials)
+      local ak
+      ak, sk, tok = source_credentials(opts.credentials)
       if not ak then return nil, sk end
+      redact.register(sk)
+      redact.register(tok)
       local sign = opts.sign
       if not sign then
         local ok, sigv4 = pcall(require, "invite.sigv4")
@@ -315,8 +321,8 @@ local function call(action, params, opts, signed)
       local map, xerr = _M.parse_xml(res.body, opts.xml)
       if res.status == 200 then
         if not map then
-          return nil, new_error("InvalidResponse", ("sts %s: unreadable XML response: %s"):format(action, xerr),
-            { status = res.status })
+          return nil, redact.error(new_error("InvalidResponse", ("sts %s: unreadable XML response: %s")
+            :format(action, errors.bounded(tostring(xerr))), { status = res.status }), sk, tok)
         end
         return map, nil, res
       end
@@ -329,8 +335,10 @@ local function call(action, params, opts, signed)
       request_id = request_id or common.header(res, "x-amzn-requestid")
       code = code or ("HTTP" .. tostring(res.status))
       local retryable = RETRYABLE_CODES[code] or res.status >= 500 or res.status == 429
-      last_err = new_error(code, ("sts %s: %s"):format(action, message or ("HTTP status " .. tostring(res.status))),
+      last_err = new_error(errors.bounded(code), ("sts %s: %s"):format(action,
+          errors.bounded(message) or ("HTTP status " .. tostring(res.status))),
         { status = res.status, request_id = request_id, retryable = retryable and true or false })
+      redact.error(last_err, sk, tok)
     end
     if not last_err.retryable or attempt == attempts then break end
     sleep(math.min(0.1 * 2 ^ (attempt - 1), 1))
