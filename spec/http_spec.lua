@@ -520,3 +520,191 @@ describe("invite.core http over TLS", function()
     assert.equal("tls", err.kind)
   end)
 end)
+
+-- Response size limits (issue item 6), the method check (item 13) and the request table's
+-- metamethods closing the client mid-call (item 14).
+describe("invite.core http limits", function()
+  local srv, base
+  local errors = require "invite.errors"
+  local MiB = 1024 * 1024
+
+  local function count()
+    local h = assert(core.http_new())
+    local res = assert(h:request{ url = base .. "/_count" })
+    h:close()
+    return json(res).requests
+  end
+
+  -- The interpreter running this spec and its build of invite.core.
+  local function interpreter()
+    if rawget(_G, "jit") then return "luajit", "build/luajit/?.so" end
+    if _VERSION == "Lua 5.1" then return "lua5.1", "build/5.1/?.so" end
+    return "lua5.4", "build/5.4/?.so"
+  end
+
+  local function with_script(text, fn)
+    local path = os.tmpname()
+    local f = assert(io.open(path, "w"))
+    f:write(text)
+    f:close()
+    local ok, a, b = pcall(fn, path)
+    os.remove(path)
+    assert(ok, a)
+    return a, b
+  end
+
+  setup(function()
+    srv = start_server()
+    base = "http://127.0.0.1:" .. srv.port
+  end)
+
+  teardown(function()
+    stop_server(srv)
+  end)
+
+  it("caps bodies at 1 MiB by default and names the limit and the option", function()
+    local h = assert(core.http_new())
+    local res = assert(h:request{ url = base .. "/b?bytes=" .. MiB })
+    assert.equal(MiB, #res.body)
+    local err
+    res, err = h:request{ url = base .. "/b?bytes=" .. (MiB + 1) }
+    h:close()
+    assert(res == nil, "a body of 1 MiB + 1 byte was accepted")
+    assert.equal("other", err.kind)
+    assert.matches("1048576 bytes", err.message, 1, true)
+    assert.matches("max_body_bytes", err.message, 1, true)
+    local e = errors.from_transport(err)
+    assert.is_false(e.retryable)
+    assert.matches("max_body_bytes", tostring(e), 1, true)
+  end)
+
+  it("refuses an endless body quickly, close-delimited or chunked, blocking or started", function()
+    local h = assert(core.http_new{ timeout_ms = 20000 })
+    for _, mode in ipairs{ "1", "chunked" } do
+      local t0 = socket.gettime()
+      local res, err = h:request{ url = base .. "/e?endless=" .. mode }
+      local elapsed = socket.gettime() - t0
+      assert.is_nil(res)
+      assert.equal("other", err.kind)
+      assert.matches("response body exceeds the limit of 1048576 bytes", err.message, 1, true)
+      assert.is_false(errors.from_transport(err).retryable)
+      assert.truthy(elapsed < 2, "took " .. elapsed .. " s")
+      local id = assert(h:start{ url = base .. "/e?endless=" .. mode, max_body = 5000 })
+      local got = {}
+      while h:pending() > 0 do
+        for _, r in ipairs(h:wait(1000)) do got[r.id] = r end
+      end
+      assert.is_nil(got[id].res)
+      assert.matches("limit of 5000 bytes", got[id].err.message, 1, true)
+    end
+    -- the client is still usable afterwards
+    assert.equal(200, assert(h:request{ url = base .. "/ok" }).status)
+    h:close()
+  end)
+
+  it("refuses a Content-Length over the limit before any body byte arrives", function()
+    local h = assert(core.http_new{ timeout_ms = 5000 })
+    local t0 = socket.gettime()
+    local res, err = h:request{ url = base .. "/o?oversized=" .. (MiB + 1) }
+    local elapsed = socket.gettime() - t0
+    assert.is_nil(res)
+    assert.equal("other", err and err.kind)
+    assert.matches("limit of 1048576 bytes", err.message, 1, true)
+    assert.truthy(elapsed < 1, "took " .. elapsed .. " s (the server sends no body)")
+    res, err = h:request{ url = base .. "/o?oversized=100000000000000000000" }
+    assert.is_nil(res)
+    assert.matches("limit of 1048576 bytes", err.message, 1, true)
+    -- a HEAD answer has no body whatever its Content-Length says
+    res = assert(h:request{ method = "HEAD", url = base .. "/o?oversized=" .. (64 * MiB) })
+    assert.equal(200, res.status)
+    assert.equal("", res.body)
+    h:close()
+  end)
+
+  it("keeps memory bounded against endless bodies at concurrency", function()
+    local lua, cpath = interpreter()
+    local N = 6
+    local out = with_script([==[
+      package.cpath = arg[1] .. ";" .. package.cpath
+      local core = require "invite.core"
+      local base, n = arg[2], tonumber(arg[3])
+      local function hwm()
+        for l in io.lines("/proc/self/status") do
+          local v = l:match("^VmHWM:%s*(%d+)")
+          if v then return tonumber(v) end
+        end
+      end
+      local h = core.http_new{ timeout_ms = 20000 }
+      assert(h:request{ url = base .. "/warm?bytes=1000" })
+      local before, failed = hwm(), 0
+      for i = 1, n do
+        assert(h:start{ url = base .. "/e" .. i .. "?endless=" .. (i % 2 == 0 and "chunked" or "1") })
+      end
+      while h:pending() > 0 do
+        for _, r in ipairs(h:wait(1000)) do
+          if r.err and r.err.message:find("limit of 1048576 bytes", 1, true) then failed = failed + 1 end
+        end
+      end
+      local _, err = h:request{ url = base .. "/e?endless=1" }
+      if err and err.message:find("limit of 1048576 bytes", 1, true) then failed = failed + 1 end
+      io.write(before, " ", hwm(), " ", failed, "\n")
+    ]==], function(path)
+      return capture(lua .. " " .. path .. " '" .. cpath .. "' " .. base .. " " .. N .. " 2>&1")
+    end)
+    local before, after, failed = out:match("^(%d+) (%d+) (%d+)\n$")
+    assert(before, "the child failed: " .. out)
+    before, after, failed = tonumber(before), tonumber(after), tonumber(failed)
+    print(("# http limits: VmHWM %d kB before, %d kB after %d concurrent endless bodies and one "
+      .. "blocking (growth %d kB)"):format(before, after, N, after - before))
+    -- N transfers of at most 1 MiB each, and a few MB for libcurl's buffers
+    assert.truthy(after - before < (N + 4) * 1024, "VmHWM grew by " .. (after - before) .. " kB")
+    assert.equal(N + 1, failed)
+  end)
+
+  describe("client option max_body_bytes", function()
+    local client = require "invite.client"
+    local function gd(endpoint, opts)
+      local o = { region = "us-east-1", endpoint = endpoint, max_attempts = 3,
+        credentials = { access_key_id = "AKIDEXAMPLE", secret_access_key = "secret" },
+        sleep = function() end }
+      for k, v in pairs(opts or {}) do o[k] = v end
+      return client.new("guardduty", o)
+    end
+
+    it("refuses an endless body once, without retrying", function()
+      local c = gd(base .. "/endless", { max_body_bytes = 4096 })
+      local n0 = count()
+      local res, err = c:list_invitations{}
+      assert.is_nil(res)
+      assert.equal(1, count() - n0)
+      assert.is_false(err.retryable)
+      assert.equal("TransportError", err.code)
+      assert.matches("limit of 4096 bytes", err.message, 1, true)
+      assert.matches("max_body_bytes", err.message, 1, true)
+    end)
+
+    it("refuses a body over a smaller cap and passes one under it", function()
+      -- the server's JSON answer describing the request is some hundred bytes
+      local res, err = gd(base, { max_body_bytes = 64 }):list_invitations{}
+      assert.is_nil(res)
+      assert.matches("limit of 64 bytes", err.message, 1, true)
+      res, err = gd(base, { max_body_bytes = 4096 }):list_invitations{}
+      assert.is_nil(err)
+      assert.is_table(res)
+    end)
+
+    it("must be a positive whole number", function()
+      for _, v in ipairs{ 0, -1, 1.5, 0 / 0, math.huge, 2 ^ 60 } do
+        local ok, msg = pcall(gd, base, { max_body_bytes = v })
+        assert.is_false(ok)
+        assert.matches("max_body_bytes", msg, 1, true)
+      end
+      local ok, msg = pcall(gd, base, { max_body_bytes = "1" })
+      assert.is_false(ok)
+      assert.matches("max_body_bytes", msg, 1, true)
+      ok, msg = pcall(require("invite.transport").new, "curl", { max_body_bytes = 0 })
+      assert.is_false(ok)
+      assert.matches("max_body_bytes", msg, 1, true)
+    end)
+  end)
+end)

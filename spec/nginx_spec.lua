@@ -290,14 +290,28 @@ describe("invite.cosocket transport inside nginx", function()
         "location = /echo { content_by_lua_block { ngx.req.read_body();",
         "  ngx.print(ngx.req.get_method(), ' ', ngx.var.http_x_test or '', ' ', ngx.req.get_body_data() or '') } }",
         "location = /sleep { content_by_lua_block { ngx.sleep(2); ngx.print('late') } }",
+        -- bodies without end (up to 256 MiB), chunked or close-delimited, and a Content-Length
+        -- of 1 TiB with no body at all
+        "location = /endless { content_by_lua_block {",
+        "  local piece = ('x'):rep(65536)",
+        "  for _ = 1, 4096 do if not ngx.print(piece) or not ngx.flush(true) then return end end } }",
+        "location = /endless-close { chunked_transfer_encoding off; content_by_lua_block {",
+        "  local piece = ('x'):rep(65536)",
+        "  for _ = 1, 4096 do if not ngx.print(piece) or not ngx.flush(true) then return end end } }",
+        "location = /oversized { content_by_lua_block {",
+        "  ngx.header['Content-Length'] = 1099511627776; ngx.send_headers(); ngx.flush(true); ngx.sleep(5) } }",
+        "location = /small { content_by_lua_block { ngx.print(('s'):rep(tonumber(ngx.var.arg_n))) } }",
         "location = /probe { content_by_lua_block {",
         "  local a = ngx.req.get_uri_args()",
-        "  local t = require('invite.transport').new(nil, { verify = a.verify ~= '0' })",
+        "  local t = require('invite.transport').new(nil, { verify = a.verify ~= '0',",
+        "    max_body_bytes = tonumber(a.max_body_bytes) })",
         "  local out = { kind = t.kind, r = {} }",
         "  for i = 1, tonumber(a.n or 1) do",
+        "    ngx.update_time(); local t0 = ngx.now()",
         "    local res, err = t:request{ method = a.method or 'GET', url = a.url,",
         "      headers = { { 'X-Test', 'yes' } }, body = a.body, timeout_ms = tonumber(a.timeout_ms) }",
         "    out.r[i] = res and { status = res.status, body = res.body, headers = res.headers } or { err = err }",
+        "    ngx.update_time(); out.r[i].elapsed = ngx.now() - t0",
         "  end",
         "  ngx.print(require('cjson').encode(out)) } }",
         "location = /probe-untrusted { lua_ssl_trusted_certificate " .. dir .. "/other.pem;",
@@ -342,6 +356,25 @@ describe("invite.cosocket transport inside nginx", function()
     out = probe{ url = "http://127.0.0.1:" .. dead_port .. "/" }
     assert.are.equal("connect", out[1].err.kind)
     assert.matches("127.0.0.1:" .. dead_port, out[1].err.message, 1, true)
+  end)
+
+  it("refuses response bodies over max_body_bytes (default 1 MiB) without retrying", function()
+    local limit = "response body exceeds the limit of 1048576 bytes (client option max_body_bytes)"
+    for _, path in ipairs{ "/endless", "/endless-close", "/oversized" } do
+      local out = probe{ url = ngx_server.url .. path, timeout_ms = 10000 }
+      assert.is_nil(out[1].status, path)
+      assert.are.equal("other", out[1].err.kind, path)
+      assert.matches(limit, out[1].err.message, 1, true)
+      assert.is_false(require("invite.errors").from_transport(out[1].err).retryable)
+      assert.truthy(out[1].elapsed < 2, path .. " took " .. out[1].elapsed .. " s")
+    end
+    -- a smaller limit refuses a smaller body, and a body within the limit passes
+    local out = probe{ url = ngx_server.url .. "/small?n=5000", max_body_bytes = 4096 }
+    assert.matches("limit of 4096 bytes", out[1].err.message, 1, true)
+    out = probe{ url = ngx_server.url .. "/endless", max_body_bytes = 100000 }
+    assert.matches("limit of 100000 bytes", out[1].err.message, 1, true)
+    out = probe{ url = ngx_server.url .. "/small?n=4096", max_body_bytes = 4096 }
+    assert.are.equal(("s"):rep(4096), out[1].body)
   end)
 
   it("verifies TLS against lua_ssl_trusted_certificate", function()

@@ -1,7 +1,7 @@
 /* http.c - the libcurl transport of invite.core.
  *
  *   local h = core.http_new{ verify = true, ca_bundle = nil, connect_timeout_ms = 3000,
- *                            timeout_ms = 30000, max_connections = 64, max_body = 64 MiB }
+ *                            timeout_ms = 30000, max_connections = 64, max_body = 1 MiB }
  *   local res, err = h:request{ method =, url =, headers = {{n, v}, ...}, body =, timeout_ms =,
  *                               max_body = }
  *   local id, err  = h:start(req)      -- same request table
@@ -10,6 +10,12 @@
  *
  * res = { status =, headers = { {lower-cased name, value}, ... }, body = }
  * err = { kind = "timeout"|"connect"|"tls"|"reset"|"dns"|"other", curl_code =, message = }
+ *
+ * max_body bounds each response body (HTTP_DEFAULT_MAX_BODY below): a Content-Length over it is
+ * refused when the header block ends, before any body byte is read or buffered; a chunked or
+ * close-delimited body is counted as it arrives and refused at the first byte past the limit.
+ * The error is kind "other", curl_code 23 (CURLE_WRITE_ERROR, not retried by invite.errors),
+ * message "response body exceeds the limit of N bytes (...)".
  *
  * Design:
  * - One curl multi handle per client carries every transfer, the blocking request() included, so
@@ -44,13 +50,18 @@
 #define HTTP_DEFAULT_CONNECT_TIMEOUT_MS 3000L
 #define HTTP_DEFAULT_TIMEOUT_MS 30000L
 #define HTTP_DEFAULT_MAX_CONNECTIONS 64L
-#define HTTP_DEFAULT_MAX_BODY ((size_t)64 * 1024 * 1024)
+/* Default cap of one response body. The AWS APIs this transport serves answer in kilobytes (a
+ * page of 50 invitations is about 10 KB), and every transfer in flight may buffer up to the cap:
+ * 1 MiB keeps a sweep at concurrency 64 within 64 MiB of bodies. Clients set it with the option
+ * max_body_bytes (invite.client), passed here as max_body. */
+#define HTTP_DEFAULT_MAX_BODY ((size_t)1024 * 1024)
 #define HTTP_MAX_MS 2147483647.0            /* timeouts are passed to curl as long */
 #define HTTP_MAX_CONNECTIONS_LIMIT 100000L
 #define HTTP_MAX_HEADER_BYTES ((size_t)1024 * 1024) /* all response header records together */
 #define HTTP_KEEP_CAPACITY ((size_t)256 * 1024)     /* larger buffers are freed after use */
 #define HTTP_POLL_SLICE_MS 1000                   /* upper bound of one curl_multi_poll wait */
 #define HTTP_NO_RECORD ((size_t)-1)
+#define HTTP_NO_LENGTH UINT64_MAX /* also: a Content-Length too large for 64 bits */
 
 /* ------------------------------------------------------------------------------------------ */
 /* Growable byte buffer                                                                        */
@@ -124,6 +135,9 @@ typedef struct http_xfer {
     size_t nheaders;
     size_t last_rec;             /* offset of the last header record, or HTTP_NO_RECORD */
     size_t max_body;
+    uint64_t content_length;     /* the response's Content-Length, HTTP_NO_LENGTH when absent */
+    long status;                 /* status code of the response whose headers are arriving */
+    int nobody;                  /* HEAD: the response has no body whatever its headers say */
     int body_started;            /* the write callback has run for this transfer */
     int state;
     int blocking;                /* owned by a running request(), never handed out by wait() */
@@ -306,6 +320,17 @@ static char http_lower(char ch)
     return (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch;
 }
 
+static int http_ieq(const char *a, size_t alen, const char *b)
+{
+    size_t i, blen = strlen(b);
+    if (alen != blen)
+        return 0;
+    for (i = 0; i < alen; i++)
+        if (http_lower(a[i]) != http_lower(b[i]))
+            return 0;
+    return 1;
+}
+
 /* Header records in x->head: [size_t name_len][size_t value_len][name][value], names
  * lower-cased, values trimmed. The value of the last record ends the buffer, so an obsolete
  * folded continuation line can be appended to it in place. */
@@ -323,13 +348,29 @@ static size_t http_on_header(char *p, size_t size, size_t n, void *ud)
         len--;
     if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
         /* A new response (after 1xx or a proxy's answer): keep only the final one's headers. */
+        const char *sp = memchr(p, ' ', len);
         x->head.len = 0;
         x->nheaders = 0;
         x->last_rec = HTTP_NO_RECORD;
+        x->content_length = HTTP_NO_LENGTH;
+        x->status = 0;
+        if (sp != NULL && (size_t)(sp - p) + 4 <= len) {
+            for (i = 1; i <= 3 && sp[i] >= '0' && sp[i] <= '9'; i++)
+                x->status = x->status * 10 + (sp[i] - '0');
+            if (i <= 3)
+                x->status = 0;
+        }
         return total;
     }
-    if (len == 0)
+    if (len == 0) {
+        /* End of a header block: refuse a declared body over the limit before reading it. */
+        if (x->status >= 200 && x->status != 204 && x->status != 304 && !x->nobody
+            && x->content_length != HTTP_NO_LENGTH && x->content_length > (uint64_t)x->max_body) {
+            x->fail = HTTP_FAIL_TOOBIG;
+            return 0;
+        }
         return total;
+    }
 
     if (http_is_ws(p[0])) { /* obs-fold: continues the previous header's value */
         size_t start = 0, vlen;
@@ -369,6 +410,14 @@ static size_t http_on_header(char *p, size_t size, size_t n, void *ud)
     }
     while (value_len > 0 && http_is_ws(value[value_len - 1]))
         value_len--;
+    if (http_ieq(p, name_len, "content-length") && value_len > 0) {
+        uint64_t v = 0;
+        for (i = 0; i < value_len && value[i] >= '0' && value[i] <= '9'; i++)
+            v = v > (UINT64_MAX - 1 - 9) / 10 ? UINT64_MAX - 1 : v * 10 + (uint64_t)(value[i] - '0');
+        /* digits only; a malformed value is left to curl, which fails the transfer itself */
+        if (i == value_len && (x->content_length == HTTP_NO_LENGTH || v > x->content_length))
+            x->content_length = v;
+    }
 
     if (name_len + value_len + 2 * sizeof(size_t) > HTTP_MAX_HEADER_BYTES - x->head.len) {
         x->fail = HTTP_FAIL_HEADERS;
@@ -502,17 +551,6 @@ static int http_error_tostring(lua_State *L)
 
 /* ------------------------------------------------------------------------------------------ */
 /* Phase 1: read and validate Lua arguments (may raise; holds no C memory)                     */
-
-static int http_ieq(const char *a, size_t alen, const char *b)
-{
-    size_t i, blen = strlen(b);
-    if (alen != blen)
-        return 0;
-    for (i = 0; i < alen; i++)
-        if (http_lower(a[i]) != http_lower(b[i]))
-            return 0;
-    return 1;
-}
 
 static int http_is_tchar(unsigned char ch)
 {
@@ -757,6 +795,9 @@ static int http_xfer_setup(http_client *c, http_xfer *x, const http_req *r, int 
     x->nheaders = 0;
     x->last_rec = HTTP_NO_RECORD;
     x->max_body = r->max_body;
+    x->content_length = HTTP_NO_LENGTH;
+    x->status = 0;
+    x->nobody = r->method == HTTP_HEAD;
     x->body_started = 0;
     x->fail = HTTP_FAIL_NONE;
     x->result = CURLE_OK;
@@ -965,9 +1006,9 @@ static int http_push_result(lua_State *L, http_xfer *x)
     long status = 0;
 
     if (x->fail == HTTP_FAIL_TOOBIG) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "response body exceeds max_body (%lu bytes)",
-                 (unsigned long)x->max_body);
+        char msg[160];
+        snprintf(msg, sizeof msg, "response body exceeds the limit of %llu bytes (client option "
+                 "max_body_bytes, invite.core option max_body)", (unsigned long long)x->max_body);
         http_push_error(L, "other", (long)x->result, msg);
         return 0;
     }

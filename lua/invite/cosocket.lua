@@ -9,7 +9,10 @@
 --
 -- Options of new(opts): verify (default true: sslhandshake verifies the peer against
 -- `lua_ssl_trusted_certificate`), connect_timeout_ms (10000), timeout_ms (60000, for each send
--- and each receive), keepalive_ms (60000, idle time in the pool), pool_size (32 per host:port).
+-- and each receive), keepalive_ms (60000, idle time in the pool), pool_size (32 per host:port),
+-- max_body_bytes (DEFAULT_MAX_BODY_BYTES, 1 MiB: the largest response body accepted; a larger
+-- Content-Length is refused before reading, chunked and close-delimited bodies are counted as
+-- they arrive; the error is kind "other" and names the limit).
 -- Host names need a `resolver` directive in nginx; IP literals (127.0.0.1, [::1]) do not.
 --
 -- Only cosocket-capable phases (rewrite, access, content, timer, ssl_cert, ...) can use it;
@@ -22,6 +25,12 @@ local type, tonumber, tostring, rawget, setmetatable, error = type, tonumber, to
 local lower, find, sub, match, format, gsub = string.lower, string.find, string.sub, string.match, string.format,
   string.gsub
 local concat = table.concat
+
+-- The default limit of one response body: the same as HTTP_DEFAULT_MAX_BODY in src/http.c (the
+-- answers of these APIs are kilobytes).
+local DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+_M.DEFAULT_MAX_BODY_BYTES = DEFAULT_MAX_BODY_BYTES
+local READ_PIECE = 65536 -- close-delimited bodies are read in pieces of at most this size
 
 local function get_ngx()
   local ngx = rawget(_G, "ngx")
@@ -88,6 +97,8 @@ local T_mt = { __index = T }
 --- new(opts) -> transport object (kind "cosocket").
 function _M.new(opts)
   opts = opts or {}
+  local ok, msg = require("invite.transport").check_max_body_bytes(opts.max_body_bytes)
+  if not ok then error("invite.cosocket: option " .. msg, 2) end
   return setmetatable({
     kind = "cosocket",
     verify = opts.verify ~= false,
@@ -95,6 +106,7 @@ function _M.new(opts)
     timeout_ms = opts.timeout_ms or 60000,
     keepalive_ms = opts.keepalive_ms or 60000,
     pool_size = opts.pool_size or 32,
+    max_body_bytes = opts.max_body_bytes or DEFAULT_MAX_BODY_BYTES,
   }, T_mt)
 end
 
@@ -126,13 +138,19 @@ local function read_head(sock)
   return tonumber(status), headers, header, version
 end
 
-local function read_chunked(sock)
-  local parts = {}
+local function too_large(limit)
+  return format("response body exceeds the limit of %d bytes (client option max_body_bytes)", limit)
+end
+
+local function read_chunked(sock, limit)
+  local parts, total = {}, 0
   while true do
     local line, err = sock:receive("*l")
     if not line then return nil, err end
     local size = tonumber(match(line, "^%s*(%x+)"), 16)
     if not size then return nil, "bad chunk size" end
+    if size > limit - total then return nil, too_large(limit) end
+    total = total + size
     if size == 0 then
       -- trailers, up to the empty line
       repeat
@@ -149,8 +167,27 @@ local function read_chunked(sock)
   end
 end
 
+-- A body that ends when the server closes the connection, read in pieces and counted.
+local function read_to_close(sock, limit)
+  local parts, total = {}, 0
+  while true do
+    -- never more than one byte past the limit
+    local want = limit - total + 1
+    if want > READ_PIECE then want = READ_PIECE end
+    local data, err, partial = sock:receive(want)
+    data = data or partial
+    if data and data ~= "" then
+      total = total + #data
+      if total > limit then return nil, too_large(limit) end
+      parts[#parts + 1] = data
+    end
+    if err == "closed" then return concat(parts) end
+    if err then return nil, err end
+  end
+end
+
 -- One exchange on a connected socket. -> res, keepalive | nil, err, stage, sent_nothing_back
-local function exchange(sock, req, wire)
+local function exchange(sock, req, wire, limit)
   local bytes, serr = sock:send(wire)
   if not bytes then return nil, serr, "send", true end
   local status, headers, header, version
@@ -169,13 +206,14 @@ local function exchange(sock, req, wire)
     local te = header["transfer-encoding"]
     local err
     if te and find(lower(te), "chunked", 1, true) then
-      body, err = read_chunked(sock)
+      body, err = read_chunked(sock, limit)
     elseif header["content-length"] then
       local n = tonumber(header["content-length"])
       if not n or n < 0 then return nil, "bad content-length", "receive" end
+      if n > limit then return nil, too_large(limit), "receive" end -- before reading any of it
       if n > 0 then body, err = sock:receive(n) end
     else
-      body, err = sock:receive("*a") -- until the server closes
+      body, err = read_to_close(sock, limit) -- until the server closes
       keepalive = false
     end
     if not body then return nil, err, "receive" end
@@ -237,7 +275,7 @@ function T.request(self, req)
         return fail(classify(herr, "tls"), format("TLS handshake with %s failed: %s", host, tostring(herr)))
       end
     end
-    local res, keep_or_err, stage, nothing_back = exchange(sock, req, wire)
+    local res, keep_or_err, stage, nothing_back = exchange(sock, req, wire, self.max_body_bytes)
     if res then
       if keep_or_err then
         sock:setkeepalive(self.keepalive_ms, self.pool_size)

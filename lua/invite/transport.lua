@@ -9,6 +9,9 @@
 --     -> {status, headers = {{lowercased name, value}...}, body}
 --      | nil, {kind = "timeout"|"connect"|"tls"|"reset"|"dns"|"other", curl_code, message}
 -- and optionally t:sleep(seconds) (the client's default sleep when it has one).
+-- Both kinds take opts.max_body_bytes: the largest response body accepted (default 1 MiB, see
+-- HTTP_DEFAULT_MAX_BODY in src/http.c and DEFAULT_MAX_BODY_BYTES in invite.cosocket); a larger
+-- one fails with kind "other" and a message naming the limit, and is not retried.
 -- Clients take `transport = "curl"` (a registered kind), a transport object,
 -- or a function(req) -> res | nil, err.
 local type, require, tostring, error, pairs, rawget = type, require, tostring, error, pairs, rawget
@@ -23,6 +26,25 @@ function _M.register(kind, factory)
     error("transport.register(kind, factory): a name and a function", 2)
   end
   factories[kind] = factory
+end
+
+-- The largest max_body_bytes accepted (the C transport counts in doubles and size_t).
+_M.MAX_BODY_BYTES_LIMIT = 2 ^ 52
+
+--- transport.check_max_body_bytes(v) -> true | nil, message (nil is valid: the default).
+function _M.check_max_body_bytes(v)
+  if v == nil then return true end
+  if type(v) ~= "number" or v ~= v or v < 1 or v > _M.MAX_BODY_BYTES_LIMIT or v % 1 ~= 0 then
+    return nil, "max_body_bytes must be a positive whole number of bytes (at most 2^52), got "
+      .. tostring(v)
+  end
+  return true
+end
+
+local function checked_max_body_bytes(opts)
+  local ok, msg = _M.check_max_body_bytes(opts.max_body_bytes)
+  if not ok then error("invite.transport: option " .. msg, 4) end
+  return opts.max_body_bytes
 end
 
 function _M.kinds()
@@ -50,8 +72,9 @@ local shared_handles = setmetatable({}, { __mode = "v" })
 _M.register("curl", function(opts)
   local core = require "invite.core"
   local verify = opts.verify ~= false
+  local max_body = checked_max_body_bytes(opts)
   local key = table.concat({ tostring(verify), tostring(opts.ca_bundle), tostring(opts.connect_timeout_ms),
-                             tostring(opts.timeout_ms) }, "\0")
+                             tostring(opts.timeout_ms), tostring(max_body) }, "\0")
   local h = shared_handles[key]
   if not h then
     h = core.http_new{
@@ -59,6 +82,7 @@ _M.register("curl", function(opts)
       ca_bundle = opts.ca_bundle,
       connect_timeout_ms = opts.connect_timeout_ms,
       timeout_ms = opts.timeout_ms,
+      max_body = max_body, -- nil: the C default (1 MiB)
     }
     shared_handles[key] = h
   end

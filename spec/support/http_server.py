@@ -16,7 +16,12 @@ Query parameters:
   close=1     reset the connection (RST) instead of answering
   bytes=N     answer with N bytes of 'x' instead of JSON
   echo=1      answer with the request body, byte for byte
+  endless=1   stream 'x' forever without Content-Length (the body ends when the connection
+              closes: it never does); endless=chunked streams chunks forever instead. A path
+              that starts with /endless/ does the same (for clients whose query is not ours).
+  oversized=N declare Content-Length N, send no body at all and hold the connection for 30 s
 The response always carries two "X-Echo" headers (repeated header check).
+GET /_count answers {"requests": N}: every request served before it (not counting /_count).
 """
 import http.server
 import json
@@ -30,6 +35,11 @@ import time
 import urllib.parse
 
 
+COUNT_LOCK = threading.Lock()
+COUNT = [0]
+STREAM_CHUNK = b"x" * 65536
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive
 
@@ -41,6 +51,30 @@ class Handler(http.server.BaseHTTPRequestHandler):
         query = dict(urllib.parse.parse_qsl(parsed.query, keep_blank_values=True))
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
+        if parsed.path == "/_count":
+            with COUNT_LOCK:
+                payload = json.dumps({"requests": COUNT[0]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+            return
+        with COUNT_LOCK:
+            COUNT[0] += 1
+        if parsed.path.startswith("/endless/"):
+            query.setdefault("endless", "1")
+        if "endless" in query:
+            return self._endless(query["endless"] == "chunked")
+        if "oversized" in query:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", query["oversized"])
+            self.end_headers()
+            self.wfile.flush()
+            self.close_connection = True
+            time.sleep(30)
+            return
 
         if "delay_ms" in query:
             time.sleep(float(query["delay_ms"]) / 1000.0)
@@ -83,6 +117,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if not no_body:
             self.wfile.write(payload)
+
+    def _endless(self, chunked):
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+            piece = b"%x\r\n" % len(STREAM_CHUNK) + STREAM_CHUNK + b"\r\n"
+        else:
+            self.send_header("Connection", "close")
+            piece = STREAM_CHUNK
+        self.end_headers()
+        try:
+            while True:  # until the client goes away
+                self.wfile.write(piece)
+        except OSError:
+            pass
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _handle
 
