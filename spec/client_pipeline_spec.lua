@@ -564,6 +564,40 @@ describe("misuse and secrets", function()
     assert.is_nil(s:find(TOKEN, 1, true))
   end)
 
+  -- issue 14 item 12: what is validated is what is built and sent, whatever the metatables say
+  it("validates and builds from one raw snapshot of the parameters (metatables cannot swap values)", function()
+    local function two_faced(valid, evil)
+      local reads = 0
+      return setmetatable({}, {
+        __index = function(_, k)
+          if k == "AccountIds" then
+            reads = reads + 1
+            return reads == 1 and valid or evil
+          end
+        end,
+      })
+    end
+    -- an __index that answers a valid list first and a hostile one afterwards: not a member at all
+    local c, t = client("guardduty", { { body = '{"unprocessedAccounts":[]}' } })
+    local res, err = c:decline_invitations(two_faced({ "111122223333" }, { "1111\0 DROP" }))
+    assert.is_nil(res)
+    assert.are.equal("ValidationError", err.code)
+    assert.matches("AccountIds", err.message, 1, true)
+    assert.are.equal(0, #t.sent)
+    -- a list whose __index / __len lie: the raw elements are what is checked and sent
+    local lying = setmetatable({ "111122223333" }, {
+      __index = function(_, i) if i == 2 then return "1111\0 DROP" end end,
+      __len = function() return 2 end,
+    })
+    res = assert(c:decline_invitations{ AccountIds = lying })
+    assert.are.equal(1, #t.sent)
+    assert.are.equal('{"accountIds":["111122223333"]}', t.sent[1].body)
+    -- a valid raw table with a harmless metatable (what cjson's array_mt gives) is sent as usual
+    local arr = setmetatable({ "222233334444" }, { __name = "array" })
+    assert(c:decline_invitations(setmetatable({ AccountIds = arr }, {})))
+    assert.are.equal('{"accountIds":["222233334444"]}', t.sent[2].body)
+  end)
+
   it("transport kind is visible and overridable per client", function()
     assert.are.equal("curl", invite.macie2.client{ region = "us-east-1" }.transport_kind)
     local c = client("macie2")

@@ -449,6 +449,8 @@ function Client:call(key, params, extra_allowed)
     ctx = { service = self.service_name, operation = op.name }
     ctxs[op] = ctx
   end
+  -- one snapshot of the input for validation and building alike (metatables cannot swap values)
+  params = validate.snapshot(params)
   local ok, verr = validate.check(self.service_name, op, params, extra_allowed)
   if not ok then return nil, verr end
   params = params or {}

@@ -415,6 +415,39 @@ function _M.check(service_name, op, params, extra_allowed)
   return explain(service_name, op, params, extra_allowed)
 end
 
+-- Tables nested deeper than this are not copied (no declared shape comes near; a cycle stops here
+-- and then fails validation as an empty table).
+local SNAPSHOT_DEPTH = 16
+
+local function has_metatable(t, depth)
+  if getmetatable(t) ~= nil then return true end
+  if depth >= SNAPSHOT_DEPTH then return true end
+  for _, v in next, t do
+    if type(v) == "table" and has_metatable(v, depth + 1) then return true end
+  end
+  return false
+end
+
+local function raw_copy(t, depth)
+  local out = {}
+  if depth >= SNAPSHOT_DEPTH then return out end
+  for k, v in next, t do
+    if type(v) == "table" then v = raw_copy(v, depth + 1) end
+    out[k] = v
+  end
+  return out
+end
+
+--- The parameters as validation and the builder must see them: `params` itself when no table in
+-- it has a metatable (no copy: the common case), else a deep copy of its raw contents, so an
+-- `__index`, `__len` or `__pairs` cannot answer one thing to validation and another to the builder.
+-- @param params anything (only tables are copied)
+-- @return the snapshot
+function _M.snapshot(params)
+  if type(params) ~= "table" or not has_metatable(params, 0) then return params end
+  return raw_copy(params, 0)
+end
+
 -- The message pass alone, for spec/validate_passes_spec.lua: it must reject exactly what the first
 -- pass rejects (the first pass answering "valid" for input the second refuses would let it be sent).
 _M._explain = explain
