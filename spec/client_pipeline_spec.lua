@@ -589,7 +589,7 @@ describe("misuse and secrets", function()
       __index = function(_, i) if i == 2 then return "1111\0 DROP" end end,
       __len = function() return 2 end,
     })
-    res = assert(c:decline_invitations{ AccountIds = lying })
+    assert(c:decline_invitations{ AccountIds = lying })
     assert.are.equal(1, #t.sent)
     assert.are.equal('{"accountIds":["111122223333"]}', t.sent[1].body)
     -- a valid raw table with a harmless metatable (what cjson's array_mt gives) is sent as usual
