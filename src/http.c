@@ -599,9 +599,17 @@ static void http_parse_request(lua_State *L, int idx, http_client *c, http_req *
     } else {
         if (lua_type(L, -1) != LUA_TSTRING)
             luaL_error(L, "method must be a string");
-        s = lua_tostring(L, -1);
+        s = lua_tolstring(L, -1, &len);
+        /* Every byte, not up to the first NUL: "GET\0X" is not GET. The method is not quoted
+         * back unless it is a token, so the message carries no control bytes. */
+        if (len == 0)
+            luaL_error(L, "method must not be empty");
+        for (i = 0; i < len; i++)
+            if (!http_is_tchar((unsigned char)s[i]))
+                luaL_error(L, "method has a byte that is not a token character (RFC 9110 tchar) "
+                           "at position %d", (int)(i + 1));
         for (i = 0; methods[i] != NULL; i++)
-            if (strcmp(s, methods[i]) == 0)
+            if (len == strlen(methods[i]) && memcmp(s, methods[i], len) == 0)
                 break;
         if (methods[i] == NULL)
             luaL_error(L, "unsupported method '%s' (GET, POST, PUT, DELETE, HEAD)", s);
