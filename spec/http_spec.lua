@@ -725,4 +725,64 @@ describe("invite.core http limits", function()
     assert.equal(200, assert(h:request{ method = "GET", url = base .. "/m" }).status)
     h:close()
   end)
+
+  -- Every field read of the request table may run a metamethod, and that one closes the client.
+  local CLOSING_INDEX = [==[
+    local h, url, field = ...
+    local fields = { url = url, headers = { { "X-A", "1" }, { "X-B", "2" } }, body = "{}",
+                     method = "POST", timeout_ms = 5000, max_body = 4096 }
+    return setmetatable({}, { __index = function(_, k)
+      if k == field then h:close() end
+      return fields[k]
+    end })
+  ]==]
+  local FIELDS = { "method", "url", "body", "timeout_ms", "max_body", "headers" }
+
+  it("errors cleanly when the request table's __index closes the client", function()
+    local make = assert(load(CLOSING_INDEX))
+    for _, field in ipairs(FIELDS) do
+      for _, call in ipairs{ "request", "start" } do
+        for _ = 1, 3 do
+          local h = assert(core.http_new())
+          local ok, msg = pcall(h[call], h, make(h, base .. "/i", field))
+          assert.is_false(ok)
+          assert.matches("closed", msg, 1, true)
+          assert.has_error(function() h:pending() end)
+        end
+      end
+    end
+    collectgarbage()
+    collectgarbage()
+  end)
+
+  it("leaks nothing under LeakSanitizer when __index closes the client", function()
+    local so = "build/asan/invite/core.so"
+    local f = io.open(so, "rb")
+    if not f then return pending("needs " .. so .. " (make build-all)") end
+    f:close()
+    local libasan = capture("gcc -print-file-name=libasan.so"):gsub("%s+$", "")
+    local out = with_script([==[
+      package.cpath = "build/asan/?.so;" .. package.cpath
+      local core = require "invite.core"
+      local make = assert(load(arg[2]))
+      for _, field in ipairs{ "method", "url", "body", "timeout_ms", "max_body", "headers" } do
+        for _, call in ipairs{ "request", "start" } do
+          local h = assert(core.http_new())
+          local ok, msg = pcall(h[call], h, make(h, arg[1], field))
+          assert(not ok and msg:find("closed", 1, true), tostring(msg))
+        end
+      end
+      collectgarbage()
+      collectgarbage()
+      io.write("done\n")
+      io.stdout:flush()
+    ]==], function(path)
+      local function q(x) return "'" .. x:gsub("'", "'\\''") .. "'" end
+      return capture("sh -c " .. q("env LD_PRELOAD=" .. libasan .. " ASAN_OPTIONS=detect_leaks=1:exitcode=23 "
+        .. "lua5.4 " .. path .. " " .. base .. "/i " .. q(CLOSING_INDEX) .. " 2>&1; echo rc=$?"))
+    end)
+    assert.matches("done\n", out, 1, true)
+    assert.not_matches("LeakSanitizer", out, 1, true)
+    assert.matches("rc=0\n$", out)
+  end)
 end)

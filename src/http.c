@@ -651,7 +651,12 @@ static void http_parse_request(lua_State *L, int idx, http_client *c, http_req *
     /* Scratch space for the references, owned by the client (freed with it) and reused by every
      * request: nothing between reading the headers below and using them (in http_begin, before
      * the transfer runs) calls Lua or allocates from it, so neither a finalizer nor a metamethod
-     * can re-enter this client while the references are in use. */
+     * can re-enter this client while the references are in use. Every field read above may have
+     * run a metamethod, and one may have closed the client: its resources are then released
+     * for good, and scratch allocated now would have no owner left to free it. So: check here,
+     * after the last Lua call that can run code and before the allocation. */
+    if (c->closed)
+        luaL_error(L, "http client is closed");
     if (n > c->caprefs) {
         size_t cap = n < 16 ? 16 : n;
         http_hdr_ref *p = realloc(c->refs, cap * sizeof *p);
