@@ -339,8 +339,12 @@ local function configured_endpoint(service, opts)
 end
 
 -- Validates an endpoint URL: http(s), a host, no userinfo/query/fragment; http only for loopback
--- hosts unless opts.allow_http. Returns the URL without a trailing '/'.
+-- hosts unless opts.allow_http. Returns the URL without a trailing '/'. An empty string is an
+-- error too, not "the default endpoint" (botocore raises on endpoint_url='' as well).
 function _M.check_endpoint_url(url, src, opts)
+  if url == "" then
+    return nil, cfg_error(("%s must be a URL like https://host, not empty"):format(src))
+  end
   -- user:password@ is refused without echoing the URL: the password must not reach a message
   if type(url) == "string" and (url:match("^%a[%w+.-]*://([^/?#]*)") or ""):find("@", 1, true) then
     return nil, cfg_error(("endpoint URL from %s must not contain user information (user:password@host)")
@@ -384,8 +388,7 @@ function _M.endpoint(service, region, opts)
   if dual == nil then return nil, e2 end
 
   local url, src = opts.endpoint_url, "client option endpoint_url"
-  if url == nil or url == "" then
-    url = nil
+  if url == nil then
     local ignore, e3 = bool_setting(opts, "ignore_configured_endpoint_urls",
       "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "ignore_configured_endpoint_urls")
     if ignore == nil then return nil, e3 end

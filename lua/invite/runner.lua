@@ -117,6 +117,10 @@ local function check_options(opts)
         .. " (options: " .. concat(_M.OPTIONS, ", ") .. ")", 3)
     end
   end
+  -- an empty endpoint is a mistake, not "the AWS endpoints" (clients and botocore refuse it too)
+  for _, k in ipairs{ "endpoint", "sts_endpoint" } do
+    if opts[k] == "" then error("invite.run: " .. k .. " must be a URL like https://host, not empty", 3) end
+  end
   local p = opts.policy
   local pol, perr = policy_mod.normalize(p, "invite.run: policy")
   if not pol then error(perr, 3) end
