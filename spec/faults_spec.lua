@@ -209,6 +209,9 @@ end
 
 local matrix = {}
 local function count(part, n) matrix[#matrix + 1] = { part, n } end
+-- the hostile-server cases of part (3) count themselves as they are declared
+local hostile_cases = 0
+local function hostile_case() hostile_cases = hostile_cases + 1 end
 
 describe("fault matrix", function()
   local s
@@ -231,6 +234,8 @@ describe("fault matrix", function()
     count("TLS, self-signed: invite apply CLI refused by default, accepted with AWS_CA_BUNDLE", 2)
     count(("TLS, trusted: permanent fault on a single call, %d faults"):format(#FAULTS), #FAULTS)
     count("TLS: invite sim refuses bad --tls-cert / --tls-key (5 cases)", 1)
+    count("hostile servers (malformed unprocessed entries and invitations, lost answers, endless and oversized"
+      .. " pages, oversized bodies and messages, echoed secrets) and failing audit logs", hostile_cases)
     local total = 0
     local lines = { "", "fault matrix (faults: " }
     local names = {}
@@ -701,6 +706,366 @@ describe("fault matrix", function()
         if action == "decline" then assert.are.equal("Resigned", st[k], k) end
         if action == "delete" or action == "decline_and_delete" then assert.is_nil(st[k], k) end
       end
+    end)
+  end)
+  -------------------------------------------------------------------------------------------------
+  -- (3) hostile and broken servers, and an audit log that cannot record (issue 14): every
+  -- invitation still ends in exactly one outcome in the report and the audit log, every failure
+  -- is bounded and named, and no mutating call is made that the audit log has not recorded.
+  describe("(3) hostile servers and a failing audit log", function()
+    local h, audit
+    local H = { id = "ASIAHOSTILESPEC00001", secret = "hostile/spec/session/secret/0123456789ab",
+                token = "hostile-spec-session-token-FwoGZXIvYXdzEXAMPLE0123456789" }
+    local HCREDS = { access_key_id = H.id, secret_access_key = H.secret, session_token = H.token }
+    setup(function()
+      local fx = fixture()
+      fx.accounts[1].roles = { { name = "Auditor", trusted_accounts = { ME } } }
+      fx.sessions = { { access_key_id = H.id, secret = H.secret, session_token = H.token, account = ME,
+                        role = "Auditor", session_name = "hostile", expiration = "2999-01-01T00:00:00Z" } }
+      h = sim.start{ fixtures = fx, seed = 3 }
+    end)
+    teardown(function() h:stop() end)
+    before_each(function()
+      audit = os.tmpname()
+      h:set_faults("")
+      h:reset()
+      h:clear_requests()
+    end)
+    after_each(function() os.remove(audit) end)
+
+    local function run(extra)
+      local o = {
+        policy = policy, apply = true, services = SERVICES, regions = REGIONS, audit_log = audit, concurrency = 4,
+        client = function(scope)
+          return invite[scope.service].client{ region = scope.region, endpoint = h.endpoint, credentials = HCREDS,
+            sleep = function() end, random = function() return 0.25 end, connect_timeout_ms = fresh(),
+            max_attempts = 3, max_pages = extra and extra.max_pages }
+        end,
+      }
+      for k, v in pairs(extra or {}) do if k ~= "max_pages" then o[k] = v end end
+      return runner.run(o)
+    end
+
+    local function per_service(head, op, word)
+      local rules = {}
+      for _, svc in ipairs(SERVICES) do rules[#rules + 1] = head .. " " .. svc .. ":" .. op .. " " .. word end
+      return table.concat(rules, "; ")
+    end
+
+    for _, variant in ipairs{ "malformed-unprocessed", "malformed-unprocessed=garbage" } do
+      for _, svc in ipairs(SERVICES) do
+        hostile_case()
+        it(("%s: %s on DeclineInvitations: the scope's declines end as errors naming it, no crash")
+          :format(svc, variant), function()
+          h:set_faults("always " .. svc .. ":DeclineInvitations " .. variant)
+          local report = run()
+          local want, n = expected_keys(SERVICES, REGIONS)
+          local recs = check_accounted(report, audit, want, n, function(action, r)
+            if r.service == svc and (action == "decline" or action == "decline_and_delete") then return "error" end
+            return DONE[action]
+          end, variant)
+          for _, r in pairs(recs) do
+            if r.outcome == "error" then
+              assert.matches("without a valid account ID; whether this invitation was processed is unknown",
+                r.detail, 1, true)
+            end
+          end
+          for _, e in ipairs(report.errors) do assert.is_nil(e:find("internal error", 1, true), e) end
+          assert.are.equal(1, runner.exit_code(report))
+        end)
+      end
+    end
+
+    for _, svc in ipairs(SERVICES) do
+      hostile_case()
+      it(svc .. ": an invitation without an account ID is reported as malformed; its siblings are acted on",
+        function()
+        h:set_faults("always " .. svc .. ":ListInvitations malformed-invitation")
+        local report = run()
+        local want, n = expected_keys(SERVICES, REGIONS)
+        local malformed, rest = {}, { invitations = {}, totals = {} }
+        for _, r in ipairs(report.invitations) do
+          if r.account_id == nil then malformed[#malformed + 1] = r else rest.invitations[#rest.invitations + 1] = r end
+        end
+        assert.are.equal(#REGIONS, #malformed) -- one per scope of that service
+        for _, r in ipairs(malformed) do
+          assert.are.equal(svc, r.service)
+          assert.are.equal("error", r.outcome)
+          assert.are.equal("malformed invitation from the service: it has no account ID; not acted on", r.detail)
+          assert.is_nil(r.action)
+        end
+        assert.are.equal(n + #REGIONS, report.totals.invitations)
+        -- every valid sibling is done as the policy said, in the report and in the simulator
+        local seen = {}
+        for _, r in ipairs(rest.invitations) do
+          local k = key(r.service, r.region, r.account_id)
+          seen[k] = true
+          assert.are.equal(DONE[want[k]], r.outcome, k .. " " .. tostring(r.detail))
+        end
+        for k in pairs(want) do assert.is_true(seen[k], k) end
+        local st = status_of(h:state())
+        for k, action in pairs(want) do
+          if action == "decline" then assert.are.equal("Resigned", st[k], k) end
+          if action == "delete" or action == "decline_and_delete" then assert.is_nil(st[k], k) end
+        end
+        -- and the audit log has one outcome line per invitation, the malformed ones included
+        local outcomes = 0
+        for _, e in ipairs((read_audit(audit))) do if e.event == "outcome" then outcomes = outcomes + 1 end end
+        assert.are.equal(n + #REGIONS, outcomes)
+        assert.are.equal(1, runner.exit_code(report))
+      end)
+    end
+
+    hostile_case()
+    it("a delete whose answer was lost and which is retried is recognised as done, not 'no invitation'", function()
+      h:set_faults(per_service("first 1", "DeleteInvitations", "lost"))
+      local report = run()
+      local want, n = expected_keys(SERVICES, REGIONS)
+      local recs = check_accounted(report, audit, want, n, function(action) return DONE[action] end, "lost")
+      assert.are.equal(0, runner.exit_code(report), table.concat(report.errors, "\n"))
+      local recognised = 0
+      for _, r in pairs(recs) do
+        if r.detail and r.detail:find("already gone when the call arrived", 1, true) then
+          recognised = recognised + 1
+        end
+      end
+      assert.is_true(recognised >= #SERVICES, "recognised " .. recognised)
+      local lost = 0
+      for _, e in ipairs(requests_of(h:requests(), "DeleteInvitations")) do
+        if e.fault == "lost" then lost = lost + 1 end
+      end
+      assert.are.equal(#SERVICES, lost)
+      local st = status_of(h:state())
+      for k, action in pairs(want) do
+        if action == "delete" or action == "decline_and_delete" then assert.is_nil(st[k], k) end
+      end
+    end)
+
+    hostile_case()
+    it("endless pagination stops at max_pages with a PaginationError for that scope; the others go on", function()
+      h:set_faults("always guardduty:ListInvitations endless-pages")
+      local report = run{ max_pages = 25 }
+      local want, n = expected_keys({ "macie2", "securityhub" }, REGIONS)
+      check_accounted(report, audit, want, n, function(action) return DONE[action] end, "endless")
+      assert.are.equal(#REGIONS, #report.errors)
+      for _, e in ipairs(report.errors) do
+        assert.matches("PaginationError", e, 1, true)
+        assert.matches("more than 25 pages (max_pages)", e, 1, true)
+      end
+      assert.are.equal(25 * #REGIONS, #requests_of(h:requests(), "ListInvitations") - 2 * #REGIONS)
+    end)
+
+    hostile_case()
+    it("a page larger than the model's maximum is refused with a PaginationError", function()
+      -- the bound is the result list's own (guardduty: 50) or else the page size's maximum
+      -- (securityhub MaxResults: 50, macie2 maxResults: 25)
+      h:set_faults("always guardduty:ListInvitations bigpage=51; always securityhub:ListInvitations bigpage=51;"
+        .. " always macie2:ListInvitations bigpage=26")
+      local report = run()
+      assert.are.equal(#SERVICES * #REGIONS, #report.errors)
+      for _, e in ipairs(report.errors) do
+        local svc = e:match("^(%w+) ")
+        local bound = svc == "macie2" and "page 1 has 26 invitations; the model allows at most 25 per page"
+          or ("page 1 has 51 Invitations; the model allows at most 50 per page")
+        assert.matches(bound, e, 1, true)
+      end
+    end)
+
+    hostile_case()
+    it("an oversized answer is refused at max_body_bytes (1 MiB) once, not retried, and named", function()
+      h:set_faults("always guardduty:DeclineInvitations bigbody=2M")
+      local report = run()
+      local want, n = expected_keys(SERVICES, REGIONS)
+      local recs = check_accounted(report, audit, want, n, function(action, r)
+        if r.service == "guardduty" and (action == "decline" or action == "decline_and_delete") then return "error" end
+        return DONE[action]
+      end, "bigbody")
+      for _, r in pairs(recs) do
+        if r.outcome == "error" then assert.matches("max_body_bytes", r.detail, 1, true) end
+      end
+      local gd = 0
+      for _, e in ipairs(requests_of(h:requests(), "DeclineInvitations")) do
+        if e.service == "guardduty" then gd = gd + 1 end
+      end
+      assert.are.equal(#REGIONS, gd) -- one request per scope: a body over the cap is not retried
+    end)
+
+    hostile_case()
+    it("a 900 KB error message is cut in the report and the audit log", function()
+      h:set_faults("always macie2:DeclineInvitations bigmessage=900K")
+      local report = run()
+      local want, n = expected_keys(SERVICES, REGIONS)
+      local recs = check_accounted(report, audit, want, n, function(action, r)
+        if r.service == "macie2" and (action == "decline" or action == "decline_and_delete") then return "error" end
+        return DONE[action]
+      end, "bigmessage")
+      for _, r in pairs(recs) do
+        if r.outcome == "error" then
+          assert.is_true(#r.detail < 1400, #r.detail)
+          assert.matches("bytes, cut to 1024)", r.detail, 1, true)
+        end
+      end
+      local _, text = read_audit(audit)
+      assert.is_true(#text < 200 * 1024, "audit log " .. #text .. " bytes")
+    end)
+
+    -- An audit log that stops recording after `ok_writes` lines: the run stops making calls there.
+    for _, ok_writes in ipairs{ 0, 1, 5, 12, 25, 40, 60 } do
+      hostile_case()
+      it(("an audit log that fails after %d lines: no mutating call it has not recorded, the run stops, "
+        .. "reports what was and was not done"):format(ok_writes), function()
+        local recorded, writes = {}, 0
+        local failing = { write = function(_, ev)
+          writes = writes + 1
+          if writes > ok_writes then return nil, "audit: write failed: No space left on device" end
+          recorded[#recorded + 1] = cjson.decode(cjson.encode(ev))
+          return true
+        end }
+        local report = run{ audit_log = false, audit = failing }
+        -- every mutating request the simulator saw was recorded, with its IDs, before it was made
+        local OP = { DeclineInvitations = "decline_invitations", DeleteInvitations = "delete_invitations" }
+        local mutating = 0
+        for _, e in ipairs(h:requests()) do
+          if OP[e.operation] then
+            mutating = mutating + 1
+            local covered = false
+            for _, ev in ipairs(recorded) do
+              if ev.event == "call" and ev.operation == OP[e.operation] and ev.service == e.service
+                  and ev.region == e.region then
+                local ids = {}
+                for _, id in ipairs(ev.account_ids) do ids[id] = true end
+                local all = true
+                for _, id in ipairs(e.account_ids or {}) do all = all and ids[id] == true end
+                covered = covered or all
+              end
+            end
+            assert.is_true(covered, e.operation .. " " .. e.service .. " " .. e.region .. " was not in the audit log")
+          end
+        end
+        assert.is_true(writes > ok_writes, "the log failed at least once")
+        assert.are.equal(1, runner.exit_code(report))
+        assert.matches("^audit log: audit: write failed: No space left on device; the run stopped: %d+ invitations"
+          .. " acted on before, %d+ not acted on$", report.errors[1])
+        assert.is_string(report.audit_error)
+        -- every invitation has exactly one outcome; those not acted on say so
+        for _, r in ipairs(report.invitations) do
+          assert.is_string(r.outcome)
+          if r.outcome == "error" and r.detail:find(" not sent: ", 1, true) then
+            assert.matches("not sent: the audit log could not record", r.detail, 1, true)
+          end
+        end
+        if ok_writes == 0 then assert.are.equal(0, mutating) end
+      end)
+    end
+
+    local function sh_quote(v) return "'" .. tostring(v):gsub("'", "'\\''") .. "'" end
+    local policy_file
+    local function cli(args, prefix)
+      if not policy_file then
+        policy_file = os.tmpname() .. ".lua"
+        local fh = assert(io.open(policy_file, "w"))
+        fh:write(POLICY_SRC)
+        fh:close()
+      end
+      local out, err = audit .. ".out", audit .. ".err"
+      local cmd = (prefix or "") .. "env -u LD_PRELOAD -u AWS_PROFILE -u AWS_CA_BUNDLE AWS_CONFIG_FILE=/dev/null "
+        .. "AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true AWS_MAX_ATTEMPTS=2 "
+        .. "AWS_ACCESS_KEY_ID=" .. H.id .. " AWS_SECRET_ACCESS_KEY=" .. sh_quote(H.secret)
+        .. " AWS_SESSION_TOKEN=" .. sh_quote(H.token) .. " lua5.4 bin/invite "
+        .. args:gsub("POLICY", sh_quote(policy_file)) .. " --services " .. table.concat(SERVICES, ",")
+        .. " --regions " .. table.concat(REGIONS, ",") .. " --endpoint-url " .. h.endpoint
+        .. " >" .. out .. " 2>" .. err
+      local code = exit_code(os.execute(cmd))
+      local o, e = sim.read_file(out), sim.read_file(err)
+      os.remove(out); os.remove(err)
+      return code, o, e
+    end
+    local function mutating_requests()
+      local n = 0
+      for _, e in ipairs(h:requests()) do
+        if e.operation == "DeclineInvitations" or e.operation == "DeleteInvitations" then n = n + 1 end
+      end
+      return n
+    end
+
+    hostile_case()
+    it("invite apply --audit-log /dev/full: nothing is sent, exit 1, stderr names the audit log", function()
+      local code, out, err = cli("apply POLICY --quiet --audit-log /dev/full")
+      assert.are.equal(1, code, out .. err)
+      assert.matches("audit log: audit: %a+ failed: No space left on device; the run stopped", err)
+      assert.are.equal(0, mutating_requests())
+    end)
+
+    hostile_case()
+    it("invite apply under a file size limit: the log stops, so do the calls; every call made is in the log",
+      function()
+      local code, _, err = cli("apply POLICY --quiet --audit-log " .. audit,
+        "trap '' XFSZ; ulimit -f 12; ")
+      assert.are.equal(1, code, err)
+      -- the limit strikes part-way: some calls were made before it, some never
+      local made, not_made = err:match("audit log: audit: %a+ failed: File too large; the run stopped: (%d+) "
+        .. "invitations acted on before, (%d+) not acted on")
+      assert.is_true(tonumber(made) > 0 and tonumber(not_made) > 0, err)
+      local text = sim.read_file(audit)
+      assert.is_true(#text <= 12 * 1024, #text)
+      local logged = {}
+      for line in text:gmatch("[^\n]+") do
+        local ok, ev = pcall(cjson.decode, line)
+        if ok and ev.event == "call" then
+          for _, id in ipairs(ev.account_ids) do logged[ev.service .. " " .. ev.region .. " " .. ev.operation
+            .. " " .. id] = true end
+        end
+      end
+      local OP = { DeclineInvitations = "decline_invitations", DeleteInvitations = "delete_invitations" }
+      for _, e in ipairs(h:requests()) do
+        if OP[e.operation] then
+          for _, id in ipairs(e.account_ids or {}) do
+            assert.is_true(logged[e.service .. " " .. e.region .. " " .. OP[e.operation] .. " " .. id] == true,
+              e.operation .. " " .. id .. " sent but not in the audit log")
+          end
+        end
+      end
+    end)
+
+    for _, json in ipairs{ true, false } do
+      hostile_case()
+      it(("a server that echoes the caller's session token and signature: redacted from stderr, %s and the "
+        .. "audit log"):format(json and "--json" or "the table"), function()
+        h:set_faults(per_service("always", "DeclineInvitations", "echo-secrets"))
+        local code, out, err = cli("apply POLICY --quiet --audit-log " .. audit .. (json and " --json" or ""))
+        assert.are.equal(1, code, err)
+        local text = out .. err .. sim.read_file(audit)
+        assert.matches("[redacted]", text, 1, true)
+        assert.is_nil(text:find(H.token, 1, true), "token in the output")
+        assert.is_nil(text:find(H.secret, 1, true), "secret in the output")
+        assert.is_nil(text:find((H.secret:gsub("/", "\\/")), 1, true), "escaped secret in the output")
+        -- the server really did echo it (the simulator's answer carried the token)
+        assert.is_true(#requests_of(h:requests(), "DeclineInvitations") > 0)
+      end)
+    end
+
+    hostile_case()
+    it("invite plan against endless pagination ends with a PaginationError at the default 1000 pages", function()
+      h:set_faults("always guardduty:ListInvitations region=us-east-1 endless-pages")
+      local code, out, err = cli("plan POLICY --quiet --json")
+      assert.are.equal(1, code, err)
+      local report = assert(cjson.decode(out))
+      local found
+      for _, e in ipairs(report.errors) do
+        if e:find("guardduty us-east-1", 1, true) and e:find("more than 1000 pages (max_pages)", 1, true) then
+          found = true
+        end
+      end
+      assert.is_true(found, out)
+      local pages = 0
+      for _, e in ipairs(h:requests()) do
+        if e.operation == "ListInvitations" and e.service == "guardduty" and e.region == "us-east-1" then
+          pages = pages + 1
+        end
+      end
+      assert.are.equal(1000, pages)
+      if policy_file then os.remove(policy_file) end
+      policy_file = nil
     end)
   end)
 end)

@@ -6,6 +6,7 @@ local _M = { _VERSION = "0.1.0" }
 local mt = { __index = _M }
 
 local cjson = require "cjson"
+local redact = require "invite.redact"
 
 local function iso_now()
   return os.date("!%Y-%m-%dT%H:%M:%SZ")
@@ -33,20 +34,28 @@ function _M:write(event)
   event.run_id = self.run_id
   local ok, line = pcall(cjson.encode, event)
   if not ok then return nil, "audit: cannot encode event: " .. tostring(line) end
-  local w, err = self.file:write(line, "\n")
+  -- a server may have echoed the caller's secrets into any field: they never reach the log
+  local w, err = self.file:write(redact.text(line), "\n")
   if not w then return nil, "audit: write failed: " .. tostring(err) end
   if self.sync then
     local s, serr = require("invite.core").fsync(self.file)
     if not s then return nil, "audit: fsync failed: " .. tostring(serr) end
   else
-    self.file:flush()
+    -- a buffered write only fails when the buffer reaches the file: flush now and say so
+    local f, ferr = self.file:flush()
+    if not f then return nil, "audit: write failed: " .. tostring(ferr) end
   end
   return true
 end
 
+--- Closes the log. -> true | nil, err (the last buffered bytes could not be written).
 function _M:close()
-  if self.file then self.file:close() end
+  local f = self.file
   self.file = nil
+  if not f then return true end
+  local ok, err = f:close()
+  if not ok then return nil, "audit: close failed: " .. tostring(err) end
+  return true
 end
 
 return _M

@@ -503,10 +503,12 @@ function Client:paginate(key, params)
   local op = self.service.ops[key]
   local pag = op and op.paginator
   if not pag then error(format("invite.%s: operation %q has no paginator", self.service_name, tostring(key)), 2) end
+  -- the most items a page may hold: the result list's own bound, else the page size's maximum
   local result_max
   for _, m in ipairs(op.output) do
     if m.name == pag.result_key then result_max = m.max end
   end
+  if not result_max and op.by_name[pag.limit_key] then result_max = op.by_name[pag.limit_key].max end
   local ctx = { service = self.service_name, operation = op.name, where = self.service_name .. "." .. key,
                 max_pages = self.options.max_pages, max_items = self.options.max_items, result_max = result_max }
   return paginate.pages(function(p) return self:call(key, p) end, pag, params, ctx)

@@ -49,7 +49,14 @@ function decode_value(spec, v)
     local out = {}
     for i = 1, #v do
       local e = v[i]
-      if e ~= null then out[#out + 1] = decode_value(spec.member, e) end
+      if e ~= null then
+        local d = decode_value(spec.member, e)
+        -- a structure that is not an object (a broken or hostile answer) stays in the list as an
+        -- empty structure, so its absence cannot read as "nothing went wrong" (an unprocessed
+        -- entry that is a string is still an unprocessed entry)
+        if d == nil and spec.member.type == "structure" then d = {} end
+        out[#out + 1] = d
+      end
     end
     return out
   elseif t == "structure" then

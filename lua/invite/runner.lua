@@ -9,7 +9,7 @@ local policy_mod = require "invite.policy"
 local scheduler = require "invite.scheduler"
 local audit_mod = require "invite.audit"
 
-local type, pairs, ipairs, tostring, error = type, pairs, ipairs, tostring, error
+local type, pairs, ipairs, tostring, error, next = type, pairs, ipairs, tostring, error, next
 local concat, sort = table.concat, table.sort
 
 -- How each service names things in boto3's shapes, and how it accepts.
@@ -101,8 +101,8 @@ _M.parse_iso = parse_iso
 
 --- Every option invite.run reads (see _M.run); anything else is a mistake, not silently ignored.
 _M.OPTIONS = { "account", "accounts", "apply", "audit", "audit_log", "client", "concurrency", "credentials",
-               "endpoint", "identity", "max_attempts", "now", "on_progress", "policy", "profile", "regions",
-               "role", "role_session_name", "run_id", "services", "sts_endpoint" }
+               "endpoint", "identity", "max_attempts", "max_items", "max_pages", "now", "on_progress", "policy",
+               "profile", "regions", "role", "role_session_name", "run_id", "services", "sts_endpoint" }
 local KNOWN_OPTION = {}
 for _, k in ipairs(_M.OPTIONS) do KNOWN_OPTION[k] = true end
 
@@ -163,14 +163,60 @@ function _M.role_arn(role, account, partition)
   return "arn:" .. (partition or "aws") .. ":iam::" .. account .. ":role/" .. role
 end
 
+-- What an account ID of an invitation (or of an unprocessed entry) must look like.
+local ACCOUNT_ID = "^%d%d%d%d%d%d%d%d%d%d%d%d$"
+
+-- Writes one audit event. A log that cannot record (full disk, file size limit, I/O error) stops
+-- every later mutating call of the run: `ctx.audit_error` is set and `ctx.stopped` names why.
+local function log(ctx, event)
+  local ok, err = ctx.audit:write(event)
+  if ok then return true end
+  if not ctx.audit_error then
+    ctx.audit_error = tostring(err or "audit: write failed")
+    ctx.stopped = "the audit log could not record (" .. ctx.audit_error .. ")"
+  end
+  return false
+end
+
+-- Records the outcome of an invitation that was not acted on because the run stopped.
+local function not_sent(ctx, rec, what)
+  rec.failed = true
+  rec.outcome, rec.detail = "error", what .. " not sent: " .. ctx.stopped
+  log(ctx, { event = "outcome", service = rec.service, region = rec.region, account = rec.account,
+             account_id = rec.account_id, invitation_id = rec.invitation_id, action = rec.action,
+             outcome = rec.outcome, detail = rec.detail })
+end
+
+-- The reasons of an answer's unprocessed entries by account ID, and how many entries had no
+-- usable account ID (a broken or hostile answer: which invitation they meant is unknown).
+local function unprocessed_of(svc, answered)
+  local by_account, malformed = {}, 0
+  local list = answered and answered[svc.unprocessed]
+  if type(list) ~= "table" then return by_account, 0 end
+  for i = 1, #list do
+    local u = list[i]
+    local acc = type(u) == "table" and u[svc.unprocessed_account] or nil
+    if type(acc) == "string" and acc:find(ACCOUNT_ID) then
+      by_account[acc] = svc.unprocessed_reason(u)
+    else
+      malformed = malformed + 1
+    end
+  end
+  return by_account, malformed
+end
+
 -- One scope: list, decide, and (apply) act. Appends to `scope.records`.
 local function run_scope(scope, ctx)
+  if ctx.apply and ctx.stopped then
+    scope.error = "not run: " .. ctx.stopped
+    return
+  end
   local svc = SERVICES[scope.service]
   local client, cerr = ctx.client_for(scope)
   if not client then
     scope.error = "cannot create " .. scope.service .. " client: " .. errstr(cerr)
-    ctx.audit:write{ event = "scope_error", service = scope.service, region = scope.region,
-                     account = scope.account, error = scope.error }
+    log(ctx, { event = "scope_error", service = scope.service, region = scope.region,
+               account = scope.account, error = scope.error })
     return
   end
   scope.account = scope.account or ctx.identity_for(scope, client)
@@ -179,12 +225,13 @@ local function run_scope(scope, ctx)
   local invitations, lerr = client:list_all_invitations{}
   if not invitations then
     scope.error = "list_invitations failed: " .. errstr(lerr)
-    ctx.audit:write{ event = "scope_error", service = scope.service, region = scope.region,
-                     account = scope.account, error = scope.error }
+    log(ctx, { event = "scope_error", service = scope.service, region = scope.region,
+               account = scope.account, error = scope.error })
     return
   end
 
-  -- 2. decide every invitation before acting on any
+  -- 2. decide every invitation before acting on any; a malformed one (no account ID) is reported
+  -- as such and its siblings go on
   local records, accepts = {}, 0
   for _, raw in ipairs(invitations) do
     local rec = {
@@ -192,16 +239,25 @@ local function run_scope(scope, ctx)
       account_id = raw[svc.account], invitation_id = raw[svc.id], invited_at = raw[svc.at],
       status = raw[svc.status],
     }
-    local at = parse_iso(rec.invited_at)
-    if at then rec.age_days = (ctx.now() - at) / 86400 end
-    local view = {}
-    for k, v in pairs(rec) do view[k] = v end
-    local action, reason = policy_mod.decide(ctx.policy, view)
-    if not action then
-      scope.error = reason .. " (invitation from " .. tostring(rec.account_id) .. ")"
+    if type(rec.account_id) ~= "string" or not rec.account_id:find(ACCOUNT_ID) then
+      rec.malformed = true
+      rec.outcome = "error"
+      rec.detail = "malformed invitation from the service: "
+        .. (rec.account_id == nil and "it has no account ID" or "its account ID is not 12 digits")
+        .. "; not acted on"
+      rec.account_id = type(rec.account_id) == "string" and rec.account_id or nil
     else
-      rec.action, rec.reason = action, reason
-      if action == "accept" then accepts = accepts + 1 end
+      local at = parse_iso(rec.invited_at)
+      if at then rec.age_days = (ctx.now() - at) / 86400 end
+      local view = {}
+      for k, v in pairs(rec) do view[k] = v end
+      local action, reason = policy_mod.decide(ctx.policy, view)
+      if not action then
+        scope.error = reason .. " (invitation from " .. tostring(rec.account_id) .. ")"
+      else
+        rec.action, rec.reason = action, reason
+        if action == "accept" then accepts = accepts + 1 end
+      end
     end
     records[#records + 1] = rec
   end
@@ -212,29 +268,49 @@ local function run_scope(scope, ctx)
   scope.records = records
   if scope.error then
     for _, rec in ipairs(records) do
-      rec.outcome, rec.detail = "skipped", scope.error
+      if not rec.malformed then rec.outcome, rec.detail = "skipped", scope.error end
     end
-    ctx.audit:write{ event = "scope_error", service = scope.service, region = scope.region,
-                     account = scope.account, error = scope.error }
+    log(ctx, { event = "scope_error", service = scope.service, region = scope.region,
+               account = scope.account, error = scope.error })
     return
   end
   for _, rec in ipairs(records) do
-    ctx.audit:write{ event = "decision", service = rec.service, region = rec.region, account = rec.account,
-                     account_id = rec.account_id, invitation_id = rec.invitation_id, invited_at = rec.invited_at,
-                     action = rec.action, reason = rec.reason, apply = ctx.apply }
+    if rec.malformed then
+      log(ctx, { event = "outcome", service = rec.service, region = rec.region, account = rec.account,
+                 account_id = rec.account_id, invitation_id = rec.invitation_id,
+                 outcome = rec.outcome, detail = rec.detail })
+    else
+      log(ctx, { event = "decision", service = rec.service, region = rec.region, account = rec.account,
+                 account_id = rec.account_id, invitation_id = rec.invitation_id, invited_at = rec.invited_at,
+                 action = rec.action, reason = rec.reason, apply = ctx.apply })
+    end
   end
 
   -- 3. plan: nothing is sent
   if not ctx.apply then
-    for _, rec in ipairs(records) do rec.outcome = (rec.action == "keep") and "kept" or "planned" end
+    for _, rec in ipairs(records) do
+      if not rec.malformed then rec.outcome = (rec.action == "keep") and "kept" or "planned" end
+    end
     return
   end
 
   local function done(rec, outcome, detail)
     rec.outcome, rec.detail = outcome, detail
-    ctx.audit:write{ event = "outcome", service = rec.service, region = rec.region, account = rec.account,
-                     account_id = rec.account_id, invitation_id = rec.invitation_id, action = rec.action,
-                     outcome = outcome, detail = detail }
+    log(ctx, { event = "outcome", service = rec.service, region = rec.region, account = rec.account,
+               account_id = rec.account_id, invitation_id = rec.invitation_id, action = rec.action,
+               outcome = outcome, detail = detail })
+  end
+
+  -- The accounts of `ids` still listed (nil when the list fails): a retried delete verifies
+  -- that what it was told is gone is gone.
+  local function still_listed()
+    local now_listed = client:list_all_invitations{}
+    if not now_listed then return nil end
+    local set = {}
+    for _, raw in ipairs(now_listed) do
+      if type(raw[svc.account]) == "string" then set[raw[svc.account]] = true end
+    end
+    return set
   end
 
   -- batched decline/delete: one call (split by the client in 50s) for every record in `group`
@@ -242,8 +318,12 @@ local function run_scope(scope, ctx)
     if #group == 0 then return end
     local ids = {}
     for i, rec in ipairs(group) do ids[i] = rec.account_id end
-    ctx.audit:write{ event = "call", service = scope.service, region = scope.region, account = scope.account,
-                     operation = op, account_ids = ids }
+    -- no mutating call the audit log has not recorded
+    if ctx.stopped or not log(ctx, { event = "call", service = scope.service, region = scope.region,
+                                     account = scope.account, operation = op, account_ids = ids }) then
+      for _, rec in ipairs(group) do not_sent(ctx, rec, op) end
+      return
+    end
     local res, err = client[op](client, { [svc.ids_param] = ids })
     -- more than 50 IDs go out in several calls: when a later one fails, the IDs of the calls
     -- before it were processed (err.partial holds their merged answer); only err.not_processed failed
@@ -252,23 +332,39 @@ local function run_scope(scope, ctx)
       answered, failed_ids = err.partial, {}
       for _, id in ipairs(err.not_processed) do failed_ids[id] = true end
     end
-    local unprocessed = {}
-    if answered then
-      for _, u in ipairs(answered[svc.unprocessed] or {}) do
-        unprocessed[u[svc.unprocessed_account]] = svc.unprocessed_reason(u)
+    local unprocessed, malformed = unprocessed_of(svc, answered)
+    -- a delete that was sent again (by invite's retry, or by libcurl itself when a reused
+    -- connection died) finds what its first attempt deleted - whose answer was lost - already gone:
+    -- an account this scope listed that is no longer listed has been deleted
+    local gone = {}
+    if op == "delete_invitations" and next(unprocessed) then
+      local listed = still_listed()
+      if listed then
+        for acc in pairs(unprocessed) do
+          if not listed[acc] then gone[acc], unprocessed[acc] = true, nil end
+        end
       end
     end
     for _, rec in ipairs(group) do
-      if not res and (not failed_ids or failed_ids[rec.account_id]) then
+      local acc = rec.account_id
+      if not res and (not failed_ids or failed_ids[acc]) then
         rec.failed = true
         done(rec, "error", op .. " failed: " .. errstr(err))
-      elseif unprocessed[rec.account_id] then
+      elseif unprocessed[acc] then
         rec.failed = true
-        done(rec, "unprocessed", unprocessed[rec.account_id])
+        done(rec, "unprocessed", unprocessed[acc])
+      elseif malformed > 0 then
+        rec.failed = true
+        done(rec, "error", op .. ": the answer had " .. malformed .. " unprocessed "
+          .. (malformed == 1 and "entry" or "entries") .. " without a valid account ID;"
+          .. " whether this invitation was processed is unknown (list again to see)")
       else
         rec.steps = (rec.steps or 0) + 1
         local both = rec.action == "decline_and_delete"
-        if not both or op == "delete_invitations" then done(rec, OUTCOME_OF[rec.action]) end
+        if not both or op == "delete_invitations" then
+          done(rec, OUTCOME_OF[rec.action], gone[acc] and ("already gone when the call arrived: "
+            .. "an earlier attempt whose answer was lost (or another actor) deleted it") or nil)
+        end
       end
     end
   end
@@ -276,16 +372,22 @@ local function run_scope(scope, ctx)
   local accepts_, declines, deletes = {}, {}, {}
   for _, rec in ipairs(records) do
     local a = rec.action
-    if a == "keep" then done(rec, "kept")
+    if rec.malformed then -- luacheck: ignore 542
+      -- reported above; nothing to send
+    elseif a == "keep" then done(rec, "kept")
     elseif a == "accept" then accepts_[#accepts_ + 1] = rec
     elseif a == "decline" or a == "decline_and_delete" then declines[#declines + 1] = rec
     elseif a == "delete" then deletes[#deletes + 1] = rec end
   end
   for _, rec in ipairs(accepts_) do
-    ctx.audit:write{ event = "call", service = scope.service, region = scope.region, account = scope.account,
-                     operation = "accept", account_ids = { rec.account_id } }
-    local res, err = svc.accept(client, rec)
-    if res then done(rec, "accepted") else done(rec, "error", "accept failed: " .. errstr(err)) end
+    if ctx.stopped or not log(ctx, { event = "call", service = scope.service, region = scope.region,
+                                     account = scope.account, operation = "accept",
+                                     account_ids = { rec.account_id } }) then
+      not_sent(ctx, rec, "accept")
+    else
+      local res, err = svc.accept(client, rec)
+      if res then done(rec, "accepted") else done(rec, "error", "accept failed: " .. errstr(err)) end
+    end
   end
   batch("decline_invitations", declines)
   for _, rec in ipairs(declines) do
@@ -369,7 +471,8 @@ function _M.run(opts)
     client_for = opts.client or function(scope)
       local svc = require("invite")[scope.service]
       return svc.client{ region = scope.region, endpoint = opts.endpoint, profile = opts.profile,
-                         credentials = credentials_for(scope.account), max_attempts = opts.max_attempts }
+                         credentials = credentials_for(scope.account), max_attempts = opts.max_attempts,
+                         max_pages = opts.max_pages, max_items = opts.max_items }
     end,
     identity_for = opts.identity or function() return opts.account end,
   }
@@ -383,7 +486,7 @@ function _M.run(opts)
     end
   end
 
-  audit:write{ event = "start", apply = apply, scopes = #scopes }
+  log(ctx, { event = "start", apply = apply, scopes = #scopes })
   local finished = 0
   local tasks = {}
   for i, scope in ipairs(scopes) do
@@ -399,9 +502,8 @@ function _M.run(opts)
   for i, scope in ipairs(scopes) do
     if not results[i].ok then
       scope.error = "internal error: " .. tostring(results[i].error)
-      for _, rec in ipairs(scope.records or {}) do
-        if not rec.outcome then rec.outcome, rec.detail = "error", scope.error end
-      end
+      log(ctx, { event = "scope_error", service = scope.service, region = scope.region,
+                 account = scope.account, error = scope.error })
     end
     report.scopes[#report.scopes + 1] = { service = scope.service, region = scope.region, account = scope.account,
                                           invitations = #(scope.records or {}), error = scope.error }
@@ -410,8 +512,14 @@ function _M.run(opts)
         .. (scope.account and (" " .. scope.account) or "") .. ": " .. scope.error
     end
     for _, rec in ipairs(scope.records or {}) do
-      rec.steps, rec.failed = nil, nil
-      if not rec.outcome then rec.outcome, rec.detail = "error", "no outcome recorded" end
+      rec.steps, rec.failed, rec.malformed = nil, nil, nil
+      if not rec.outcome then
+        -- every invitation ends in exactly one outcome, in the report and in the audit log alike
+        rec.outcome, rec.detail = "error", scope.error or "no outcome recorded"
+        log(ctx, { event = "outcome", service = rec.service, region = rec.region, account = rec.account,
+                   account_id = rec.account_id, invitation_id = rec.invitation_id, action = rec.action,
+                   outcome = rec.outcome, detail = rec.detail })
+      end
       report.invitations[#report.invitations + 1] = rec
       local t = report.totals
       t.invitations = t.invitations + 1
@@ -420,8 +528,26 @@ function _M.run(opts)
     end
   end
   sort(report.errors)
-  audit:write{ event = "end", invitations = report.totals.invitations, errors = #report.errors }
-  if own_audit then audit:close() end
+  log(ctx, { event = "end", invitations = report.totals.invitations, errors = #report.errors })
+  if own_audit then
+    local ok, cerr = audit:close()
+    if not ok and not ctx.audit_error then ctx.audit_error = tostring(cerr) end
+  end
+  if ctx.audit_error then
+    -- the run stopped making calls at the first failed write; the records say which were made
+    local made, not_made = 0, 0
+    for _, rec in ipairs(report.invitations) do
+      local o = rec.outcome
+      if o == "declined" or o == "deleted" or o == "declined_and_deleted" or o == "accepted" then
+        made = made + 1
+      elseif rec.detail and rec.detail:find(" not sent: ", 1, true) then
+        not_made = not_made + 1
+      end
+    end
+    report.audit_error = ctx.audit_error
+    table.insert(report.errors, 1, "audit log: " .. ctx.audit_error .. (apply and ("; the run stopped: "
+      .. made .. " invitations acted on before, " .. not_made .. " not acted on") or ""))
+  end
   return report
 end
 

@@ -1,6 +1,7 @@
 -- invite.cli.common: the flags shared by plan, apply, list and count, and their parsing into
 -- invite.run options. Errors are plain strings for the CLI to print with exit code 2.
 local _M = {}
+local redact = require "invite.redact"
 
 local function split(s)
   local out = {}
@@ -130,10 +131,15 @@ end
 function _M.finish(args, report)
   local runner = require "invite.runner"
   local render = require "invite.report"
-  io.stdout:write(args.json and render.json(report) or render.table(report))
+  -- whatever a server put in any field, the caller's own secrets are not printed (invite.redact)
+  local text = redact.text
+  io.stdout:write(text(args.json and render.json(report) or render.table(report)))
   if not args.quiet then
     io.stderr:write(runner.summary(report), "\n")
-    for _, e in ipairs(report.errors) do io.stderr:write("error: ", render.escape(e), "\n") end
+    for _, e in ipairs(report.errors) do io.stderr:write("error: ", text(render.escape(e)), "\n") end
+  elseif report.audit_error then
+    -- even --quiet says why the run stopped making calls
+    io.stderr:write("error: ", text(render.escape(report.errors[1])), "\n")
   end
   return runner.exit_code(report)
 end
