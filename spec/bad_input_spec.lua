@@ -293,6 +293,18 @@ local CASES = {
   { "raise", "a client option of the wrong type",
     text = { "invite.guardduty.client: option region must be a string, got number" },
     f = function() return client("guardduty", { region = 1 }) end },
+  { "raise", "a page limit of 0 (max_pages)",
+    text = { "invite.guardduty.client: option max_pages must be a whole number >= 1, got 0" },
+    f = function() return client("guardduty", { max_pages = 0 }) end },
+  { "raise", "a fractional item limit (max_items)",
+    text = { "invite.macie2.client: option max_items must be a whole number >= 1, got 2.5" },
+    f = function() return client("macie2", { max_items = 2.5 }) end },
+  { "raise", "a body limit of 0 bytes (max_body_bytes)",
+    text = { "invite.securityhub.client: option max_body_bytes must be a positive whole number of bytes" },
+    f = function() return client("securityhub", { max_body_bytes = 0 }) end },
+  { "raise", "invite.run with a negative page limit",
+    text = { "invite.run: max_pages must be a whole number >= 1, got -1" },
+    f = function() return run{ policy = keep, max_pages = -1 } end },
   { "raise", "client options given as a string",
     text = { "invite.macie2.client: options must be a table" },
     f = function() return require("invite").macie2.client("us-east-1") end },
@@ -355,6 +367,17 @@ local CASES = {
     absent = { "hunter2" },
     f = function()
       return client("macie2", { endpoint = "http://admin:hunter2@127.0.0.1:" .. s.port }):list_invitations{}
+    end },
+  { "api", "parameters whose __index answers a valid list to validation and a hostile one after",
+    code = "ValidationError", text = { "AccountIds" },
+    f = function()
+      local reads = 0
+      local params = setmetatable({}, { __index = function(_, k)
+        if k ~= "AccountIds" then return nil end
+        reads = reads + 1
+        return reads == 1 and { "123456789012" } or { "1111\0 DROP" }
+      end })
+      return client("guardduty"):decline_invitations(params)
     end },
   { "api", "an empty endpoint option (it used to mean the AWS endpoint)", code = "InvalidConfiguration",
     text = { "client option endpoint must be a URL like https://host, not empty" },

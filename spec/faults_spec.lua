@@ -234,8 +234,13 @@ describe("fault matrix", function()
     count("TLS, self-signed: invite apply CLI refused by default, accepted with AWS_CA_BUNDLE", 2)
     count(("TLS, trusted: permanent fault on a single call, %d faults"):format(#FAULTS), #FAULTS)
     count("TLS: invite sim refuses bad --tls-cert / --tls-key (5 cases)", 1)
+  end)
+  teardown(function()
+    s:stop()
+    -- printed at the end: part (3) counts its cases as busted declares them, after setup
     count("hostile servers (malformed unprocessed entries and invitations, lost answers, endless and oversized"
-      .. " pages, oversized bodies and messages, echoed secrets) and failing audit logs", hostile_cases)
+      .. " pages, oversized bodies and messages, echoed secrets, terminal escapes) and failing audit logs",
+      hostile_cases)
     local total = 0
     local lines = { "", "fault matrix (faults: " }
     local names = {}
@@ -248,7 +253,6 @@ describe("fault matrix", function()
     lines[#lines + 1] = ("  %3d  cases in all"):format(total)
     io.stderr:write(table.concat(lines, "\n"), "\n")
   end)
-  teardown(function() s:stop() end)
 
   -------------------------------------------------------------------------------------------------
   describe("(1) single calls", function()
@@ -1043,6 +1047,21 @@ describe("fault matrix", function()
         assert.is_true(#requests_of(h:requests(), "DeclineInvitations") > 0)
       end)
     end
+
+    hostile_case()
+    it("invite list against a server that puts terminal escapes in invitedAt: the table shows them escaped",
+      function()
+      h:set_faults(per_service("always", "ListInvitations", "escape"))
+      local code, out, err = cli("list")
+      assert.are.equal(0, code, err)
+      assert.is_nil(out:find("[\0-\9\11-\31\127]"), "a raw control character in the table")
+      assert.matches("\\x1b]0;pwned\\x07\\x1b[2J", out, 1, true)
+      -- every invitation is still listed
+      local _, n = expected_keys(SERVICES, REGIONS)
+      local rows = 0
+      for line in out:gmatch("[^\n]+") do if line:find("pwned", 1, true) then rows = rows + 1 end end
+      assert.are.equal(n, rows)
+    end)
 
     hostile_case()
     it("invite plan against endless pagination ends with a PaginationError at the default 1000 pages", function()

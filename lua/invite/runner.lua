@@ -146,6 +146,12 @@ local function check_options(opts)
       error("invite.run: accounts needs role (a role name, or an ARN template with {account})", 3)
     end
   end
+  for _, k in ipairs{ "max_pages", "max_items" } do
+    local v = opts[k]
+    if v ~= nil and (type(v) ~= "number" or v < 1 or v % 1 ~= 0 or v == math.huge) then
+      error("invite.run: " .. k .. " must be a whole number >= 1, got " .. tostring(v), 3)
+    end
+  end
   local conc = opts.concurrency or 32
   if type(conc) ~= "number" or conc < 1 or conc % 1 ~= 0 then
     error("invite.run: concurrency must be an integer >= 1", 3)
