@@ -150,6 +150,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memset(&x, 0, sizeof x);
     x.last_rec = HTTP_NO_RECORD;
+    /* the body cap's Content-Length check at the end of a header block is not this model's
+     * business (spec/http_spec.lua tests it): no declared length can exceed SIZE_MAX */
+    x.max_body = SIZE_MAX;
+    x.content_length = HTTP_NO_LENGTH;
     fz_model_clear(&m);
     if (data[0] == 0xff) {
         /* one record that leaves 10 + data[1] bytes below the limit */

@@ -397,13 +397,13 @@ describe("errors", function()
     assert.matches("^A+%.%.%. %(10485760 bytes, cut to 1024%)$", err.message)
     assert.is_true(#tostring(err) < 1300)
     -- the same for the x-amzn-ErrorMessage header, and a cut never splits a UTF-8 character
-    local multi = string.rep("\u{e9}", 600) -- 1200 bytes
+    local multi = string.rep("\195\169", 600) -- U+00E9 600 times, 1200 bytes
     local c2 = client("guardduty", { { status = 400, body = cjson.encode({ message = multi }),
       headers = { { "x-amzn-errortype", "BadRequestException" } } } })
     local _, err2 = c2:list_detectors{}
     local kept = err2.message:match("^(.-)%.%.%. ")
     assert.are.equal(1024, #kept)
-    assert.is_truthy(utf8.len(kept))
+    assert.are.equal("\195\169", kept:sub(-2)) -- ends on a whole character
     local c3 = client("guardduty", { { status = 400, body = "",
       headers = { { "x-amzn-errortype", "BadRequestException" }, { "x-amzn-errormessage", huge } } } })
     local _, err3 = c3:list_detectors{}
