@@ -184,13 +184,18 @@ local function log(ctx, event)
   return false
 end
 
+-- Gives an invitation its one outcome, in the record and in the audit log.
+local function finish(ctx, rec, outcome, detail)
+  rec.outcome, rec.detail = outcome, detail
+  log(ctx, { event = "outcome", service = rec.service, region = rec.region, account = rec.account,
+             account_id = rec.account_id, invitation_id = rec.invitation_id, action = rec.action,
+             outcome = outcome, detail = detail })
+end
+
 -- Records the outcome of an invitation that was not acted on because the run stopped.
 local function not_sent(ctx, rec, what)
   rec.failed = true
-  rec.outcome, rec.detail = "error", what .. " not sent: " .. ctx.stopped
-  log(ctx, { event = "outcome", service = rec.service, region = rec.region, account = rec.account,
-             account_id = rec.account_id, invitation_id = rec.invitation_id, action = rec.action,
-             outcome = rec.outcome, detail = rec.detail })
+  finish(ctx, rec, "error", what .. " not sent: " .. ctx.stopped)
 end
 
 -- The reasons of an answer's unprocessed entries by account ID, and how many entries had no
@@ -282,9 +287,7 @@ local function run_scope(scope, ctx)
   end
   for _, rec in ipairs(records) do
     if rec.malformed then
-      log(ctx, { event = "outcome", service = rec.service, region = rec.region, account = rec.account,
-                 account_id = rec.account_id, invitation_id = rec.invitation_id,
-                 outcome = rec.outcome, detail = rec.detail })
+      finish(ctx, rec, rec.outcome, rec.detail)
     else
       log(ctx, { event = "decision", service = rec.service, region = rec.region, account = rec.account,
                  account_id = rec.account_id, invitation_id = rec.invitation_id, invited_at = rec.invited_at,
@@ -300,12 +303,7 @@ local function run_scope(scope, ctx)
     return
   end
 
-  local function done(rec, outcome, detail)
-    rec.outcome, rec.detail = outcome, detail
-    log(ctx, { event = "outcome", service = rec.service, region = rec.region, account = rec.account,
-               account_id = rec.account_id, invitation_id = rec.invitation_id, action = rec.action,
-               outcome = outcome, detail = detail })
-  end
+  local function done(rec, outcome, detail) finish(ctx, rec, outcome, detail) end
 
   -- The accounts of `ids` still listed (nil when the list fails): a retried delete verifies
   -- that what it was told is gone is gone.
@@ -521,10 +519,7 @@ function _M.run(opts)
       rec.steps, rec.failed, rec.malformed = nil, nil, nil
       if not rec.outcome then
         -- every invitation ends in exactly one outcome, in the report and in the audit log alike
-        rec.outcome, rec.detail = "error", scope.error or "no outcome recorded"
-        log(ctx, { event = "outcome", service = rec.service, region = rec.region, account = rec.account,
-                   account_id = rec.account_id, invitation_id = rec.invitation_id, action = rec.action,
-                   outcome = rec.outcome, detail = rec.detail })
+        finish(ctx, rec, "error", scope.error or "no outcome recorded")
       end
       report.invitations[#report.invitations + 1] = rec
       local t = report.totals
