@@ -6,18 +6,7 @@ local cjson = require "cjson"
 local concat, rep = table.concat, string.rep
 local byte, find, format, sub = string.byte, string.find, string.format, string.sub
 
--- The length and the bounds of the second byte of a UTF-8 sequence led by byte c (RFC 3629:
--- no overlong forms, no surrogates, nothing above U+10FFFF); nil for a byte that cannot lead.
-local function utf8_lead(c)
-  if c >= 0xC2 and c <= 0xDF then return 2, 0x80, 0xBF
-  elseif c == 0xE0 then return 3, 0xA0, 0xBF
-  elseif c == 0xED then return 3, 0x80, 0x9F
-  elseif c >= 0xE1 and c <= 0xEF then return 3, 0x80, 0xBF
-  elseif c == 0xF0 then return 4, 0x90, 0xBF
-  elseif c >= 0xF1 and c <= 0xF3 then return 4, 0x80, 0xBF
-  elseif c == 0xF4 then return 4, 0x80, 0x8F end
-  return nil
-end
+local utf8_lead = require("invite.validate").utf8_lead
 
 --- Text made safe to print on a terminal, where a server-supplied string could otherwise retitle,
 -- clear or reprogram it. Every C0 control character (bytes 0x00-0x1F, tab and line feed

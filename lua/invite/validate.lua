@@ -80,6 +80,20 @@ _M.array_length = array_length
 local utf8_len = _VERSION >= "Lua 5.4" and type(utf8) == "table" and utf8.len or nil
 local IS_JIT = type(jit) == "table"
 
+-- The length and the bounds of the second byte of a UTF-8 sequence led by byte c (RFC 3629:
+-- no overlong forms, no surrogates, nothing above U+10FFFF); nil for a byte that cannot lead.
+local function utf8_lead(c)
+  if c >= 0xC2 and c <= 0xDF then return 2, 0x80, 0xBF
+  elseif c == 0xE0 then return 3, 0xA0, 0xBF
+  elseif c == 0xED then return 3, 0x80, 0x9F
+  elseif c >= 0xE1 and c <= 0xEF then return 3, 0x80, 0xBF
+  elseif c == 0xF0 then return 4, 0x90, 0xBF
+  elseif c >= 0xF1 and c <= 0xF3 then return 4, 0x80, 0xBF
+  elseif c == 0xF4 then return 4, 0x80, 0x8F end
+  return nil
+end
+_M.utf8_lead = utf8_lead
+
 local function utf8_error(s)
   if utf8_len then
     local n, at = utf8_len(s)
@@ -95,15 +109,8 @@ local function utf8_error(s)
     if c < 0x80 then
       i = i + 1
     else
-      local len, lo, hi
-      if c >= 0xC2 and c <= 0xDF then len, lo, hi = 2, 0x80, 0xBF
-      elseif c == 0xE0 then len, lo, hi = 3, 0xA0, 0xBF
-      elseif c == 0xED then len, lo, hi = 3, 0x80, 0x9F
-      elseif c >= 0xE1 and c <= 0xEF then len, lo, hi = 3, 0x80, 0xBF
-      elseif c == 0xF0 then len, lo, hi = 4, 0x90, 0xBF
-      elseif c >= 0xF1 and c <= 0xF3 then len, lo, hi = 4, 0x80, 0xBF
-      elseif c == 0xF4 then len, lo, hi = 4, 0x80, 0x8F
-      else return i end
+      local len, lo, hi = utf8_lead(c)
+      if not len then return i end
       local c2 = byte(s, i + 1)
       if not c2 or c2 < lo or c2 > hi then return i end
       for j = i + 2, i + len - 1 do
