@@ -3,6 +3,7 @@
 local _M = { _VERSION = "0.1.0" }
 
 local cjson = require "cjson"
+local redact = require "invite.redact"
 local concat, rep = table.concat, string.rep
 local byte, find, format, sub = string.byte, string.find, string.format, string.sub
 
@@ -54,6 +55,14 @@ function _M.escape(s)
     end
   end
   return concat(out)
+end
+
+--- Server-supplied text as the CLI prints it: @{escape}d, and without the caller's own secrets
+-- (invite.redact), whatever the server echoed into it.
+-- @tparam any s (tostring'd)
+-- @treturn string
+function _M.printable(s)
+  return redact.text(_M.escape(s))
 end
 
 --- The width of escaped text in terminal columns, counted as characters (UTF-8 code points; wide

@@ -127,19 +127,18 @@ function _M.run(opts)
 end
 
 --- Print a report (table or JSON) and the summary; return the exit code. The table's cells and
--- the error lines (which quote servers' messages) go through invite.report.escape.
+-- the error lines (which quote servers' messages) go through invite.report.printable.
 function _M.finish(args, report)
   local runner = require "invite.runner"
   local render = require "invite.report"
   -- whatever a server put in any field, the caller's own secrets are not printed (invite.redact)
-  local text = redact.text
-  io.stdout:write(text(args.json and render.json(report) or render.table(report)))
+  io.stdout:write(redact.text(args.json and render.json(report) or render.table(report)))
   if not args.quiet then
     io.stderr:write(runner.summary(report), "\n")
-    for _, e in ipairs(report.errors) do io.stderr:write("error: ", text(render.escape(e)), "\n") end
+    for _, e in ipairs(report.errors) do io.stderr:write("error: ", render.printable(e), "\n") end
   elseif report.audit_error then
     -- even --quiet says why the run stopped making calls
-    io.stderr:write("error: ", text(render.escape(report.errors[1])), "\n")
+    io.stderr:write("error: ", render.printable(report.errors[1]), "\n")
   end
   return runner.exit_code(report)
 end

@@ -42,9 +42,9 @@ function _M.run(args)
   else
     io.stdout:write(("%-12s %-16s %s\n"):format("SERVICE", "REGION", "INVITATIONS"))
     for _, r in ipairs(rows) do
-      -- a server's error message is escaped (invite.report.escape): no control character reaches the terminal
+      -- a server's error message is escaped and redacted (invite.report.printable)
       io.stdout:write(("%-12s %-16s %s\n"):format(r.service, r.region,
-        r.count or ("error: " .. require("invite.report").escape(r.error))))
+        r.count or ("error: " .. require("invite.report").printable(r.error))))
     end
   end
   for _, r in ipairs(rows) do if r.error then failed = failed + 1 end end

@@ -38,10 +38,10 @@ local function run(args, op, done_word)
   local client = require("invite")[service].client{ region = args.region, endpoint = args.endpoint_url,
                                                     profile = args.profile }
   local res, err = client[op](client, { [svc.ids_param] = args.ids })
-  -- a server's error message and unprocessed reasons are escaped (invite.report.escape)
-  local escape = require("invite.report").escape
+  -- a server's error message and unprocessed reasons are escaped and redacted (invite.report.printable)
+  local printable = require("invite.report").printable
   if not res then
-    io.stderr:write("invite: ", escape(err), "\n")
+    io.stderr:write("invite: ", printable(err), "\n")
     return (type(err) == "table" and err.code == "ValidationError") and 2 or 1
   end
   if args.json then
@@ -55,7 +55,7 @@ local function run(args, op, done_word)
   for _, id in ipairs(args.ids) do
     if unprocessed[id] then n = n + 1 end
     if not args.json then
-      io.stdout:write(id, "  ", unprocessed[id] and ("unprocessed: " .. escape(unprocessed[id])) or done_word, "\n")
+      io.stdout:write(id, "  ", unprocessed[id] and ("unprocessed: " .. printable(unprocessed[id])) or done_word, "\n")
     end
   end
   return n > 0 and 3 or 0
