@@ -21,6 +21,7 @@ _M.MARK = "[redacted]"
 local MIN = 8
 
 local known = {}   -- secret -> true
+local nknown = 0   -- how many secrets `known` holds
 local forms = {}   -- array: every registered secret and its JSON-escaped form
 local shortest = math.huge
 
@@ -32,11 +33,9 @@ end
 --- Registers a secret (a secret access key or session token). Returns nothing.
 -- @tparam ?string secret ignored when nil, shorter than 8 bytes, known already or the registry is full
 function _M.register(secret)
-  if type(secret) ~= "string" or #secret < MIN or known[secret] then return end
-  local n = 0
-  for _ in pairs(known) do n = n + 1 end
-  if n >= _M.MAX then return end
+  if type(secret) ~= "string" or #secret < MIN or known[secret] or nknown >= _M.MAX then return end
   known[secret] = true
+  nknown = nknown + 1
   add_form(secret)
   local escaped = gsub(secret, "/", "\\/")
   if escaped ~= secret then add_form(escaped) end
@@ -44,7 +43,7 @@ end
 
 --- Forgets every registered secret (tests).
 function _M.clear()
-  known, forms, shortest = {}, {}, math.huge
+  known, nknown, forms, shortest = {}, 0, {}, math.huge
 end
 
 -- s with every plain occurrence of secret replaced by the mark
