@@ -750,6 +750,18 @@ describe("fault matrix", function()
       return runner.run(o)
     end
 
+    -- `word` on every DeclineInvitations of `svc`: that service's declines end as errors, every
+    -- other invitation is done, in the report and the audit log. Returns the records by key.
+    local function declines_fail(svc, word, label)
+      h:set_faults("always " .. svc .. ":DeclineInvitations " .. word)
+      local report = run()
+      local want, n = expected_keys(SERVICES, REGIONS)
+      return check_accounted(report, audit, want, n, function(action, r)
+        if r.service == svc and (action == "decline" or action == "decline_and_delete") then return "error" end
+        return DONE[action]
+      end, label), report
+    end
+
     local function per_service(head, op, word)
       local rules = {}
       for _, svc in ipairs(SERVICES) do rules[#rules + 1] = head .. " " .. svc .. ":" .. op .. " " .. word end
@@ -761,13 +773,7 @@ describe("fault matrix", function()
         hostile_case()
         it(("%s: %s on DeclineInvitations: the scope's declines end as errors naming it, no crash")
           :format(svc, variant), function()
-          h:set_faults("always " .. svc .. ":DeclineInvitations " .. variant)
-          local report = run()
-          local want, n = expected_keys(SERVICES, REGIONS)
-          local recs = check_accounted(report, audit, want, n, function(action, r)
-            if r.service == svc and (action == "decline" or action == "decline_and_delete") then return "error" end
-            return DONE[action]
-          end, variant)
+          local recs, report = declines_fail(svc, variant, variant)
           for _, r in pairs(recs) do
             if r.outcome == "error" then
               assert.matches("without a valid account ID; whether this invitation was processed is unknown",
@@ -877,13 +883,7 @@ describe("fault matrix", function()
 
     hostile_case()
     it("an oversized answer is refused at max_body_bytes (1 MiB) once, not retried, and named", function()
-      h:set_faults("always guardduty:DeclineInvitations bigbody=2M")
-      local report = run()
-      local want, n = expected_keys(SERVICES, REGIONS)
-      local recs = check_accounted(report, audit, want, n, function(action, r)
-        if r.service == "guardduty" and (action == "decline" or action == "decline_and_delete") then return "error" end
-        return DONE[action]
-      end, "bigbody")
+      local recs = declines_fail("guardduty", "bigbody=2M", "bigbody")
       for _, r in pairs(recs) do
         if r.outcome == "error" then assert.matches("max_body_bytes", r.detail, 1, true) end
       end
@@ -896,13 +896,7 @@ describe("fault matrix", function()
 
     hostile_case()
     it("a 900 KB error message is cut in the report and the audit log", function()
-      h:set_faults("always macie2:DeclineInvitations bigmessage=900K")
-      local report = run()
-      local want, n = expected_keys(SERVICES, REGIONS)
-      local recs = check_accounted(report, audit, want, n, function(action, r)
-        if r.service == "macie2" and (action == "decline" or action == "decline_and_delete") then return "error" end
-        return DONE[action]
-      end, "bigmessage")
+      local recs = declines_fail("macie2", "bigmessage=900K", "bigmessage")
       for _, r in pairs(recs) do
         if r.outcome == "error" then
           assert.is_true(#r.detail < 1400, #r.detail)
