@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
 # Debian packages the build, the tests and the demo need.
-DEB_PKGS := gcc make pkg-config lua5.4 liblua5.4-dev liblua5.1-0-dev luajit2 libluajit2-5.1-dev \
+DEB_PKGS := gcc make pkg-config lua5.1 liblua5.1-0-dev lua5.2 liblua5.2-dev lua5.3 liblua5.3-dev lua5.4 liblua5.4-dev luajit2 libluajit2-5.1-dev \
             libcurl4-openssl-dev libssl-dev lua-cjson lua-busted lua-argparse lua-socket \
             lua-check luarocks valgrind python3-botocore python3-boto3 awscli \
             nginx libnginx-mod-http-lua openssl perl lua-expat \
@@ -19,6 +19,8 @@ SANFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-san
 
 LUA_INC_5.4 := /usr/include/lua5.4
 LUA_INC_5.1 := /usr/include/lua5.1
+LUA_INC_5.2 := /usr/include/lua5.2
+LUA_INC_5.3 := /usr/include/lua5.3
 LUA_INC_luajit := /usr/include/luajit-2.1
 
 .PHONY: deps build build-all check test asan valgrind demo bench clean lint rock docs fuzz bench-quick
@@ -35,7 +37,7 @@ deps:
 
 build: build/5.4/invite/core.so
 
-build-all: build/5.4/invite/core.so build/5.1/invite/core.so build/luajit/invite/core.so build/asan/invite/core.so build/test/sigv4_test
+build-all: build/5.1/invite/core.so build/5.2/invite/core.so build/5.3/invite/core.so build/5.4/invite/core.so build/luajit/invite/core.so build/asan/invite/core.so build/test/sigv4_test
 
 build/%/invite/core.so: $(SRCS) $(HDRS)
 	@mkdir -p $(@D)

@@ -123,7 +123,7 @@ end
 local page = table.concat(out, "\n") .. "\n"
 if arg[1] == "--check" then
   local f = io.open(arg[2] or "docs/invite.1", "rb")
-  local old = f and f:read("a")
+  local old = f and f:read("*a")
   if f then f:close() end
   if old ~= page then
     io.stderr:write("tools/manpage.lua: ", arg[2] or "docs/invite.1", " is not what the CLI's argparse "

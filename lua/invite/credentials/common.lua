@@ -126,7 +126,7 @@ function _M.read_file(path, max_bytes)
     if msg and msg:find("No such file", 1, true) then return nil, "missing" end
     return nil, msg or "cannot open"
   end
-  local data, rerr = f:read(max_bytes or "a")
+  local data, rerr = f:read(max_bytes or "*a")
   f:close()
   if data == nil then
     if rerr then return nil, "cannot read: " .. tostring(rerr) end
@@ -203,10 +203,11 @@ function _M.http_request(opts, req)
       message = "no HTTP transport: invite.core is not loadable and opts.http is not set" }
   end
   local ok, res, err
+  local spcall = require("invite.scheduler").pcall -- the request yields inside a task (Lua 5.1 too)
   if type(h) == "function" then
-    ok, res, err = pcall(h, req)
+    ok, res, err = spcall(h, req)
   else
-    ok, res, err = pcall(h.request, h, req)
+    ok, res, err = spcall(h.request, h, req)
   end
   if not ok then
     return nil, { kind = "error", message = "transport raised: " .. tostring(res) }

@@ -78,10 +78,10 @@ function _M.popen_run(argv)
     (MARK:gsub("\n", "\\n")))
   local p, perr = io.popen(cmd, "r")
   if not p then os.remove(errfile); return nil, "cannot start: " .. tostring(perr) end
-  local out = p:read("a") or ""
+  local out = p:read("*a") or ""
   p:close()
   local ef = io.open(errfile, "rb")
-  local stderr = ef and ef:read("a") or ""
+  local stderr = ef and ef:read("*a") or ""
   if ef then ef:close() end
   os.remove(errfile)
   local s, e = nil, nil
