@@ -358,7 +358,8 @@ local function attempt_once(_, self, op, req, ctx)
   -- this attempt's own table: the transport request
   local treq = { method = req.method, url = req.url, headers = headers, body = req.body,
     timeout_ms = self.options.timeout_ms }
-  local ok, r, terr = pcall(t.request, t, treq)
+  -- (scheduler.pcall: the transport yields inside a task, and Lua 5.1 cannot yield across pcall)
+  local ok, r, terr = require("invite.scheduler").pcall(t.request, t, treq)
   if not ok then
     return nil, errors.client("TransportError", "transport " .. tostring(t.kind) .. " raised: "
       .. tostring(r), ctx)

@@ -141,7 +141,7 @@ function chain_mt:refresh()
   end
   self._inflight = (self._inflight or 0) + 1
   self._resolving = true
-  local ok, got, err = pcall(self._resolve, self)
+  local ok, got, err = require("invite.scheduler").pcall(self._resolve, self) -- may yield: HTTP sources
   self._inflight = self._inflight - 1
   self._resolving = self._inflight > 0
   if not ok then

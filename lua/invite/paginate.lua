@@ -10,11 +10,17 @@
 -- StartingToken} works as in boto3. A token that repeats is an error
 -- (a service bug would otherwise loop forever).
 --
+-- Lua 5.1 cannot yield from a `for` iterator: there, inside a scheduler task, a page that a `for`
+-- loop asks for is fetched blocking (invite.scheduler.iterator); `list_all_*` and direct calls
+-- of the iterator still yield, and every other Lua yields in all three forms.
+--
 -- Bounds (a hostile or broken server gets a clear PaginationError, never an endless walk):
 -- at most `ctx.max_pages` pages (default 1000) and `ctx.max_items` items (default 100,000)
 -- per walk, both settable as client options; a page with more items than the operation's
 -- model allows (`ctx.result_max`, e.g. 50 for ListInvitations) is refused.
 local errors = require "invite.errors"
+local scheduler = require "invite.scheduler"
+local is_integer = require("invite.validate").is_integer
 
 local type, pairs, tostring = type, pairs, tostring
 
@@ -45,16 +51,16 @@ function _M.pages(call, pag, params, ctx)
       bad = "PaginationConfig: unknown key " .. tostring(k) .. " (valid: MaxItems, PageSize, StartingToken)"
     end
   end
-  if cfg.MaxItems ~= nil and not (type(cfg.MaxItems) == "number" and cfg.MaxItems >= 1) then
-    bad = "PaginationConfig.MaxItems: must be a number >= 1"
+  if cfg.MaxItems ~= nil and not (is_integer(cfg.MaxItems) and cfg.MaxItems >= 1) then
+    bad = "PaginationConfig.MaxItems: must be an integer >= 1, got " .. tostring(cfg.MaxItems)
   end
   if bad then
     local yielded = false
-    return function()
+    return scheduler.iterator(function()
       if yielded then return nil end
       yielded = true
       return false, errors.client("ValidationError", (ctx and ctx.where or "paginate") .. ": " .. bad, ctx)
-    end
+    end)
   end
   if cfg.PageSize then params[pag.limit_key] = cfg.PageSize end
   if cfg.StartingToken then params[pag.input_token] = cfg.StartingToken end
@@ -70,7 +76,7 @@ function _M.pages(call, pag, params, ctx)
     return false, errors.client("PaginationError", message, ctx)
   end
   local pending
-  return function()
+  return scheduler.iterator(function()
     if pending then
       local message = pending
       pending = nil
@@ -118,14 +124,14 @@ function _M.pages(call, pag, params, ctx)
       params[pag.input_token] = token
     end
     return page
-  end
+  end)
 end
 
 -- paginate.items(pages_iter, pag) -> iterator over result_key items.
 function _M.items(pages, pag)
   local page, i = nil, 0
   local finished = false
-  return function()
+  return scheduler.iterator(function()
     while not finished do
       if page then
         i = i + 1
@@ -138,13 +144,15 @@ function _M.items(pages, pag)
       page, i = p, 0
     end
     return nil
-  end
+  end)
 end
 
 -- paginate.all(pages_iter, pag) -> array of every item | nil, err
 function _M.all(pages, pag)
   local out = {}
-  for page, err in pages do
+  while true do -- not `for page in pages`: Lua 5.1 cannot yield from a for iterator
+    local page, err = pages()
+    if page == nil then break end
     if not page then return nil, err end
     local list = page[pag.result_key]
     if type(list) == "table" then

@@ -13,7 +13,7 @@
 -- @module invite.scheduler
 local _M = { _VERSION = "0.1.0" }
 
-local coroutine, setmetatable, select, type, error = coroutine, setmetatable, select, type, error
+local coroutine, setmetatable, select, type, error, pcall = coroutine, setmetatable, select, type, error, pcall
 local unpack = table.unpack or unpack -- luacheck: ignore 143
 
 local core -- loaded on first use, never at require time
@@ -41,6 +41,56 @@ function _M.request(http, req)
     return coroutine.yield("http", http, req)
   end
   return http:request(req)
+end
+
+local function pack(...) return { n = select("#", ...), ... } end
+
+-- Lua 5.2+ and LuaJIT yield across pcall; Lua 5.1 raises "attempt to yield across
+-- metamethod/C-call boundary".
+local PCALL_YIELDS = rawget(_G, "jit") ~= nil or _VERSION ~= "Lua 5.1"
+
+--- A protected call that code running in a coroutine may yield inside, on every Lua: `pcall`
+-- where pcall can yield (5.2+, LuaJIT) or outside any coroutine. In a coroutine on Lua 5.1 (a
+-- scheduler task, or any other coroutine whose transport yields), `f` runs in a coroutine of its
+-- own whose yields this passes up and whose resumptions it passes back down; inside a task it is
+-- a task too, so I/O in it still goes through the scheduler.
+-- @return as pcall: true, f's values | false, the error value
+function _M.pcall(f, ...)
+  if PCALL_YIELDS then return pcall(f, ...) end
+  local co = coroutine.running()
+  if co == nil then return pcall(f, ...) end -- the main thread: nothing to yield to
+  local inner = coroutine.create(f)
+  tasks_of[inner] = tasks_of[co] -- true for a task, "unyielding" inside scheduler.unyielding
+  local r = pack(coroutine.resume(inner, ...))
+  while coroutine.status(inner) ~= "dead" do
+    r = pack(coroutine.resume(inner, coroutine.yield(unpack(r, 2, r.n))))
+  end
+  return unpack(r, 1, r.n)
+end
+
+--- Runs `fn(...)` so that nothing in it yields: inside a task its requests, sleeps and waits
+-- block as they do outside a scheduler (`in_task()` is false meanwhile). Other tasks wait.
+function _M.unyielding(fn, ...)
+  local co = coroutine.running()
+  if co == nil or tasks_of[co] ~= true then return fn(...) end
+  tasks_of[co] = "unyielding"
+  local r = pack(pcall(fn, ...))
+  tasks_of[co] = true
+  if not r[1] then error(r[2], 0) end
+  return unpack(r, 2, r.n)
+end
+
+--- Wraps an iterator function for use in `for ... in`: unchanged where a for iterator can
+-- yield (5.2+, LuaJIT). On Lua 5.1, which cannot yield from a for iterator, a call made by a
+-- `for` loop runs `unyielding` (its page is fetched blocking); a direct call still yields.
+function _M.iterator(fn)
+  if PCALL_YIELDS then return fn end
+  local getinfo = debug.getinfo
+  return function(...)
+    local info = getinfo(1, "n")
+    if info and info.name == "(for generator)" then return _M.unyielding(fn, ...) end
+    return fn(...)
+  end
 end
 
 -- the ngx table when running in an ngx_lua phase that can yield, else nil
@@ -182,8 +232,6 @@ local function unpark(rec)
   end
   if #list == 0 then parked[rec.key] = nil end
 end
-
-local function pack(...) return { n = select("#", ...), ... } end
 
 local function task_result(r)
   if r[1] then

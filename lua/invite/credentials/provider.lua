@@ -46,7 +46,7 @@ _M.DEFAULT_ADVISORY = DEFAULT_ADVISORY
 _M.DEFAULT_MANDATORY = DEFAULT_MANDATORY
 _M.DEFAULT_REFRESH_WAIT = DEFAULT_REFRESH_WAIT
 
-local scheduler -- invite.scheduler, loaded on first wait (it loads invite.core lazily itself)
+local scheduler -- invite.scheduler, loaded on first use (it loads invite.core lazily itself)
 
 -- Waits while obj[field] is set (a refresh in flight in another task or light thread), parked
 -- on obj itself: whoever clears the field calls scheduler.signal(obj).
@@ -152,7 +152,8 @@ end
 function mt:refresh()
   self._inflight = (self._inflight or 0) + 1
   self._refreshing = true
-  local ok, c, err = pcall(self._fetch, self)
+  scheduler = scheduler or require "invite.scheduler"
+  local ok, c, err = scheduler.pcall(self._fetch, self) -- the fetch yields inside a task (Lua 5.1 too)
   self._inflight = self._inflight - 1
   self._refreshing = self._inflight > 0
   self._last_err = nil
