@@ -372,11 +372,19 @@ local function credentials_from(map, root, action)
   }
 end
 
+--- DurationSeconds on the wire: a whole number of seconds (a number or a numeric string, of any
+-- Lua number subtype: cjson's 3600.0 is "3600") -> its decimal string; nil for anything else.
+function _M.whole_seconds(v)
+  local n = tonumber(v)
+  if not n or n ~= floor(n) or n >= 2 ^ 53 or n <= -2 ^ 53 then return nil end -- NaN, inf, fractions
+  return string.format("%d", n)
+end
+
 local function check_common(o, fn)
   if type(o) ~= "table" then error(fn .. ": expects a table of options", 3) end
   if type(o.role_arn) ~= "string" or o.role_arn == "" then error(fn .. ": role_arn is required", 3) end
-  if o.duration_seconds ~= nil and not tonumber(o.duration_seconds) then
-    error(fn .. ": duration_seconds must be a number", 3)
+  if o.duration_seconds ~= nil and not _M.whole_seconds(o.duration_seconds) then
+    error(fn .. ": duration_seconds must be a whole number of seconds, got " .. tostring(o.duration_seconds), 3)
   end
 end
 
@@ -388,7 +396,7 @@ function _M.assume_role(o)
     RoleSessionName = o.role_session_name or ("invite-session-" .. floor(clock())),
   }
   if o.external_id then params.ExternalId = o.external_id end
-  if o.duration_seconds then params.DurationSeconds = tostring(floor(tonumber(o.duration_seconds))) end
+  if o.duration_seconds then params.DurationSeconds = _M.whole_seconds(o.duration_seconds) end
   if o.serial_number then params.SerialNumber = o.serial_number end
   if o.token_code then params.TokenCode = o.token_code end
   if o.policy then params.Policy = o.policy end
@@ -408,7 +416,7 @@ function _M.assume_role_with_web_identity(o)
     RoleSessionName = o.role_session_name or ("invite-session-" .. floor(clock())),
     WebIdentityToken = o.web_identity_token,
   }
-  if o.duration_seconds then params.DurationSeconds = tostring(floor(tonumber(o.duration_seconds))) end
+  if o.duration_seconds then params.DurationSeconds = _M.whole_seconds(o.duration_seconds) end
   if o.policy then params.Policy = o.policy end
   local map, err = call("AssumeRoleWithWebIdentity", params, o, false)
   if not map then return nil, err end

@@ -60,8 +60,9 @@ function _M.new(opts)
   if type(opts) ~= "table" or type(opts.role_arn) ~= "string" or opts.role_arn == "" then
     error("credentials.assume_role: role_arn is required", 2)
   end
-  if opts.duration_seconds ~= nil and not tonumber(opts.duration_seconds) then
-    error("credentials.assume_role: duration_seconds must be a number", 2)
+  if opts.duration_seconds ~= nil and not require("invite.sts").whole_seconds(opts.duration_seconds) then
+    error("credentials.assume_role: duration_seconds must be a whole number of seconds, got "
+      .. tostring(opts.duration_seconds), 2)
   end
   local source = opts.source
   if source == nil then
