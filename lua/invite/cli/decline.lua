@@ -1,5 +1,7 @@
 -- invite.cli.decline: `invite decline|delete --service S --region R ID...` - one batched call
 -- (split in 50s by the client), with a line per account ID: done, or unprocessed and why.
+-- An ID argument `-` reads IDs from standard input (lua5.1's interpreter takes fewer than 8,000
+-- script arguments; a list of any length fits there).
 local _M = {}
 
 -- the per-service names (ID parameter, unprocessed list) are the runner's
@@ -15,10 +17,33 @@ local function configure(cmd, verb)
     .. "Example: --endpoint-url http://127.0.0.1:4566"):argname("<url>")
   cmd:flag("--json", "Print the service's response as JSON instead of one line per account ID.\n"
     .. "Example: --json")
-  cmd:argument("ids", "Account IDs (12 digits) that sent the invitations.\n"
+  cmd:argument("ids", "Account IDs (12 digits) that sent the invitations; - reads more from standard input\n"
+    .. "(separated by spaces or newlines), for lists longer than a command line takes.\n"
     .. "Example: 222222222222 333333333333"):args("+")
   require("invite.cli.common").no_repeats(cmd)
   cmd:epilog("Example: invite " .. verb .. " --service guardduty --region us-east-1 222222222222 333333333333")
+end
+
+local STDIN_MAX = 8 * 1024 * 1024 -- 600,000 IDs; more is not an ID list
+
+-- args.ids with each "-" replaced by the IDs read from standard input -> ids | nil, message
+local function expand_ids(ids)
+  local out, read = {}, false
+  for _, id in ipairs(ids) do
+    if id == "-" then
+      if read then return nil, "account IDs: - (standard input) given twice" end
+      read = true
+      local text = io.stdin:read(STDIN_MAX + 1) or ""
+      if #text > STDIN_MAX then
+        return nil, ("account IDs: standard input is longer than %d bytes"):format(STDIN_MAX)
+      end
+      for word in text:gmatch("%S+") do out[#out + 1] = word end
+    else
+      out[#out + 1] = id
+    end
+  end
+  if #out == 0 then return nil, "account IDs: standard input (-) held none" end
+  return out
 end
 
 local function run(args, op, done_word)
@@ -31,6 +56,10 @@ local function run(args, op, done_word)
   local common = require "invite.cli.common"
   local fok, ferr = common.check_flags(args)
   if fok and args.region then fok, ferr = common.check_region("--region", args.region) end
+  if fok then
+    args.ids, ferr = expand_ids(args.ids)
+    fok = args.ids ~= nil
+  end
   if not fok then
     io.stderr:write("invite: ", ferr, "\n")
     return 2
