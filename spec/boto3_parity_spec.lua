@@ -142,7 +142,7 @@ local function run_boto3(endpoint)
   f:close()
   local p = assert(io.popen("env -u LD_PRELOAD -u AWS_PROFILE -u AWS_CONFIG_FILE AWS_EC2_METADATA_DISABLED=true "
     .. "/usr/bin/python3 " .. script .. " < " .. input .. " 2>&1"))
-  local out = p:read("a")
+  local out = p:read("*a")
   p:close()
   os.remove(script)
   os.remove(input)

@@ -9,7 +9,7 @@ local DATA = "/usr/lib/python3/dist-packages/botocore/data"
 
 local function read_json(path)
   local f = assert(io.open(path, "rb"), "cannot open " .. path .. " (is python3-botocore installed?)")
-  local s = f:read("a")
+  local s = f:read("*a")
   f:close()
   return cjson.decode(s)
 end

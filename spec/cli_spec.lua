@@ -1,5 +1,6 @@
 -- The invite CLI end to end against the simulator: every subcommand and exit code, plan vs apply
 -- (the request log shows no mutating call in plan), the audit log, and the example policies.
+local interp = require "support.interp"
 local sim = require "support.sim"
 local cjson = require "cjson"
 
@@ -17,11 +18,11 @@ describe("invite CLI", function()
       .. "AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true "
       .. "AWS_ACCESS_KEY_ID=" .. prod.access_key_id .. " AWS_SECRET_ACCESS_KEY=" .. sh_quote(prod.secret_access_key)
       .. " " .. (extra_env or "")
-    local cmd = env .. " lua5.4 bin/invite " .. args .. " >" .. tmp .. ".out 2>" .. tmp .. ".err"
-    local ok, _, code = os.execute(cmd)
-    local out = assert(io.open(tmp .. ".out")):read("a")
-    local err = assert(io.open(tmp .. ".err")):read("a")
-    return (ok and 0 or code), out, err
+    local cmd = env .. " " .. interp.LUA .. " bin/invite " .. args .. " >" .. tmp .. ".out 2>" .. tmp .. ".err"
+    local code = interp.execute(cmd)
+    local out = assert(io.open(tmp .. ".out")):read("*a")
+    local err = assert(io.open(tmp .. ".err")):read("*a")
+    return code, out, err
   end
 
   local function mutating_calls()
@@ -94,6 +95,23 @@ describe("invite CLI", function()
       .. " 999988887777")
     assert.are.equal(3, code)
     assert.matches("999988887777  unprocessed: ", out)
+  end)
+
+  it("decline - takes the account IDs from standard input, beside the ones given as arguments", function()
+    local list = tmp .. ".ids"
+    local f = assert(io.open(list, "w"))
+    f:write("999988887777\n  111111111111 \n")
+    f:close()
+    local code, out = invite("decline --service guardduty --region us-east-1 --endpoint-url " .. s.endpoint
+      .. " 222222222222 - <" .. list)
+    os.remove(list)
+    assert.are.equal(3, code)
+    assert.matches("^222222222222  %S[^\n]*\n999988887777  unprocessed: [^\n]*\n111111111111  ", out)
+    local sent = 0
+    for _, r in ipairs(s:requests()) do
+      if r.operation == "DeclineInvitations" then sent = sent + 1 end
+    end
+    assert.are.equal(1, sent)
   end)
 
   it("delete sends nothing and exits 2 on an invalid account ID", function()

@@ -1,11 +1,12 @@
 -- Parity with boto3: the same HOME, files and environment given to Debian's botocore
 -- (/usr/bin/python3, run with a clean environment) and to invite's chain must pick the same
 -- credentials, or fail alike. Network sources are disabled on both sides.
+local interp = require "support.interp"
 local envh = require "support.env"
 local credentials = require "invite.credentials"
 local cjson = require "cjson"
 
-local have_botocore = os.execute("env -u LD_PRELOAD /usr/bin/python3 -c 'import botocore' >/dev/null 2>&1")
+local have_botocore = interp.execute("env -u LD_PRELOAD /usr/bin/python3 -c 'import botocore' >/dev/null 2>&1") == 0
 
 local PY = [[
 import json, sys
@@ -31,7 +32,7 @@ local function botocore_view(e, profile)
   for k, v in pairs(e.vars) do parts[#parts + 1] = shq(k .. "=" .. v) end
   parts[#parts + 1] = "/usr/bin/python3 " .. shq(script) .. " " .. shq(profile or "")
   local p = assert(io.popen(table.concat(parts, " ")))
-  local out = p:read("a")
+  local out = p:read("*a")
   p:close()
   return cjson.decode(out)
 end

@@ -8,6 +8,7 @@
 --       invitation ends with an outcome in the report AND in the audit log, none missing, none
 --       silently dropped, and the simulator's state agrees with what the report claims.
 -- The cases are generated from the FAULTS table below; the matrix and its count are printed.
+local interp = require "support.interp"
 local sim = require "support.sim"
 local tls = require "support.tls"
 local invite = require "invite"
@@ -37,7 +38,7 @@ return { decide = function(inv)
   return ACTIONS[tonumber(inv.account_id:sub(2, 2))], "fault matrix policy"
 end }
 ]]
-local policy = assert(load(POLICY_SRC))()
+local policy = assert(interp.load(POLICY_SRC))()
 
 -- The fault table. `word` is the simulator's fault; `before`: it strikes before the operation
 -- runs (state unchanged) rather than after it (the server did the work, the client cannot
@@ -117,7 +118,7 @@ end
 
 local function read_audit(path)
   local events = {}
-  local text = assert(io.open(path)):read("a")
+  local text = assert(io.open(path)):read("*a")
   for line in text:gmatch("[^\n]+") do events[#events + 1] = assert(cjson.decode(line)) end
   return events, text
 end
@@ -200,12 +201,7 @@ local function fault_spec(head, operation, word)
   return table.concat(rules, "; ")
 end
 
--- os.execute's exit status on Lua 5.4 (true | nil, "exit", code) and LuaJIT/5.1 (a wait status).
-local function exit_code(a, _, c)
-  if type(a) == "number" then return a >= 256 and math.floor(a / 256) or a end
-  if a == true then return 0 end
-  return c
-end
+local exit_code = interp.exit_code
 
 local matrix = {}
 local function count(part, n) matrix[#matrix + 1] = { part, n } end
@@ -496,13 +492,13 @@ describe("fault matrix", function()
       local cmd = "env -u LD_PRELOAD -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_CA_BUNDLE AWS_CONFIG_FILE=/dev/null "
         .. "AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true AWS_MAX_ATTEMPTS=2 "
         .. "AWS_ACCESS_KEY_ID=" .. KEY.id .. " AWS_SECRET_ACCESS_KEY=" .. sh_quote(KEY.secret) .. " "
-        .. (extra_env or "") .. " lua5.4 bin/invite apply " .. sh_quote(policy_file) .. " --json --quiet"
+        .. (extra_env or "") .. " " .. interp.LUA .. " bin/invite apply " .. sh_quote(policy_file) .. " --json --quiet"
         .. " --services " .. table.concat(SERVICES, ",") .. " --regions " .. table.concat(REGIONS, ",")
         .. " --endpoint-url " .. endpoint .. " --audit-log " .. tmp .. ".audit"
         .. " >" .. tmp .. ".out 2>" .. tmp .. ".err"
       local code = exit_code(os.execute(cmd))
-      local out = assert(io.open(tmp .. ".out")):read("a")
-      local err = assert(io.open(tmp .. ".err")):read("a")
+      local out = assert(io.open(tmp .. ".out")):read("*a")
+      local err = assert(io.open(tmp .. ".err")):read("*a")
       return code, out, err
     end
 
@@ -626,9 +622,9 @@ describe("fault matrix", function()
       local other = tls.self_signed()
       local function sim_with(args)
         local out = tmp .. ".sim"
-        local code = exit_code(os.execute("env -u LD_PRELOAD timeout 10 lua5.4 bin/invite sim --fixtures "
+        local code = exit_code(os.execute("env -u LD_PRELOAD timeout 10 " .. interp.LUA .. " bin/invite sim --fixtures "
           .. sim.FIXTURE .. " --port 0 " .. args .. " >" .. out .. " 2>&1"))
-        local text = assert(io.open(out)):read("a")
+        local text = assert(io.open(out)):read("*a")
         os.remove(out)
         return code, text
       end
@@ -662,12 +658,12 @@ describe("fault matrix", function()
       local cmd = "env -u LD_PRELOAD -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_CA_BUNDLE AWS_CONFIG_FILE=/dev/null "
         .. "AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true "
         .. "AWS_ACCESS_KEY_ID=" .. KEY.id .. " AWS_SECRET_ACCESS_KEY='" .. KEY.secret .. "' " .. extra_env
-        .. " lua5.4 bin/invite apply " .. p .. " --json --quiet --services " .. table.concat(SERVICES, ",")
+        .. " " .. interp.LUA .. " bin/invite apply " .. p .. " --json --quiet --services " .. table.concat(SERVICES, ",")
         .. " --regions " .. table.concat(REGIONS, ",") .. " --endpoint-url " .. ts.endpoint
         .. " --audit-log " .. audit .. " >" .. tmp .. ".out 2>" .. tmp .. ".err"
       local code = exit_code(os.execute(cmd))
-      local out = assert(io.open(tmp .. ".out")):read("a")
-      local err = assert(io.open(tmp .. ".err")):read("a")
+      local out = assert(io.open(tmp .. ".out")):read("*a")
+      local err = assert(io.open(tmp .. ".err")):read("*a")
       os.remove(p); os.remove(tmp .. ".out"); os.remove(tmp .. ".err")
       return code, out, err
     end
@@ -969,7 +965,7 @@ describe("fault matrix", function()
       local cmd = (prefix or "") .. "env -u LD_PRELOAD -u AWS_PROFILE -u AWS_CA_BUNDLE AWS_CONFIG_FILE=/dev/null "
         .. "AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true AWS_MAX_ATTEMPTS=2 "
         .. "AWS_ACCESS_KEY_ID=" .. H.id .. " AWS_SECRET_ACCESS_KEY=" .. sh_quote(H.secret)
-        .. " AWS_SESSION_TOKEN=" .. sh_quote(H.token) .. " lua5.4 bin/invite "
+        .. " AWS_SESSION_TOKEN=" .. sh_quote(H.token) .. " " .. interp.LUA .. " bin/invite "
         .. args:gsub("POLICY", sh_quote(policy_file)) .. " --services " .. table.concat(SERVICES, ",")
         .. " --regions " .. table.concat(REGIONS, ",") .. " --endpoint-url " .. h.endpoint
         .. " >" .. out .. " 2>" .. err

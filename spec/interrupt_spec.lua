@@ -1,6 +1,7 @@
 -- Interruption: kill `invite apply` mid-run (SIGKILL, no chance to clean up); the audit log and
 -- the simulator's state must agree: every change the simulator made was announced in the audit
 -- log before the call, and every success the audit log records really happened.
+local interp = require "support.interp"
 local sim = require "support.sim"
 local cjson = require "cjson"
 
@@ -25,15 +26,15 @@ describe("invite apply killed mid-run", function()
       local cmd = "env -u LD_PRELOAD -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_CONFIG_FILE=/dev/null "
         .. "AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_ACCESS_KEY_ID=" .. prod.access_key_id
         .. " AWS_SECRET_ACCESS_KEY='" .. prod.secret_access_key .. "' "
-        .. "lua5.4 bin/invite apply examples/policy.lua --concurrency 1 --quiet --endpoint-url " .. s.endpoint
+        .. interp.LUA .. " bin/invite apply examples/policy.lua --concurrency 1 --quiet --endpoint-url " .. s.endpoint
         .. " --audit-log " .. audit .. " >/dev/null 2>&1 & echo $! > " .. pidfile
-      assert(os.execute(cmd))
-      local pid = assert(io.open(pidfile)):read("l")
+      assert(0 == interp.execute(cmd))
+      local pid = assert(io.open(pidfile)):read("*l")
       -- wait until some outcomes are on disk, then kill without warning
       local deadline = os.time() + 20
       repeat
         os.execute("sleep 0.1")
-        local text = assert(io.open(audit)):read("a")
+        local text = assert(io.open(audit)):read("*a")
         local _, outcomes = text:gsub('"event":"outcome"', "")
       until outcomes >= 3 or os.time() > deadline
       os.execute("kill -9 " .. pid)

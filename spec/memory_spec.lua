@@ -8,6 +8,7 @@
 -- plain build. A shorter loop of both also runs inside this process, checking every call and the
 -- Lua heap, so that AddressSanitizer and valgrind (which judge memory by their own means) see
 -- those code paths too.
+local interp = require "support.interp"
 local sim = require "support.sim"
 local invite = require "invite"
 local sigv4 = require "invite.sigv4"
@@ -104,12 +105,7 @@ io.write(("%d %d %.0f %.0f\n"):format(rss0, L.rss_kb(), heap0, collectgarbage("c
 
 local shq, write_file = sim.shell_quote, sim.write_file
 
--- The interpreter running this spec and its build directory.
-local function interpreter()
-  if rawget(_G, "jit") then return "luajit", "build/luajit/?.so" end
-  if _VERSION == "Lua 5.1" then return "lua5.1", "build/5.1/?.so" end
-  return "lua5.4", "build/5.4/?.so"
-end
+local function interpreter() return interp.LUA, interp.CPATH end
 
 describe("memory", function()
   local tmp, loops_file, child_file

@@ -3,6 +3,7 @@
 -- list, decline and a policy against the simulator from request handlers and from a timer, and
 -- the worker stays free while a call waits on injected simulator latency.
 -- Needs: nginx, libnginx-mod-http-lua (apt), build/luajit/invite/core.so.
+local interp = require "support.interp"
 local cjson = require "cjson"
 local core = require "invite.core"
 local nginx = require "support.nginx"
@@ -41,9 +42,9 @@ end
 local function start_sim(fixture_path)
   local ok, sim = pcall(require, "support.sim")
   if ok then return sim.start{ fixtures = fixture_path } end
-  local p = assert(io.popen("cd " .. shq(ROOT) .. " && env -u LD_PRELOAD lua5.4 bin/invite sim --fixtures "
+  local p = assert(io.popen("cd " .. shq(ROOT) .. " && env -u LD_PRELOAD " .. interp.LUA .. " bin/invite sim --fixtures "
     .. shq(fixture_path) .. " --port 0 &", "r"))
-  local line = p:read("l") or ""
+  local line = p:read("*l") or ""
   local url, pid = line:match("listening on (http://[%d.]+:%d+) %(pid (%d+)%)")
   assert(url, "simulator did not start: " .. line)
   return { endpoint = url, pid = tonumber(pid), stop = function(s)
@@ -264,12 +265,12 @@ describe("invite.cosocket transport inside nginx", function()
     assert(nginx.available())
     dir = os.tmpname()
     os.remove(dir)
-    assert(os.execute("mkdir -p " .. shq(dir)))
+    assert(0 == interp.execute("mkdir -p " .. shq(dir)))
     local gen = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 "
       .. "-addext subjectAltName=DNS:127.0.0.1,IP:127.0.0.1 "
-    assert(os.execute(gen .. "-keyout " .. shq(dir .. "/key.pem") .. " -out " .. shq(dir .. "/cert.pem")
+    assert(0 == interp.execute(gen .. "-keyout " .. shq(dir .. "/key.pem") .. " -out " .. shq(dir .. "/cert.pem")
       .. " >/dev/null 2>&1"), "openssl req failed")
-    assert(os.execute(gen .. "-keyout " .. shq(dir .. "/other-key.pem") .. " -out " .. shq(dir .. "/other.pem")
+    assert(0 == interp.execute(gen .. "-keyout " .. shq(dir .. "/other-key.pem") .. " -out " .. shq(dir .. "/other.pem")
       .. " >/dev/null 2>&1"), "openssl req failed")
     tls_port, dead_port = nginx.free_port(), nginx.free_port()
     ngx_server = nginx.start{

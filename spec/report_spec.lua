@@ -1,6 +1,7 @@
 -- invite.report's table and the CLI's terminal output: text a server sends (an invitation's
 -- invitedAt, an error message) is printed with every control character escaped, so a server
 -- cannot retitle, clear or reprogram the terminal, and the columns stay aligned.
+local interp = require "support.interp"
 local report = require "invite.report"
 local sim = require "support.sim"
 local cjson = require "cjson"
@@ -106,7 +107,7 @@ describe("the CLI's terminal output", function()
   setup(function()
     tmp = os.tmpname()
     os.remove(tmp)
-    assert(os.execute("mkdir -p " .. sim.shell_quote(tmp)))
+    assert(0 == interp.execute("mkdir -p " .. sim.shell_quote(tmp)))
   end)
   teardown(function()
     if tmp then os.execute("rm -rf " .. sim.shell_quote(tmp)) end
@@ -120,7 +121,7 @@ describe("the CLI's terminal output", function()
     local env = {
       "PATH=" .. (os.getenv("PATH") or "/usr/bin:/bin"), "HOME=" .. tmp,
       "LUA_PATH=" .. sim.ROOT .. "/spec/?.lua;" .. sim.ROOT .. "/lua/?.lua;" .. sim.ROOT .. "/lua/?/init.lua;;",
-      "LUA_CPATH=" .. sim.ROOT .. "/build/5.4/?.so;;",
+      "LUA_CPATH=" .. sim.ROOT .. "/" .. interp.CPATH .. ";;",
       "INVITE_FAKE_ANSWERS=" .. tmp .. "/answers.json", "INVITE_FAKE_LOG=" .. tmp .. "/requests.log",
       "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true",
       "AWS_ACCESS_KEY_ID=AKIAFAKETRANSPORT001", "AWS_SECRET_ACCESS_KEY=fake-transport-secret",
@@ -129,8 +130,8 @@ describe("the CLI's terminal output", function()
     for i, v in ipairs(env) do env[i] = sim.shell_quote(v) end
     local q = {}
     for i, a in ipairs(args) do q[i] = sim.shell_quote(a) end
-    local cmd = ("cd %s && env -i %s lua5.4 -l support.fake_transport bin/invite %s >%s/out 2>%s/err; echo $? >%s/rc")
-      :format(sim.shell_quote(sim.ROOT), table.concat(env, " "), table.concat(q, " "), tmp, tmp, tmp)
+    local cmd = ("cd %s && env -i %s %s -l support.fake_transport bin/invite %s >%s/out 2>%s/err; echo $? >%s/rc")
+      :format(sim.shell_quote(sim.ROOT), table.concat(env, " "), interp.LUA, table.concat(q, " "), tmp, tmp, tmp)
     os.execute(cmd)
     local code = tonumber((sim.read_file(tmp .. "/rc") or ""):match("%d+"))
     local requests = {}

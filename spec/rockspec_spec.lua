@@ -3,9 +3,13 @@
 -- version and the source tag.
 local ROCKSPECS = { "invite-scm-1.rockspec", "invite-0.1.0-1.rockspec" }
 
+local interp = require "support.interp"
+
 local function load_rockspec(path)
   local env = {}
-  local chunk = assert(loadfile(path, "t", env))
+  local f = assert(io.open(path, "rb"))
+  local chunk = assert(interp.load(f:read("*a"), "@" .. path, env))
+  f:close()
   chunk()
   return env
 end

@@ -170,7 +170,7 @@ describe("invite.run", function()
     run({ apply = true, audit_log = path, credentials = { secret_access_key = "SECRET-DO-NOT-LOG" },
           policy = function() return "decline", "stranger" end }, { ["us-east-1"] = c })
     local events = {}
-    local text = assert(io.open(path)):read("a")
+    local text = assert(io.open(path)):read("*a")
     os.remove(path)
     assert.is_nil(text:find("SECRET-DO-NOT-LOG", 1, true))
     for line in text:gmatch("[^\n]+") do events[#events + 1] = cjson.decode(line) end

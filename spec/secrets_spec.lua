@@ -14,6 +14,7 @@
 -- A secret counts as found when the whole string, its first or last 8 characters, or its hex or
 -- base64 encoding appear. invite has no debug-logging switch (no --debug flag, no INVITE_DEBUG or
 -- similar variable), so there is no debug output to check beyond the above.
+local interp = require "support.interp"
 local sim = require "support.sim"
 local cjson = require "cjson"
 
@@ -193,11 +194,7 @@ local function lines_of(cmd)
   return out
 end
 
-local function interpreter()
-  if rawget(_G, "jit") then return "luajit" end
-  if _VERSION == "Lua 5.1" then return "lua5.1" end
-  return "lua5.4"
-end
+local function interpreter() return interp.LUA, interp.CPATH end
 
 ---------------------------------------------------------------------------------------------------
 -- The simulated organisation
@@ -338,12 +335,7 @@ return {
     for _, v in ipairs(extra or {}) do e[#e + 1] = shq(v) end
     local cmd = ("cd %s && env -i %s %s bin/invite %s >%s 2>%s"):format(shq(sim.ROOT), table.concat(e, " "),
       interpreter(), args, shq(out), shq(err))
-    local ok, _, code = os.execute(cmd)
-    if ok == true or ok == 0 then
-      code = 0
-    elseif type(ok) == "number" then -- Lua 5.1 / LuaJIT: the wait status
-      code = math.floor(ok / 256)
-    end
+    local code = interp.execute(cmd)
     local o, r = read_file(out) or "", read_file(err) or ""
     cli_outputs[#cli_outputs + 1] = o
     cli_outputs[#cli_outputs + 1] = r

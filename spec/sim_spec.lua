@@ -2,6 +2,7 @@
 -- authentication failure, limits, faults (deterministic by seed, scripts), the request log, the
 -- control endpoints, the HTTP layer and bad fixture files. The simulator runs as a real process
 -- (spec/support/sim.lua); requests are signed with invite.sigv4.
+local interp = require "support.interp"
 local cjson = require "cjson.safe"
 local socket = require "socket"
 local sim = require "support.sim"
@@ -195,7 +196,7 @@ describe("invite sim: fixtures", function()
     local f = assert(io.open(bad, "w"))
     f:write('{"accounts": [{"id": "1"}]}')
     f:close()
-    local p = io.popen("env -u LD_PRELOAD lua5.4 " .. sim.ROOT .. "/bin/invite sim --fixtures " .. bad
+    local p = io.popen("env -u LD_PRELOAD " .. interp.LUA .. " " .. sim.ROOT .. "/bin/invite sim --fixtures " .. bad
       .. " 2>&1; echo rc=$?")
     local out = p:read("*a")
     p:close()
@@ -211,7 +212,7 @@ describe("invite sim: fixtures", function()
       "",
       "--fixtures " .. sim.FIXTURE .. " --host 0.0.0.0",
     } do
-      local p = io.popen("env -u LD_PRELOAD lua5.4 " .. sim.ROOT .. "/bin/invite sim " .. args .. " 2>&1; echo rc=$?")
+      local p = io.popen("env -u LD_PRELOAD " .. interp.LUA .. " " .. sim.ROOT .. "/bin/invite sim " .. args .. " 2>&1; echo rc=$?")
       local out = p:read("*a")
       p:close()
       assert.truthy(out:find("rc=2", 1, true), args .. ": " .. out)
@@ -1289,7 +1290,7 @@ describe("invite sim: process", function()
   it("stops cleanly on SIGINT and on POST /__sim/stop", function()
     for _, how in ipairs{ "INT", "stop" } do
       local log = os.tmpname()
-      local p = io.popen("env -u LD_PRELOAD lua5.4 " .. sim.ROOT .. "/bin/invite sim --fixtures " .. sim.FIXTURE
+      local p = io.popen("env -u LD_PRELOAD " .. interp.LUA .. " " .. sim.ROOT .. "/bin/invite sim --fixtures " .. sim.FIXTURE
         .. " --log " .. log .. " 2>&1; echo rc=$?")
       local line = p:read("*l")
       local port, pid = line:match(":(%d+) %(pid (%d+)%)")

@@ -13,6 +13,7 @@
 -- Nothing from the real process environment leaks in (a developer's AWS_PROFILE cannot change a
 -- test), and since each test gets a new table there is nothing to restore; `e:restore()` puts
 -- back the values the environment had when it was created, for tests that change it midway.
+local interp = require "support.interp"
 local _M = {}
 
 local made = {}
@@ -22,7 +23,7 @@ local function shq(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 function _M.tmpdir()
   local p = os.tmpname()
   os.remove(p)
-  assert(os.execute("mkdir -p " .. shq(p)))
+  assert(0 == interp.execute("mkdir -p " .. shq(p)))
   made[#made + 1] = p
   return p
 end

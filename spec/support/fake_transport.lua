@@ -14,7 +14,7 @@ local transport = require "invite.transport"
 
 local function read(path)
   local f = assert(io.open(path, "rb"), "INVITE_FAKE_ANSWERS: cannot open " .. tostring(path))
-  local t = f:read("a")
+  local t = f:read("*a")
   f:close()
   return t
 end

@@ -13,13 +13,14 @@
 -- block, `server` inside the server{} block; every variable of `env`
 -- is set for the nginx process and named in an `env` directive so Lua sees it with os.getenv.
 -- Nothing is installed here (the Makefile's apt list has nginx and libnginx-mod-http-lua).
+local interp = require "support.interp"
 local _M = {}
 
 local here = debug.getinfo(1, "S").source:sub(2):match("^(.*)/[^/]*$") or "."
 local function shq(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 local root do
   local p = io.popen("cd " .. shq(here) .. "/../.. && pwd")
-  root = p:read("l")
+  root = p:read("*l")
   p:close()
 end
 _M.root = root
@@ -36,7 +37,7 @@ end
 local function read(path)
   local f = io.open(path, "rb")
   if not f then return nil end
-  local s = f:read("a")
+  local s = f:read("*a")
   f:close()
   return s
 end
@@ -120,7 +121,7 @@ function mt:error_log()
 end
 
 function mt:alive()
-  return self.pid and os.execute("kill -0 " .. self.pid .. " 2>/dev/null") == true
+  return self.pid ~= nil and interp.execute("kill -0 " .. self.pid .. " 2>/dev/null") == 0
 end
 
 function mt:stop()
@@ -142,7 +143,7 @@ function _M.start(o)
   if not ok then error("support.nginx: " .. why, 2) end
   local prefix = os.tmpname()
   os.remove(prefix)
-  assert(os.execute("mkdir -p " .. shq(prefix .. "/logs") .. " " .. shq(prefix .. "/tmp") .. " "
+  assert(0 == interp.execute("mkdir -p " .. shq(prefix .. "/logs") .. " " .. shq(prefix .. "/tmp") .. " "
     .. shq(prefix .. "/conf")))
   local port = o.port or _M.free_port()
   local cfg = { prefix = prefix, port = port, http = o.http, server = o.server, env = o.env,
@@ -157,7 +158,7 @@ function _M.start(o)
     .. shq(prefix .. "/logs/error.log") .. " -c " .. shq(conf) .. " >" .. shq(prefix .. "/logs/stdout.log")
     .. " 2>&1 & echo $!"
   local p = assert(io.popen(cmd, "r"))
-  local pid = tonumber(p:read("l"))
+  local pid = tonumber(p:read("*l"))
   p:close()
   local self = setmetatable({ prefix = prefix, port = port, pid = pid, conf = conf,
                               url = "http://127.0.0.1:" .. port }, mt)

@@ -20,9 +20,10 @@
 --   sim.stop_all()        -- stops every simulator this process started (for teardown)
 --   sim.shell_quote(s), sim.read_file(path), sim.write_file(path, text)   -- helpers the specs share
 --
--- The simulator runs as `env -u LD_PRELOAD lua5.4 bin/invite sim ... --port 0 --exit-with-parent`
+-- The simulator runs as `env -u LD_PRELOAD <lua> bin/invite sim ... --port 0 --exit-with-parent`
 -- (opts.lua picks another interpreter, e.g. "luajit"); its first stdout line gives the port and
 -- pid. If the spec process dies without stopping it, it exits by itself within a second or so.
+local interp = require "support.interp"
 local cjson = require "cjson.safe"
 local socket = require "socket"
 
@@ -131,7 +132,7 @@ local function tmpname(suffix)
   return p .. (suffix or "")
 end
 
--- opts: fixtures (path or table), faults, seed, log, lua (interpreter, default "lua5.4"),
+-- opts: fixtures (path or table), faults, seed, log, lua (interpreter, default: the interpreter running the spec, support.interp),
 -- host (default 127.0.0.1), args (extra CLI arguments, list).
 function _M.start(opts)
   opts = opts or {}
@@ -145,7 +146,7 @@ function _M.start(opts)
     fixtures = tmp_fixture
   end
   local errfile = tmpname(".err")
-  local cmd = { "exec env -u LD_PRELOAD", opts.lua or "lua5.4", shell_quote(_M.ROOT .. "/bin/invite"), "sim",
+  local cmd = { "exec env -u LD_PRELOAD", opts.lua or interp.LUA, shell_quote(_M.ROOT .. "/bin/invite"), "sim",
                 "--fixtures", shell_quote(fixtures), "--port", "0", "--exit-with-parent" }
   if opts.host then cmd[#cmd + 1] = "--host " .. shell_quote(opts.host) end
   if opts.faults then cmd[#cmd + 1] = "--faults " .. shell_quote(opts.faults) end

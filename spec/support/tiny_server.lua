@@ -52,12 +52,12 @@ function _M.start(cfg)
   f:write(cjson.encode(cfg)); f:close()
   local p = assert(io.popen(("env -u LD_PRELOAD /usr/bin/python3 %s %s >/dev/null 2>&1 & echo $!")
     :format(shq(here .. "/tiny_server.py"), shq(s.cfg_file))))
-  s.pid = tonumber(p:read("l"))
+  s.pid = tonumber(p:read("*l"))
   p:close()
   for _ = 1, 200 do
     local pf = io.open(s.port_file, "r")
     if pf then
-      s.port = tonumber(pf:read("a")); pf:close()
+      s.port = tonumber(pf:read("*a")); pf:close()
       if s.port then break end
     end
     sleep(0.025)

@@ -10,6 +10,7 @@
 --
 -- The simulator runs as `invite sim --tls-cert ... --tls-key ...` (LuaSec); control requests go
 -- over TLS too, verified against the same certificate.
+local interp = require "support.interp"
 local socket = require "socket"
 local sim = require "support.sim"
 
@@ -22,14 +23,13 @@ local shell_quote, read_file = sim.shell_quote, sim.read_file
 function _M.self_signed()
   local dir = os.tmpname()
   os.remove(dir)
-  assert(os.execute("mkdir -p " .. shell_quote(dir)))
+  assert(0 == interp.execute("mkdir -p " .. shell_quote(dir)))
   local cert, key = dir .. "/cert.pem", dir .. "/key.pem"
   local cmd = "env -u LD_PRELOAD openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1"
     .. " -addext " .. shell_quote("subjectAltName=IP:127.0.0.1,DNS:localhost")
     .. " -keyout " .. shell_quote(key) .. " -out " .. shell_quote(cert) .. " >" .. shell_quote(dir .. "/openssl.log")
     .. " 2>&1"
-  local ok = os.execute(cmd)
-  if not (ok == true or ok == 0) then
+  if interp.execute(cmd) ~= 0 then
     error("support.tls: openssl req -x509 failed: " .. tostring(read_file(dir .. "/openssl.log")), 2)
   end
   return { cert = cert, key = key, dir = dir }
@@ -48,7 +48,7 @@ local TlsSim = {}
 TlsSim.__index = TlsSim
 
 -- opts: cert (from self_signed, required), fixtures (path or table; default the example
--- organisation), faults, seed, lua (interpreter, default lua5.4).
+-- organisation), faults, seed, lua (interpreter, default: the one running the spec).
 function _M.start_sim(opts)
   assert(opts and opts.cert, "support.tls.start_sim: opts.cert is required")
   local s = sim.start{ fixtures = opts.fixtures, faults = opts.faults, seed = opts.seed, lua = opts.lua,
