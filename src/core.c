@@ -83,6 +83,33 @@ static int core_fsync(lua_State *L)
     return 1;
 }
 
+/* The Lua whose headers this core was compiled with ("Lua 5.4"; LuaJIT's say "Lua 5.1"). A
+ * core built for another Lua usually fails in dlopen, before any of this runs: invite.native
+ * then reads this marker out of the file to say which Lua it was built for. */
+static const char core_built_for[] = "invite.core built for " LUA_VERSION;
+#define CORE_MARKER_PREFIX_LEN (sizeof("invite.core built for ") - 1)
+
+/* core_check_version: raise, naming both, when the running Lua is not the one this core was
+ * compiled for (5.2+ can ask; 5.1 and LuaJIT cannot, and share one ABI). */
+static void core_check_version(lua_State *L)
+{
+#if LUA_VERSION_NUM >= 504
+    lua_Number running = lua_version(L);
+#elif LUA_VERSION_NUM >= 502
+    lua_Number running = *lua_version(L);
+#endif
+#if LUA_VERSION_NUM >= 502
+    if (running != (lua_Number)LUA_VERSION_NUM)
+        luaL_error(L, "invite.core was built for %s but is loaded by Lua %d.%d: build the core for this "
+                   "Lua (make build/%d.%d/invite/core.so in a checkout, or luarocks --lua-version %d.%d make)",
+                   core_built_for + CORE_MARKER_PREFIX_LEN, (int)running / 100, (int)running % 100,
+                   (int)running / 100, (int)running % 100, (int)running / 100, (int)running % 100);
+    luaL_checkversion(L); /* the numeric types too */
+#else
+    (void)L;
+#endif
+}
+
 CORE_EXPORT int luaopen_invite_core(lua_State *L)
 {
     static const luaL_Reg core_funcs[] = {
@@ -91,11 +118,14 @@ CORE_EXPORT int luaopen_invite_core(lua_State *L)
         {"fsync", core_fsync},
         {NULL, NULL},
     };
+    core_check_version(L);
     lua_newtable(L);
     luaL_setfuncs(L, core_funcs, 0);
     signer_open(L);
     http_open(L);
     lua_pushliteral(L, "0.1.0");
     lua_setfield(L, -2, "_VERSION");
+    lua_pushstring(L, core_built_for + CORE_MARKER_PREFIX_LEN);
+    lua_setfield(L, -2, "lua_version");
     return 1;
 }

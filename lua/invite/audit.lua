@@ -38,7 +38,7 @@ function _M:write(event)
   local w, err = self.file:write(redact.text(line), "\n")
   if not w then return nil, "audit: write failed: " .. tostring(err) end
   if self.sync then
-    local s, serr = require("invite.core").fsync(self.file)
+    local s, serr = require("invite.native").fsync(self.file)
     if not s then return nil, "audit: fsync failed: " .. tostring(serr) end
   else
     -- a buffered write only fails when the buffer reaches the file: flush now and say so

@@ -19,7 +19,7 @@ local unpack = table.unpack or unpack -- luacheck: ignore 143
 local core -- loaded on first use, never at require time
 
 local function get_core()
-  if not core then core = require "invite.core" end
+  if not core then core = require "invite.native" end
   return core
 end
 

@@ -21,7 +21,7 @@
 --
 -- The derived signing key is cached per (secret, date, region, service) inside the signer.
 -- @module invite.sigv4
-local core = require "invite.core"
+local core = require "invite.native"
 
 local type, tostring, setmetatable, ipairs, error = type, tostring, setmetatable, ipairs, error
 local find, sub, lower, gsub = string.find, string.sub, string.lower, string.gsub

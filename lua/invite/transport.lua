@@ -70,7 +70,7 @@ end
 local shared_handles = setmetatable({}, { __mode = "v" })
 
 _M.register("curl", function(opts)
-  local core = require "invite.core"
+  local core = require "invite.native"
   local verify = opts.verify ~= false
   local max_body = checked_max_body_bytes(opts)
   local key = table.concat({ tostring(verify), tostring(opts.ca_bundle), tostring(opts.connect_timeout_ms),

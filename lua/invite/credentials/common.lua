@@ -154,7 +154,7 @@ end
 -- opts.sleep, else invite.core's sleep, else LuaSocket's, else no waiting.
 function _M.sleep_fn(opts)
   if opts and opts.sleep then return opts.sleep end
-  local ok, core = pcall(require, "invite.core")
+  local ok, core = pcall(require, "invite.native")
   if ok and type(core) == "table" and core.sleep then return core.sleep end
   local ok2, socket = pcall(require, "socket")
   if ok2 and type(socket) == "table" and socket.sleep then return socket.sleep end
@@ -188,7 +188,7 @@ local function transport_of(opts)
     local ok2, obj = pcall(tmod.new, t, {})
     if ok2 and obj then transports[key] = obj; return obj end
   end
-  local okc, core = pcall(require, "invite.core")
+  local okc, core = pcall(require, "invite.native")
   if okc and type(core) == "table" and core.http_new then
     transports[key] = core.http_new{}
     return transports[key]
