@@ -19,7 +19,10 @@ if [ $# -eq 0 ]; then
   mv docs/invite.1.new docs/invite.1
 fi
 mkdir -p "$out"
-log=$(ldoc -d "$out" . 2>&1)
+# /usr/bin/ldoc starts through lua-any, which takes the newest Lua its header names (5.2 once
+# lua5.2 is installed); Debian's lua-markdown exists for Lua 5.1 only, and without it LDoc falls
+# back to plain text. So LDoc runs under lua5.1, always.
+log=$(lua5.1 "$(command -v ldoc)" -d "$out" . 2>&1)
 status=$?
 warnings=$(printf '%s\n' "$log" | grep -v -e '^reading configuration from' -e '^output written to' -e '^$')
 if [ $status -ne 0 ] || [ -n "$warnings" ]; then
