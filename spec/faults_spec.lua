@@ -658,7 +658,8 @@ describe("fault matrix", function()
       local cmd = "env -u LD_PRELOAD -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_CA_BUNDLE AWS_CONFIG_FILE=/dev/null "
         .. "AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true "
         .. "AWS_ACCESS_KEY_ID=" .. KEY.id .. " AWS_SECRET_ACCESS_KEY='" .. KEY.secret .. "' " .. extra_env
-        .. " " .. interp.LUA .. " bin/invite apply " .. p .. " --json --quiet --services " .. table.concat(SERVICES, ",")
+        .. " " .. interp.LUA .. " bin/invite apply " .. p .. " --json --quiet --services "
+        .. table.concat(SERVICES, ",")
         .. " --regions " .. table.concat(REGIONS, ",") .. " --endpoint-url " .. ts.endpoint
         .. " --audit-log " .. audit .. " >" .. tmp .. ".out 2>" .. tmp .. ".err"
       local code = exit_code(os.execute(cmd))

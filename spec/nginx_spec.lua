@@ -42,7 +42,8 @@ end
 local function start_sim(fixture_path)
   local ok, sim = pcall(require, "support.sim")
   if ok then return sim.start{ fixtures = fixture_path } end
-  local p = assert(io.popen("cd " .. shq(ROOT) .. " && env -u LD_PRELOAD " .. interp.LUA .. " bin/invite sim --fixtures "
+  local p = assert(io.popen("cd " .. shq(ROOT) .. " && env -u LD_PRELOAD " .. interp.LUA
+    .. " bin/invite sim --fixtures "
     .. shq(fixture_path) .. " --port 0 &", "r"))
   local line = p:read("*l") or ""
   local url, pid = line:match("listening on (http://[%d.]+:%d+) %(pid (%d+)%)")

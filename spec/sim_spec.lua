@@ -212,7 +212,8 @@ describe("invite sim: fixtures", function()
       "",
       "--fixtures " .. sim.FIXTURE .. " --host 0.0.0.0",
     } do
-      local p = io.popen("env -u LD_PRELOAD " .. interp.LUA .. " " .. sim.ROOT .. "/bin/invite sim " .. args .. " 2>&1; echo rc=$?")
+      local p = io.popen("env -u LD_PRELOAD " .. interp.LUA .. " " .. sim.ROOT .. "/bin/invite sim " .. args
+        .. " 2>&1; echo rc=$?")
       local out = p:read("*a")
       p:close()
       assert.truthy(out:find("rc=2", 1, true), args .. ": " .. out)
@@ -1290,7 +1291,8 @@ describe("invite sim: process", function()
   it("stops cleanly on SIGINT and on POST /__sim/stop", function()
     for _, how in ipairs{ "INT", "stop" } do
       local log = os.tmpname()
-      local p = io.popen("env -u LD_PRELOAD " .. interp.LUA .. " " .. sim.ROOT .. "/bin/invite sim --fixtures " .. sim.FIXTURE
+      local p = io.popen("env -u LD_PRELOAD " .. interp.LUA .. " " .. sim.ROOT .. "/bin/invite sim --fixtures "
+        .. sim.FIXTURE
         .. " --log " .. log .. " 2>&1; echo rc=$?")
       local line = p:read("*l")
       local port, pid = line:match(":(%d+) %(pid (%d+)%)")

@@ -132,7 +132,8 @@ local function tmpname(suffix)
   return p .. (suffix or "")
 end
 
--- opts: fixtures (path or table), faults, seed, log, lua (interpreter, default: the interpreter running the spec, support.interp),
+-- opts: fixtures (path or table), faults, seed, log, lua (interpreter, default: the one running the
+-- spec, support.interp),
 -- host (default 127.0.0.1), args (extra CLI arguments, list).
 function _M.start(opts)
   opts = opts or {}

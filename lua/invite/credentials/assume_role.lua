@@ -11,7 +11,7 @@ local provider = require "invite.credentials.provider"
 
 local _M = {}
 
-local type, tostring, tonumber = type, tostring, tonumber
+local type, tostring = type, tostring
 local new_error = common.new_error
 
 -- fetch(settings, source, opts) -> creds | nil, err

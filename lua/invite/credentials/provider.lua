@@ -33,8 +33,7 @@ local common = require "invite.credentials.common"
 
 local _M = {}
 
-local type, tostring, setmetatable, getmetatable, pcall, pairs = type, tostring, setmetatable, getmetatable,
-  pcall, pairs
+local type, tostring, setmetatable, getmetatable, pairs = type, tostring, setmetatable, getmetatable, pairs
 local new_error = common.new_error
 
 local DEFAULT_ADVISORY = 300
