@@ -1,2 +1,2 @@
-# Every busted spec under Lua 5.4 with the optimised build.
+# Every busted spec under Lua 5.4 with the optimised build (build/5.4).
 exec busted -o TAP

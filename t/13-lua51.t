@@ -1,0 +1,3 @@
+# Every busted spec under Lua 5.1 with the core built against its headers (build/5.1):
+# the CLI, the simulator and the child scripts the specs start run under it too (spec/support/interp.lua).
+exec busted --run=lua51 -o TAP
