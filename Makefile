@@ -104,3 +104,22 @@ rock: deps
 
 clean:
 	rm -rf build
+
+# invite.core for `luarocks make` (the rockspecs' build.type = "make", build_target = "rock-core"):
+# luarocks passes CC, CFLAGS, LIBFLAG, LUA_INCDIR and the OPENSSL_/CURL_ INCDIR/LIBDIR of the Lua it
+# builds for; by hand, `make rock-core` builds for 5.4 (LUA_INCDIR=/usr/include/lua5.1 for another).
+# The core goes to build/rock/invite/core.so (build.install.lib copies it into the rock), never to the
+# checkout root or src/, where package.cpath's ./?.so would find it. Always rebuilt (phony), so a core
+# built for one Lua is never installed into another Lua's tree. Not `rock`: that target runs luarocks.
+ROCK_CORE := build/rock/invite/core.so
+CFLAGS ?= -O2 -fPIC
+LIBFLAG ?= -shared
+LUA_INCDIR ?= $(LUA_INC_5.4)
+ROCK_INCDIRS = $(foreach d,$(LUA_INCDIR) $(OPENSSL_INCDIR) $(CURL_INCDIR),-I$(d))
+ROCK_LIBDIRS = $(foreach d,$(OPENSSL_LIBDIR) $(CURL_LIBDIR),-L$(d))
+
+.PHONY: rock-core
+rock-core:
+	@mkdir -p $(dir $(ROCK_CORE))
+	$(CC) $(CFLAGS) -std=c99 -fPIC -fvisibility=hidden -D_POSIX_C_SOURCE=200809L $(WARN) $(ROCK_INCDIRS) \
+	  $(LIBFLAG) -o $(ROCK_CORE) src/core.c src/sigv4.c src/signer.c src/http.c $(ROCK_LIBDIRS) -lcrypto -lcurl

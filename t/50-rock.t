@@ -65,7 +65,7 @@ done
 new=$(comm -13 <(printf '%s\n' "$before") <(outputs) | sed '/^$/d')
 rewritten=$(git ls-files --others --ignored --exclude-standard -z | xargs -0 -r find 2>/dev/null -maxdepth 0 -newer "$stamp" \
             | grep -v '^build/' | sed 's/^/rewritten: /')
-stale=$(ls -d invite/core.so src/*.o 2>/dev/null | sed 's/^/present: /')
+stale=$(for f in invite/core.so src/*.o; do if [ -e "$f" ]; then echo "present: $f"; fi; done)
 if [ -z "$new$rewritten$stale" ]; then
   ok "no build output outside build/ (no invite/core.so, no src/*.o)"
 else
