@@ -41,6 +41,7 @@ function _M.load(text, name, env)
     if f and env then setfenv(f, env) end -- luacheck: ignore 113
     return f, err
   end
+  if env == nil then return load(text, name) end -- (an explicit nil env would be an empty _ENV)
   return load(text, name, "t", env)
 end
 
