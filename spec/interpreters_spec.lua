@@ -8,14 +8,7 @@ local cjson = require "cjson"
 
 local INTERPRETERS = { "lua5.1", "lua5.2", "lua5.3", "lua5.4", "luajit" }
 
-local function have(cmd) return interp.execute("command -v " .. cmd .. " >/dev/null 2>&1") == 0 end
-
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local have, read = interp.have, sim.read_file
 
 -- plan then apply under `lua` against simulator `s`, reset to the fixture's state first (one
 -- simulator for all: the fixture's "now-155d" times are fixed when it loads)

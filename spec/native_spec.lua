@@ -21,7 +21,7 @@ local INTERPRETERS = {
   { lua = "luajit", api = "Lua 5.1", build = "luajit", name = "LuaJIT", rocks = "5.1" },
 }
 
-local function have(cmd) return interp.execute("command -v " .. cmd .. " >/dev/null 2>&1") == 0 end
+local have = interp.have
 local function exists(path)
   local f = io.open(path, "rb")
   if f then f:close() end

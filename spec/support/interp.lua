@@ -34,6 +34,9 @@ end
 
 function _M.execute(cmd) return _M.exit_code(os.execute(cmd)) end
 
+--- True when `cmd` is on PATH.
+function _M.have(cmd) return _M.execute("command -v " .. cmd .. " >/dev/null 2>&1") == 0 end
+
 --- load(text, name, "t", env) on Lua 5.2+; loadstring + setfenv on 5.1 and LuaJIT.
 function _M.load(text, name, env)
   if setfenv and loadstring then -- luacheck: ignore 113

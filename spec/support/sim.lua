@@ -258,6 +258,15 @@ function Sim:requests(since)
   return self:control("GET", path)
 end
 
+--- How many of the requests the simulator logged were `operation` (e.g. "DeclineInvitations").
+function Sim:count(operation)
+  local n = 0
+  for _, r in ipairs(self:requests()) do
+    if r.operation == operation then n = n + 1 end
+  end
+  return n
+end
+
 function Sim:state() return self:control("GET", "/__sim/state") end
 function Sim:reset() return self:control("POST", "/__sim/reset") end
 function Sim:clear_requests() return self:control("DELETE", "/__sim/requests") end
