@@ -459,7 +459,4 @@ end
 -- pass rejects (the first pass answering "valid" for input the second refuses would let it be sent).
 _M._explain = explain
 
--- Does the table have any key at all (used by the builder).
-function _M.empty(t) return next(t) == nil end
-
 return _M
