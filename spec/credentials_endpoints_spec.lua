@@ -149,6 +149,32 @@ describe("container credentials", function()
     assert.equal("ContainerCredentialsError", err.code)
     assert.matches("looked at before: 1%. client options", err.message)
   end)
+
+  it("waits between attempts through the scheduler: inside a task the wait lets other tasks run", function()
+    local scheduler = require "invite.scheduler"
+    local cjson = require "cjson"
+    e:set("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/c")
+    local events, asked = {}, 0
+    local function http()
+      asked = asked + 1
+      events[#events + 1] = "request " .. asked
+      if asked == 1 then return { status = 500, headers = {}, body = "" } end
+      return { status = 200, headers = {}, body = cjson.encode(CREDS) }
+    end
+    local results = scheduler.run({
+      function()
+        return (select(2, credentials.container{ env = e.vars, http = http, container = { sleep_s = 0.2 } }:get()))
+      end,
+      function()
+        scheduler.sleep(0.05)
+        events[#events + 1] = "other task"
+        return true
+      end,
+    }, { concurrency = 2 })
+    assert.equal("ASIACONTAINER", results[1][1])
+    -- a blocking sleep would have held the other task until the fetch was done
+    assert.same({ "request 1", "other task", "request 2" }, events)
+  end)
 end)
 
 describe("instance metadata (IMDS)", function()

@@ -159,9 +159,11 @@ function _M.profile_config(opts, name)
     :format(name, shared.config_file or "?", shared.credentials_file or "?"), { profile = name })
 end
 
--- Reads a setting: client option, then environment variables (in order), then the profile key.
+-- Reads a setting: client option (none when opt_name is nil), then environment variables (in
+-- order), then the profile key. -> value, source | nil | nil, nil, err (a broken profile)
 local function setting(opts, opt_name, env_names, profile_key)
-  if opts[opt_name] ~= nil and opts[opt_name] ~= "" then return opts[opt_name], "client option" end
+  local o = opt_name and opts[opt_name]
+  if o ~= nil and o ~= "" then return o, "client option" end
   for _, n in ipairs(env_names) do
     local v = getenv(opts, n)
     if v then return v, n end

@@ -9,9 +9,8 @@
 
 local _M = {}
 
-local type, tostring, tonumber, setmetatable = type, tostring, tonumber, setmetatable
+local type, tostring, tonumber = type, tostring, tonumber
 local pairs, ipairs, pcall, require = pairs, ipairs, pcall, require
-local concat = table.concat
 local os_getenv, io_open = os.getenv, io.open
 local floor = math.floor
 
@@ -20,24 +19,10 @@ local floor = math.floor
 -- Callers build messages from names, paths and codes only, never from credential values.
 ---------------------------------------------------------------------------------------------
 
-local err_mt = {}
-err_mt.__index = err_mt
-err_mt.__tostring = function(e)
-  local s = (e.code or "Error") .. ": " .. (e.message or "")
-  local extra = {}
-  if e.status then extra[#extra + 1] = "HTTP " .. tostring(e.status) end
-  if e.request_id then extra[#extra + 1] = "request id " .. tostring(e.request_id) end
-  if #extra > 0 then s = s .. " (" .. concat(extra, ", ") .. ")" end
-  -- one readable line
-  return (s:gsub("[\r\n]+", " "))
-end
+local errors = require "invite.errors"
 
-_M.error_mt = err_mt
-
--- When the project's invite.errors module is present, errors are built with it so every layer
--- shares one error type (same __tostring, errors.is_error works); otherwise with err_mt above.
-local errors_mod
-
+-- code, message and optional fields (status, request_id, retryable, others) -> an invite.errors
+-- error (retryable false unless said).
 function _M.new_error(code, message, fields)
   local e = {
     code = code,
@@ -51,19 +36,10 @@ function _M.new_error(code, message, fields)
       if e[k] == nil then e[k] = v end
     end
   end
-  if errors_mod == nil then
-    local ok, m = pcall(require, "invite.errors")
-    errors_mod = (ok and type(m) == "table" and type(m.new) == "function") and m or false
-  end
-  if errors_mod then return errors_mod.new(e) end
-  return setmetatable(e, err_mt)
+  return errors.new(e)
 end
 
-function _M.is_error(v)
-  if type(v) ~= "table" then return false end
-  if getmetatable(v) == err_mt then return true end
-  return errors_mod and errors_mod.is_error(v) or false
-end
+_M.is_error = errors.is_error
 
 ---------------------------------------------------------------------------------------------
 -- Environment
@@ -151,64 +127,45 @@ function _M.default_clock()
   return os.time()
 end
 
--- opts.sleep, else invite.core's sleep, else LuaSocket's, else no waiting.
-function _M.sleep_fn(opts)
-  if opts and opts.sleep then return opts.sleep end
-  local ok, core = pcall(require, "invite.native")
-  if ok and type(core) == "table" and core.sleep then return core.sleep end
-  local ok2, socket = pcall(require, "socket")
-  if ok2 and type(socket) == "table" and socket.sleep then return socket.sleep end
-  return function() end
-end
-
 ---------------------------------------------------------------------------------------------
--- HTTP. The transport contract (DESIGN, invite.core):
---   h:request{method, url, headers = {{n, v}, ...}, body, timeout_ms}
---     -> {status, headers = {{lowercase name, value}, ...}, body} | nil, {kind, curl_code, message}
--- opts.http may be such an object, or a plain function(req) with the same contract, so nginx can
--- swap in cosockets. The default transport is created lazily from invite.core.
+-- HTTP. The credential fetches (IMDS, container, STS) send through the clients' transport
+-- choice, invite.transport.new (its contract: t:request{method, url, headers = {{n, v}, ...},
+-- body, timeout_ms} -> {status, headers, body} | nil, {kind, curl_code, message}):
+--   opts.http        an object with :request or a function(req) (tests, nginx)
+--   opts.transport   the same, or a kind name ("curl", "cosocket")
+--   neither          invite.transport's default kind where this runs: cosockets in a yieldable
+--                    nginx phase, libcurl otherwise
+-- and wait through one sleep path: opts.sleep, else that transport's sleep, else the scheduler's
+-- (which yields inside a task or to nginx, and blocks elsewhere).
 ---------------------------------------------------------------------------------------------
 
-local transports = {}   -- default transports by kind, created on first use
+-- Transports made from kind names, by kind: credentials fetched in init_worker (curl) do not pin
+-- libcurl for later fetches made in a request handler (cosocket).
+local by_kind = {}
 
--- The transport for opts: opts.http (object with :request, or a function), else opts.transport
--- (same, or a kind name for invite.transport), else invite.transport's default kind, else
--- invite.core's libcurl handle.
-local function transport_of(opts)
-  local h = opts and opts.http
-  if h ~= nil then return h end
-  local t = opts and opts.transport
-  if type(t) == "table" or type(t) == "function" then return t end
-  local ok, tmod = pcall(require, "invite.transport")
-  -- the default kind depends on where we run (cosocket in a yieldable nginx phase, else curl):
-  -- cache per kind, so credentials fetched from init_worker do not pin libcurl for later requests
-  local key = t or (ok and type(tmod) == "table" and tmod.default_kind and tmod.default_kind()) or "default"
-  if transports[key] then return transports[key] end
-  if ok and type(tmod) == "table" and tmod.new then
-    local ok2, obj = pcall(tmod.new, t, {})
-    if ok2 and obj then transports[key] = obj; return obj end
+local function transport_for(opts)
+  local spec = opts and opts.http
+  if spec == nil then spec = opts and opts.transport end
+  local transport = require "invite.transport"
+  if spec ~= nil and type(spec) ~= "string" then return transport.new(spec) end
+  local kind = spec or transport.default_kind()
+  local t = by_kind[kind]
+  if not t then
+    t = transport.new(kind)
+    by_kind[kind] = t
   end
-  local okc, core = pcall(require, "invite.native")
-  if okc and type(core) == "table" and core.http_new then
-    transports[key] = core.http_new{}
-    return transports[key]
-  end
-  return nil
+  return t
 end
 
+local function send(opts, req)
+  local t = transport_for(opts)
+  return t:request(req)
+end
+
+-- One request -> res | nil, transport error table. A transport that raises (or cannot be made)
+-- is a transport error too. scheduler.pcall: the request yields inside a task (Lua 5.1 too).
 function _M.http_request(opts, req)
-  local h = transport_of(opts)
-  if h == nil then
-    return nil, { kind = "unavailable",
-      message = "no HTTP transport: invite.core is not loadable and opts.http is not set" }
-  end
-  local ok, res, err
-  local spcall = require("invite.scheduler").pcall -- the request yields inside a task (Lua 5.1 too)
-  if type(h) == "function" then
-    ok, res, err = spcall(h, req)
-  else
-    ok, res, err = spcall(h.request, h, req)
-  end
+  local ok, res, err = require("invite.scheduler").pcall(send, opts, req)
   if not ok then
     return nil, { kind = "error", message = "transport raised: " .. tostring(res) }
   end
@@ -217,6 +174,16 @@ function _M.http_request(opts, req)
     return nil, err
   end
   return res
+end
+
+-- The sleep(seconds) of the credential fetches for opts (see above).
+function _M.sleep_fn(opts)
+  if opts and opts.sleep then return opts.sleep end
+  return function(seconds)
+    local ok, t = pcall(transport_for, opts)
+    if ok and type(t.sleep) == "function" then return t:sleep(seconds) end
+    return require("invite.scheduler").sleep(seconds)
+  end
 end
 
 -- First value of a (lower-cased) response header.

@@ -28,6 +28,7 @@
 
 local common = require "invite.credentials.common"
 local provider = require "invite.credentials.provider"
+local config = require "invite.config"
 
 local _M = {}
 
@@ -37,22 +38,12 @@ local getenv, new_error = common.getenv, common.new_error
 local TOKEN_TTL = "21600"
 local CREDS_PATH = "latest/meta-data/iam/security-credentials/"
 
--- setting from opts.imds[k], env, or the profile (read lazily; a broken config is not fatal here)
+-- setting from opts.imds[k], else the environment, else the profile (read lazily; a broken
+-- config is not fatal here: the value is just not found)
 local function setting(opts, key, env_name, profile_key)
   local o = opts.imds or {}
   if o[key] ~= nil then return o[key] end
-  local v = getenv(opts, env_name)
-  if v then return v end
-  if profile_key then
-    local ok, config = pcall(require, "invite.config")
-    if ok then
-      local p = config.profile_config(opts)
-      if type(p) == "table" and type(p[profile_key]) == "string" and p[profile_key] ~= "" then
-        return p[profile_key]
-      end
-    end
-  end
-  return nil
+  return (config.setting(opts, nil, { env_name }, profile_key))
 end
 
 function _M.settings(opts)
