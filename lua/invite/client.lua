@@ -38,11 +38,13 @@ local sign = require "invite.sign"
 local transport = require "invite.transport"
 local paginate = require "invite.paginate"
 local redact = require "invite.redact"
+local config = require "invite.config"
+local credentials = require "invite.credentials"
 
-local type, pairs, ipairs, tostring, setmetatable, error, pcall, require, select =
-  type, pairs, ipairs, tostring, setmetatable, error, pcall, require, select
-local format, find, sub = string.format, string.find, string.sub
-local getenv, os_time = os.getenv, os.time
+local type, pairs, ipairs, tostring, setmetatable, error, require, select =
+  type, pairs, ipairs, tostring, setmetatable, error, require, select
+local format = string.format
+local os_time = os.time
 
 local _M = { _VERSION = "0.1.0" }
 
@@ -68,40 +70,6 @@ table.sort(OPTION_NAMES)
 --- Every client option name, sorted (an unknown option is an error naming the closest one).
 _M.OPTIONS = OPTION_NAMES
 
--- Optional modules written elsewhere (invite.config, invite.credentials):
--- loaded on first use; a missing module is nil, a broken one raises.
-local function optional(name)
-  local ok, mod = pcall(require, name)
-  if ok then return mod end
-  if type(mod) == "string" and find(mod, "module '" .. name .. "' not found", 1, true) then return nil end
-  error(mod, 0)
-end
-
--- Minimal defaults used only while invite.config is not installed.
-local fallback = {}
-function fallback.region(opts)
-  if opts.region then return opts.region end
-  local r = getenv("AWS_REGION") or getenv("AWS_DEFAULT_REGION")
-  if r and r ~= "" then return r end
-  return nil, "no region: pass region= or set AWS_REGION"
-end
-function fallback.endpoint(service, region)
-  local suffix = sub(region, 1, 3) == "cn-" and "amazonaws.com.cn" or "amazonaws.com"
-  return "https://" .. service .. "." .. region .. "." .. suffix
-end
-function fallback.max_attempts()
-  return tonumber(getenv("AWS_MAX_ATTEMPTS") or "") or retry.DEFAULT_MAX_ATTEMPTS
-end
-function fallback.ca_bundle()
-  local v = getenv("AWS_CA_BUNDLE")
-  if v and v ~= "" then return v end
-  return nil
-end
-
-local function config_module()
-  return optional("invite.config") or fallback
-end
-
 -- A provider over a plain table of keys.
 local function static_provider(t)
   local ak = t.access_key_id or t.aws_access_key_id
@@ -124,97 +92,25 @@ end
 -- @type Client
 local Client = {}
 
---- The options table handed to invite.config and invite.credentials: the
--- client's own, with `endpoint` spelled as config's `endpoint_url`.
--- @local
-function Client:config_options()
-  if self._cfg_opts then return self._cfg_opts end
-  local o = {}
-  for k, v in pairs(self.options) do o[k] = v end
-  if o.endpoint_url == nil then o.endpoint_url = o.endpoint end
-  self._cfg_opts = o
-  return o
-end
-
-local function message_of(e, default)
-  if e == nil then return default end
-  if type(e) == "table" then return tostring(e.message or e.code or default) end
-  return tostring(e)
-end
-
---- The client's resolved configuration.
--- Resolved once, at the first call: region (option, `AWS_REGION`, `AWS_DEFAULT_REGION`,
--- profile), endpoint (option, `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`, profile,
--- default) and `max_attempts` (option, `AWS_MAX_ATTEMPTS`, profile, 3) via invite.config.
--- @treturn table `region`, `endpoint` (parsed), `endpoint_url`, `max_attempts`
+--- The client's resolved configuration: @{invite.config.resolve} of the service's declaration
+-- and the client's options, once, at the first call. Region (option, `AWS_REGION`,
+-- `AWS_DEFAULT_REGION`, profile; a global service's global endpoint), endpoint (option,
+-- `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`, profile, default), `max_attempts` (option,
+-- `AWS_MAX_ATTEMPTS`, profile, 3), `retry_mode` and the TLS settings `ca_bundle` and `verify`.
+-- @treturn table `region`, `endpoint` (parsed), `endpoint_url`, `signing_region`, `max_attempts`,
+-- `retry_mode`, `ca_bundle`, `verify`
 -- @return[2] nil
 -- @return[2] err (NoRegionError, InvalidRegionError, EndpointError, ConfigError, ProfileNotFound ...)
 function Client:config()
   if self._config then return self._config end
-  local ctx = { service = self.service_name }
-  local opts = self:config_options()
-  local cfg = config_module()
-  if cfg ~= fallback and opts.shared == nil then
-    -- read the shared files once for every setting below (a broken file is reported by the
-    -- first lookup that needs it, with its file and line)
-    local shared = cfg.load(opts)
-    if shared then
-      local o = {}
-      for k, v in pairs(opts) do o[k] = v end
-      o.shared = shared
-      opts = o
-    end
+  local c, err = config.resolve(self.service.def, self.options)
+  if not c then
+    err.service = self.service_name
+    return nil, err
   end
-  local region, rerr = opts.region, nil
-  if not region then region, rerr = cfg.region(opts) end
-  if not region then
-    -- a missing profile or a broken shared file is not "no region": keep its own code
-    if type(rerr) == "table" and (rerr.code == "ProfileNotFound" or rerr.code == "InvalidConfiguration") then
-      return nil, errors.client(rerr.code, message_of(rerr, "bad configuration"), ctx)
-    end
-    return nil, errors.client("NoRegionError", "no region for " .. self.service_name .. ": "
-      .. message_of(rerr, "pass region="), ctx)
-  end
-  -- the region goes into the host name and the credential scope: a DNS label
-  if type(region) ~= "string" or #region > 63 or not find(region, "^[a-z0-9][a-z0-9%-]*[a-z0-9]$") then
-    return nil, errors.client("InvalidRegionError", format("invalid region %s: a region is 2-63 lower-case "
-      .. "letters, digits and '-', like us-east-1", validate.describe(region)), ctx)
-  end
-  local url, eerr
-  if opts.endpoint == "" and opts.endpoint_url == "" and self.options.endpoint_url == nil
-      and cfg.check_endpoint_url then
-    -- `endpoint = ""`: name the option the caller gave (config knows it as endpoint_url)
-    local _, e = cfg.check_endpoint_url("", "client option endpoint")
-    return nil, errors.client("InvalidConfiguration", message_of(e, "empty endpoint"), ctx)
-  end
-  if cfg == fallback then
-    url = opts.endpoint_url or fallback.endpoint(self.service.def.endpoint_prefix, region)
-  else
-    url, eerr = cfg.endpoint(self.service.def.endpoint_prefix, region, opts)
-  end
-  if not url then
-    -- keep the configuration's own code (ProfileNotFound, InvalidConfiguration: a broken shared
-    -- file, a bad endpoint_url ...) rather than calling every such problem an endpoint error
-    local code = type(eerr) == "table" and type(eerr.code) == "string" and eerr.code or "EndpointError"
-    return nil, errors.client(code, message_of(eerr, "no endpoint"), ctx)
-  end
-  local ep, perr = build.parse_endpoint(url)
-  if not ep then return nil, errors.client("EndpointError", perr, ctx) end
-  local max_attempts, merr = opts.max_attempts, nil
-  if max_attempts == nil then max_attempts, merr = cfg.max_attempts(opts) end
-  if max_attempts == nil and merr then
-    return nil, errors.client("ConfigError", message_of(merr, "bad max_attempts"), ctx)
-  end
-  local n, nerr = retry.check_max_attempts(max_attempts or retry.DEFAULT_MAX_ATTEMPTS)
-  if not n then return nil, errors.client("ConfigError", nerr, ctx) end
-  if cfg.retry_mode then
-    -- invite retries in standard mode; a retry mode that is not one of the three is a mistake
-    local mode, mode_err = cfg.retry_mode(opts)
-    if not mode then return nil, errors.client("ConfigError", message_of(mode_err, "bad retry_mode"), ctx) end
-  end
-  self._config = { region = region, endpoint = ep, endpoint_url = url, max_attempts = n }
-  self.region = region
-  return self._config
+  self._config = c
+  self.region = c.region
+  return c
 end
 
 --- The credential provider (option `credentials`, else invite.credentials' chain).
@@ -228,11 +124,7 @@ function Client:provider()
   elseif type(c) == "table" then
     p = static_provider(c)
   else
-    local credentials = optional("invite.credentials")
-    if not credentials then
-      return nil, "no credentials: pass credentials= (invite.credentials is not installed)"
-    end
-    p = credentials.chain(self:config_options())
+    p = credentials.chain(self.options)
   end
   self._provider = p
   return p
@@ -242,14 +134,8 @@ end
 -- key, session token, or nil, err.
 -- @local
 function Client:keys(ctx)
-  local p, perr = self._provider, nil
-  if not p then p, perr = self:provider() end
-  local ok, ak, sk, tok
-  if p then
-    ok, ak, sk, tok = p:get()
-  else
-    ak = perr
-  end
+  local p = self._provider or self:provider()
+  local ok, ak, sk, tok = p:get()
   if not ok then
     local e = ak
     if errors.is_error(e) then
@@ -283,17 +169,18 @@ end
 function Client:transport()
   if self._transport then return self._transport end
   local opts = self.options
+  -- the TLS settings come with the configuration (Client:config); a CA bundle named by
+  -- AWS_CA_BUNDLE or the profile is for libcurl, not for a transport the caller chose
+  local cfg = self._config or self:config() or {}
+  local ca_bundle = opts.ca_bundle
+  if opts.transport == nil or opts.transport == "curl" then ca_bundle = cfg.ca_bundle or ca_bundle end
   local topts = {
     verify = opts.verify,
-    ca_bundle = opts.ca_bundle,
+    ca_bundle = ca_bundle,
     connect_timeout_ms = opts.connect_timeout_ms or 10000,
     timeout_ms = opts.timeout_ms or 60000,
     max_body_bytes = opts.max_body_bytes,
   }
-  if topts.ca_bundle == nil and (opts.transport == nil or opts.transport == "curl") then
-    local cfg = config_module()
-    if cfg.ca_bundle then topts.ca_bundle = cfg.ca_bundle(self:config_options()) end
-  end
   self._transport = transport.new(opts.transport, topts)
   self.transport_kind = self._transport.kind
   return self._transport

@@ -17,7 +17,7 @@ local ini = require "invite.config.ini"
 
 local _M = { _VERSION = "0.1.0" }
 
-local type, tostring, tonumber, pairs, ipairs = type, tostring, tonumber, pairs, ipairs
+local type, tostring, tonumber, pairs, ipairs, select, error = type, tostring, tonumber, pairs, ipairs, select, error
 local new_error, getenv = common.new_error, common.getenv
 
 local function cfg_error(message, fields)
@@ -456,6 +456,139 @@ end
 function _M.signing_region(service, region, url)
   if service == "sts" and url == "https://sts.amazonaws.com" then return "us-east-1" end
   return region
+end
+
+---------------------------------------------------------------------------------------------
+-- Everything a client needs, resolved at once
+---------------------------------------------------------------------------------------------
+
+-- An endpoint URL (already checked, or a default) -> the parts a client builds requests from:
+-- scheme, host (lower case, an IPv6 literal in brackets), port (given or the scheme's), authority
+-- (the Host header: host, and :port unless it is the scheme's), base_path (no trailing '/') and
+-- url (scheme://authority base_path).
+local DEFAULT_PORT = { http = 80, https = 443 }
+
+local function endpoint_parts(url, src)
+  local u = common.parse_url(url)
+  local default = u and DEFAULT_PORT[u.scheme]
+  if not default or u.query or u.fragment or u.path:find("[?#]") then
+    return nil, ("the endpoint from %s is not an http(s)://host[:port][/path] URL"):format(src)
+  end
+  local port = u.port or default
+  local host = u.host:find(":", 1, true) and "[" .. u.host .. "]" or u.host
+  local authority = port ~= default and host .. ":" .. port or host
+  local base = u.path:gsub("/+$", "")
+  return { scheme = u.scheme, host = host, port = port, authority = authority, base_path = base,
+           url = u.scheme .. "://" .. authority .. base }
+end
+
+local function message_of(e, default)
+  if e == nil then return default end
+  if type(e) == "table" then return tostring(e.message or e.code or default) end
+  return tostring(e)
+end
+
+--- resolve(service, options) -> settings | nil, err
+-- service: a service declaration (invite.services.*: name, endpoint_prefix, optional
+-- global_endpoint = {region, host, signing_region}), or just a name that is its endpoint prefix.
+-- options: a client's options (the `endpoint` option is config's endpoint_url; env, home, profile,
+-- config_file, credentials_file and shared as everywhere in this module). Each setting is taken
+-- from the option, else the environment, else the profile, else its default:
+--   region          region, AWS_REGION, AWS_DEFAULT_REGION, profile region; else the global
+--                   endpoint's region (STS: aws-global) for a service that has one
+--   endpoint_url    endpoint / endpoint_url, AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the
+--                   profile's services section, its endpoint_url; else the AWS endpoint (no
+--                   trailing '/')
+--   endpoint        endpoint_url's parts (see endpoint_parts above); endpoint_source says where
+--                   the URL came from; signing_region the region of the credential scope:
+--                   the global endpoint's (STS: us-east-1) when the call goes there
+--   max_attempts    max_attempts, AWS_MAX_ATTEMPTS, profile max_attempts, 3
+--   retry_mode      retry_mode, AWS_RETRY_MODE, profile retry_mode, "standard"
+--   ca_bundle       ca_bundle, AWS_CA_BUNDLE, profile ca_bundle (~ and $VAR expanded); else nil
+--   verify          the verify option, else true
+-- err is an invite.errors error (retryable false, err.service the name) whose code says which
+-- rule failed: NoRegionError, InvalidRegionError, InvalidConfiguration (a bad value from the
+-- environment or a file, a broken file, a bad endpoint URL), ProfileNotFound, EndpointError,
+-- ConfigError (max_attempts, retry_mode).
+function _M.resolve(service, options)
+  local def = type(service) == "table" and service or { name = service, endpoint_prefix = service }
+  local prefix, global = def.endpoint_prefix, def.global_endpoint
+  if type(prefix) ~= "string" or prefix == "" then
+    error("config.resolve: service must be a service declaration or a non-empty name", 2)
+  end
+  local name = def.name or prefix
+  local errors = require "invite.errors"
+  local ctx = { service = name }
+  local function fail(code, message) return nil, errors.client(code, message, ctx) end
+  local opts = common.copy(options)
+  if opts.endpoint_url == nil then
+    if opts.endpoint == "" then
+      -- name the option the caller gave (config knows it as endpoint_url)
+      return fail("InvalidConfiguration", message_of(select(2, _M.check_endpoint_url("", "client option endpoint")),
+        "empty endpoint"))
+    end
+    opts.endpoint_url = opts.endpoint
+  end
+  if opts.shared == nil then
+    -- read the shared files once for every setting below (a broken file is reported by the
+    -- first lookup that needs it, with its file and line)
+    opts.shared = _M.load(opts) or nil
+  end
+
+  local region = opts.region
+  if region == nil then
+    local rerr
+    region, rerr = _M.region(opts)
+    -- a missing profile or a broken shared file is not "no region": keep its own code
+    local code = type(rerr) == "table" and rerr.code
+    if not region and (code == "ProfileNotFound" or code == "InvalidConfiguration") then
+      return fail(code, message_of(rerr, "bad configuration"))
+    end
+    -- a global service without a region: its global endpoint (STS: aws-global)
+    if not region and global then region = global.region end
+    if not region then
+      return fail("NoRegionError", "no region for " .. name .. ": " .. message_of(rerr, "pass region="))
+    end
+  end
+  -- the region goes into the host name and the credential scope: a DNS label
+  if not valid_region(region) then
+    return fail("InvalidRegionError", ("invalid region %s: a region is 2-63 lower-case letters, digits and "
+      .. "'-', like us-east-1"):format(require("invite.validate").describe(region)))
+  end
+
+  local url, src = _M.endpoint(prefix, region, opts)
+  if not url then
+    -- keep the configuration's own code (ProfileNotFound, InvalidConfiguration: a broken shared
+    -- file, a bad endpoint_url ...) rather than calling every such problem an endpoint error
+    local code = type(src) == "table" and type(src.code) == "string" and src.code or "EndpointError"
+    return fail(code, message_of(src, "no endpoint"))
+  end
+  local ep, perr = endpoint_parts(url, src)
+  if not ep then return fail("EndpointError", perr) end
+
+  local retry = require "invite.retry"
+  local max_attempts = opts.max_attempts
+  if max_attempts == nil then
+    local merr
+    max_attempts, merr = _M.max_attempts(opts)
+    if max_attempts == nil then return fail("ConfigError", message_of(merr, "bad max_attempts")) end
+  end
+  local n, nerr = retry.check_max_attempts(max_attempts)
+  if not n then return fail("ConfigError", nerr) end
+  -- invite retries in standard mode; a retry mode that is not one of the three is a mistake
+  local mode, mode_err = _M.retry_mode(opts)
+  if not mode then return fail("ConfigError", message_of(mode_err, "bad retry_mode")) end
+
+  local ca_bundle, cerr = _M.ca_bundle(opts)
+  if ca_bundle == nil and cerr then return fail(cerr.code, message_of(cerr)) end
+
+  local signing_region = _M.signing_region(prefix, region, url)
+  if global and (region == global.region or url == "https://" .. global.host) then
+    signing_region = global.signing_region
+  end
+  return { region = region, endpoint = ep, endpoint_url = url, endpoint_source = src,
+           signing_region = signing_region, max_attempts = n,
+           retry_mode = mode, ca_bundle = ca_bundle, verify = opts.verify ~= false }
 end
 
 return _M
