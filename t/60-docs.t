@@ -70,7 +70,7 @@ for _, m in ipairs{ "invite", "invite.sigv4", "invite.client", "invite.runner", 
 local n = 0
 for _, svc in ipairs{ "macie2", "securityhub", "guardduty" } do
   local html = page("invite." .. svc)
-  local mod = require("invite.client").service_module(svc)
+  local mod = require("invite").service_module(svc)
   for k, v in pairs(mod) do
     if type(v) == "function" then
       n = n + 1

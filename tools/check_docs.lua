@@ -7,7 +7,7 @@
 -- Public definitions:
 --   function _M.f / function _M:f / _M.x = ...        (top level; a leading _ means private)
 --   function M.f, function Class:f / Class.f          (M: a module table built in a function, as
---                                                      invite.client.service_module does; Class: a
+--                                                      invite.service_module does; Class: a
 --                                                      capitalised table, e.g. Client, Sim)
 --   the entries `name = ...` of an exported table     (init.lua's lazy fields, a service's
 --                                                      operations), named per file below

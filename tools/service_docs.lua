@@ -10,7 +10,7 @@
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
 
 local outdir = assert(arg[1], "usage: lua5.4 tools/service_docs.lua OUTDIR")
-local client = require "invite.client"
+local invite = require "invite"
 
 local TITLE = {
   macie2 = "Amazon Macie (macie2)",
@@ -222,7 +222,7 @@ local KNOWN_FIELDS = { service = true, api_version = true, operations = true, cl
 local function generate(service)
   local def = dofile("lua/invite/services/" .. service .. ".lua")
   local comments = op_comments("lua/invite/services/" .. service .. ".lua")
-  local M = client.service_module(service)
+  local M = invite.service_module(service)
   local documented = {}
   for k in pairs(KNOWN_FIELDS) do documented[k] = true end
   local keys = {}
@@ -233,7 +233,7 @@ local function generate(service)
   local parts = {
     ("--- %s: boto3-named operations of its membership-invitation API."):format(TITLE[service]),
     "--",
-    ("-- `invite.%s` is built at run time by @{invite.client.service_module} from"
+    ("-- `invite.%s` is built at run time by @{invite.service_module} from"
       .. " `lua/invite/services/%s.lua`; this page is generated from the same data by"
       .. " tools/service_docs.lua."):format(service, service),
     "-- Every operation is a module-level function using a default client"

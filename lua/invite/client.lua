@@ -41,8 +41,8 @@ local redact = require "invite.redact"
 local config = require "invite.config"
 local credentials = require "invite.credentials"
 
-local type, pairs, ipairs, tostring, setmetatable, error, require, select =
-  type, pairs, ipairs, tostring, setmetatable, error, require, select
+local type, pairs, ipairs, tostring, setmetatable, error, require =
+  type, pairs, ipairs, tostring, setmetatable, error, require
 local format = string.format
 local os_time = os.time
 
@@ -92,7 +92,7 @@ end
 -- @type Client
 local Client = {}
 
---- The client's resolved configuration: @{invite.config.resolve} of the service's declaration
+--- The client's resolved configuration: `invite.config.resolve` of the service's declaration
 -- and the client's options, once, at the first call. Region (option, `AWS_REGION`,
 -- `AWS_DEFAULT_REGION`, profile; a global service's global endpoint), endpoint (option,
 -- `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`, profile, default), `max_attempts` (option,
@@ -504,59 +504,6 @@ function _M.new(name, opts)
     self.transport_kind = tk.kind or "custom"
   end
   return self
-end
-
---- The `invite.<name>` module table: `client{...}`, `configure{...}` (options of the default
--- client), `default_client()`, `paginate(op, params)` and every operation as a plain function
--- using a default client made on first use. Documented per service in @{invite.macie2},
--- @{invite.securityhub}, @{invite.guardduty}.
--- @tparam string name service name
--- @treturn table
-function _M.service_module(name)
-  local svc = model.service(name)
-  local M = { service = name, api_version = svc.def.api_version, operations = {} }
-  local default_opts, default = {}, nil
-  --- `invite.<service>.client(opts)`: a new client (see the service pages).
-  -- @local
-  function M.client(opts) return _M.new(name, opts) end
-  --- `invite.<service>.configure(opts)`: options of the default client; checked now.
-  -- @local
-  function M.configure(opts)
-    if opts ~= nil and type(opts) ~= "table" then error("configure: options must be a table", 2) end
-    _M.new(name, opts) -- check the options now
-    default_opts, default = opts or {}, nil
-  end
-  --- `invite.<service>.default_client()`: the client module-level calls use.
-  -- @local
-  function M.default_client()
-    if not default then default = _M.new(name, default_opts) end
-    return default
-  end
-  local function forward(method)
-    return function(...)
-      -- accept invite.macie2:decline_invitations{...} as well as .decline_invitations{...}
-      local n = select("#", ...)
-      local a, b = ...
-      local params = a
-      if a == M then params = b; n = n - 1 end
-      if n > 1 then error(format("invite.%s.%s takes one table of parameters", name, method), 2) end
-      local c = M.default_client()
-      return c[method](c, params)
-    end
-  end
-  for key, op in pairs(svc.ops) do
-    M.operations[#M.operations + 1] = key
-    M[key] = forward(key)
-    if op.paginator then
-      M[op.paginator.all] = forward(op.paginator.all)
-      M[op.paginator.each] = forward(op.paginator.each)
-    end
-  end
-  table.sort(M.operations)
-  --- `invite.<service>.paginate(op, params)`: @{Client:paginate} on the default client.
-  -- @local
-  function M.paginate(key, params) local c = M.default_client(); return c:paginate(key, params) end
-  return M
 end
 
 return _M

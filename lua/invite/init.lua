@@ -13,8 +13,62 @@ local require, rawset, setmetatable = require, rawset, setmetatable
 
 local _M = { _VERSION = "0.1.0" }
 
+--- The `invite.<name>` module table of a service: `client{...}`, `configure{...}` (options of the
+-- default client), `default_client()`, `paginate(op, params)` and every operation as a plain
+-- function using a default client made on first use. `invite.<name>` is this, made once.
+-- Documented per service in @{invite.macie2}, @{invite.securityhub}, @{invite.guardduty}.
+-- @tparam string name service name
+-- @treturn table
+function _M.service_module(name)
+  local client = require "invite.client"
+  local svc = require("invite.model").service(name)
+  local M = { service = name, api_version = svc.def.api_version, operations = {} }
+  local default_opts, default = {}, nil
+  --- `invite.<service>.client(opts)`: a new client (see the service pages).
+  -- @local
+  function M.client(opts) return client.new(name, opts) end
+  --- `invite.<service>.configure(opts)`: options of the default client; checked now.
+  -- @local
+  function M.configure(opts)
+    if opts ~= nil and type(opts) ~= "table" then error("configure: options must be a table", 2) end
+    client.new(name, opts) -- check the options now
+    default_opts, default = opts or {}, nil
+  end
+  --- `invite.<service>.default_client()`: the client module-level calls use.
+  -- @local
+  function M.default_client()
+    if not default then default = client.new(name, default_opts) end
+    return default
+  end
+  local function forward(method)
+    return function(...)
+      -- accept invite.macie2:decline_invitations{...} as well as .decline_invitations{...}
+      local n = select("#", ...)
+      local a, b = ...
+      local params = a
+      if a == M then params = b; n = n - 1 end
+      if n > 1 then error(("invite.%s.%s takes one table of parameters"):format(name, method), 2) end
+      local c = M.default_client()
+      return c[method](c, params)
+    end
+  end
+  for key, op in pairs(svc.ops) do
+    M.operations[#M.operations + 1] = key
+    M[key] = forward(key)
+    if op.paginator then
+      M[op.paginator.all] = forward(op.paginator.all)
+      M[op.paginator.each] = forward(op.paginator.each)
+    end
+  end
+  table.sort(M.operations)
+  --- `invite.<service>.paginate(op, params)`: `Client:paginate` on the default client.
+  -- @local
+  function M.paginate(key, params) local c = M.default_client(); return c:paginate(key, params) end
+  return M
+end
+
 local function service(name)
-  return function() return require("invite.client").service_module(name) end
+  return function() return _M.service_module(name) end
 end
 
 local lazy = {
