@@ -46,34 +46,20 @@ function _M.is_error(v)
   return type(v) == "table" and getmetatable(v) == mt
 end
 
--- Error codes AWS SDKs treat as throttling in the standard retry mode.
-local THROTTLE_CODES = {
-  Throttling = true, ThrottlingException = true, ThrottledException = true,
-  RequestThrottledException = true, TooManyRequestsException = true,
-  ProvisionedThroughputExceededException = true, TransactionInProgressException = true,
-  RequestLimitExceeded = true, BandwidthLimitExceeded = true, LimitExceededException = true,
-  RequestThrottled = true, SlowDown = true, PriorRequestNotComplete = true,
-  EC2ThrottledException = true,
-}
--- Codes that are transient whatever their status.
-local TRANSIENT_CODES = {
-  RequestTimeout = true, RequestTimeoutException = true, PriorRequestNotComplete = true,
-  InternalServerException = true, InternalServerErrorException = true,
-  InternalException = true, InternalError = true, ServiceUnavailable = true,
-  ServiceUnavailableException = true,
-}
-local TRANSIENT_STATUS = { [500] = true, [502] = true, [503] = true, [504] = true }
+-- Whether an error is retried, and as what, is invite.retry's classify (botocore's standard mode);
+-- these are its tables and a status/code view of it, for callers of the older names.
+local retry = require "invite.retry"
+local classify_response, classify_transport = retry.classify_response, retry.classify_transport
 
-_M.THROTTLE_CODES = THROTTLE_CODES
-_M.TRANSIENT_CODES = TRANSIENT_CODES
+_M.THROTTLE_CODES = retry.THROTTLING_CODES
+_M.TRANSIENT_CODES = retry.TRANSIENT_CODES
 
-function _M.is_throttle(code, status)
-  return status == 429 or (code ~= nil and THROTTLE_CODES[code] == true)
+function _M.is_throttle(code, status, service)
+  return classify_response(status, code, service) == "throttling"
 end
 
-function _M.is_transient(code, status)
-  return (status ~= nil and TRANSIENT_STATUS[status] == true)
-      or (code ~= nil and TRANSIENT_CODES[code] == true)
+function _M.is_transient(code, status, service)
+  return classify_response(status, code, service) == "transient"
 end
 
 -- Header lookup in a list of {name, value} pairs (the transport lowercases
@@ -177,16 +163,16 @@ function _M.from_response(res, ctx)
     message = (message and message .. "; " or "") .. "non-JSON error response with HTTP status "
         .. tostring(status) .. " (" .. excerpt(body) .. ")"
   end
+  -- classified by the code the server sent, not one made up below from the status
+  local class = classify_response(status, code, ctx.service)
   code = bounded(code) or REASON[status] or ("HTTP" .. tostring(status))
-  local throttle = _M.is_throttle(code, status)
-  local transient = _M.is_transient(code, status)
   return _M.new{
     code = code,
     message = message or ("HTTP " .. tostring(status)),
     status = status,
     request_id = _M.request_id(headers) or field(obj, "requestId", "RequestId"),
-    retryable = throttle or transient,
-    throttle = throttle,
+    retryable = class ~= nil,
+    throttle = class == "throttling",
     service = ctx.service,
     operation = ctx.operation,
     retry_after = header(headers, "retry-after"),
@@ -202,18 +188,11 @@ local KIND_CODE = {
   tls = "TLSError",
   other = "TransportError",
 }
--- curl codes that mean the connection broke mid-exchange (transient):
--- 7 couldn't connect, 18 partial file, 28 timeout, 52 empty reply,
--- 55 send error, 56 recv error, 92 HTTP/2 stream error.
-local TRANSIENT_CURL = { [7] = true, [18] = true, [28] = true, [52] = true, [55] = true,
-  [56] = true, [92] = true }
-
 function _M.from_transport(terr, ctx)
   ctx = ctx or {}
   if type(terr) ~= "table" then terr = { kind = "other", message = tostring(terr) } end
   local kind = terr.kind or "other"
-  local retryable = kind == "timeout" or kind == "connect" or kind == "reset" or kind == "dns"
-      or (kind == "other" and TRANSIENT_CURL[terr.curl_code] == true)
+  local retryable = classify_transport(kind, terr.curl_code) ~= nil
   return _M.new{
     code = KIND_CODE[kind] or "TransportError",
     message = tostring(terr.message or kind) .. (terr.curl_code and (" (curl " .. terr.curl_code .. ")") or ""),

@@ -1,11 +1,10 @@
 -- invite.retry - AWS "standard" retry mode, as the SDKs implement it:
 --   * at most max_attempts attempts in all (default 3; AWS_MAX_ATTEMPTS or the
 --     client's max_attempts option);
---   * retried: throttling (429, ThrottlingException, TooManyRequestsException,
---     LimitExceededException, ... see invite.errors), transient server errors
---     (500, 502, 503, 504), broken connections and timeouts, and a 2xx whose
---     body is not JSON (all the invitation calls are idempotent);
---     never retried: validation, access, not-found and every other 4xx;
+--   * what is retried: retry.classify below, botocore's standard mode
+--     (StandardRetryConditions) with the deviations docs/clients.md lists under
+--     "Retries: where invite differs from botocore"; a 2xx whose body is not JSON
+--     is retried too (invite.parse: all the invitation calls are idempotent);
 --   * delay before attempt n+1: full jitter, random() * min(2^(n-1), 20) s;
 --     a Retry-After header (seconds or an HTTP date) replaces the jitter,
 --     capped at the same 20 s so a hostile or confused server cannot stall a
@@ -28,6 +27,72 @@ _M.TIMEOUT_RETRY_COST = 10
 _M.NO_RETRY_INCREMENT = 1
 
 local days_from_civil = require("invite.time").days_from_civil
+
+-- Classification ------------------------------------------------------------
+-- The facts are botocore's (botocore/retries/standard.py and special.py); spec/retry_botocore_spec.lua
+-- asks botocore itself about every code, status and transport failure.
+
+--- Error codes that are throttling whatever their status (ThrottledRetryableChecker).
+_M.THROTTLING_CODES = {
+  Throttling = true, ThrottlingException = true, ThrottledException = true,
+  RequestThrottledException = true, TooManyRequestsException = true,
+  ProvisionedThroughputExceededException = true, TransactionInProgressException = true,
+  RequestLimitExceeded = true, BandwidthLimitExceeded = true, LimitExceededException = true,
+  RequestThrottled = true, SlowDown = true, PriorRequestNotComplete = true,
+  EC2ThrottledException = true,
+}
+--- Error codes that are transient whatever their status (TransientRetryableChecker).
+_M.TRANSIENT_CODES = { RequestTimeout = true, RequestTimeoutException = true, PriorRequestNotComplete = true }
+--- HTTP statuses that are transient whatever the code (TransientRetryableChecker).
+_M.TRANSIENT_STATUS = { [500] = true, [502] = true, [503] = true, [504] = true }
+--- Codes one service adds (special.RetryIDPCommunicationError: STS's identity provider was not reached).
+_M.SERVICE_TRANSIENT_CODES = { sts = { IDPCommunicationError = true } }
+--- Transport failure kinds that are transient: the connection was not made, broke or timed out
+-- (botocore retries every ConnectionError and HTTPClientError; see the deviations for "tls" and "other").
+_M.TRANSIENT_KINDS = { timeout = true, connect = true, reset = true, dns = true }
+--- curl codes that make an "other" failure transient: the connection broke mid-exchange
+-- (7 couldn't connect, 18 partial file, 28 timeout, 52 empty reply, 55 send error, 56 recv error,
+-- 92 HTTP/2 stream error; the transport reports most of them with a kind of their own).
+_M.TRANSIENT_CURL = { [7] = true, [18] = true, [28] = true, [52] = true, [55] = true, [56] = true, [92] = true }
+
+local THROTTLING_CODES, TRANSIENT_CODES, TRANSIENT_STATUS = _M.THROTTLING_CODES, _M.TRANSIENT_CODES,
+  _M.TRANSIENT_STATUS
+local SERVICE_TRANSIENT_CODES, TRANSIENT_KINDS, TRANSIENT_CURL = _M.SERVICE_TRANSIENT_CODES,
+  _M.TRANSIENT_KINDS, _M.TRANSIENT_CURL
+
+--- An HTTP error answer -> "throttling" | "transient" | nil (not retried).
+-- status: the HTTP status; code: the error code the server sent (nil when it sent none: not a
+-- code made up from the status); service: "sts", "guardduty", ...
+function _M.classify_response(status, code, service)
+  if code ~= nil then
+    if THROTTLING_CODES[code] then return "throttling" end
+    if TRANSIENT_CODES[code] then return "transient" end
+    local extra = SERVICE_TRANSIENT_CODES[service]
+    if extra and extra[code] then return "transient" end
+  elseif status == 429 then
+    -- deviation: botocore retries a 429 only for a throttling code; one without any code (a proxy,
+    -- a load balancer) is throttling by definition (RFC 6585)
+    return "throttling"
+  end
+  if TRANSIENT_STATUS[status] then return "transient" end
+  return nil
+end
+
+--- A transport failure -> "transient" | nil. kind as the transports report it ("timeout",
+-- "connect", "reset", "dns", "tls", "other", ...), curl_code when curl gave one.
+function _M.classify_transport(kind, curl_code)
+  if TRANSIENT_KINDS[kind] or (kind == "other" and TRANSIENT_CURL[curl_code]) then return "transient" end
+  -- deviation: TLS failures and the other local failures (a body over max_body_bytes, a raising or
+  -- missing transport) are not retried; botocore retries every exception of its HTTP layer
+  return nil
+end
+
+--- retry.classify{ status =, code =, service = } or retry.classify{ kind =, curl_code = }
+-- -> "throttling" | "transient" | nil. With `kind` it is a transport failure (no answer came).
+function _M.classify(t)
+  if t.kind ~= nil then return _M.classify_transport(t.kind, t.curl_code) end
+  return _M.classify_response(t.status, t.code, t.service)
+end
 
 local MONTHS = { jan = 1, feb = 2, mar = 3, apr = 4, may = 5, jun = 6, jul = 7, aug = 8, sep = 9,
   oct = 10, nov = 11, dec = 12 }

@@ -27,6 +27,7 @@ local common = require "invite.credentials.common"
 local config = require "invite.config"
 local errors = require "invite.errors"
 local redact = require "invite.redact"
+local retry = require "invite.retry"
 
 local _M = { _VERSION = "0.1.0" }
 
@@ -204,12 +205,6 @@ end
 -- Requests
 ---------------------------------------------------------------------------------------------
 
-local RETRYABLE_CODES = {
-  Throttling = true, ThrottlingException = true, RequestLimitExceeded = true,
-  IDPCommunicationError = true, InternalError = true, ServiceUnavailable = true,
-  RequestTimeout = true, PriorRequestNotComplete = true,
-}
-
 local function form_body(params)
   local keys = {}
   for k in pairs(params) do keys[#keys + 1] = k end
@@ -315,8 +310,9 @@ local function call(action, params, opts, signed)
       timeout_ms = opts.timeout_ms or 10000,
     })
     if not res then
+      local tk = type(terr) == "table" and terr or {}
       last_err = new_error("TransportError", ("sts %s: %s"):format(action, common.transport_message(terr)),
-        { retryable = true, kind = type(terr) == "table" and terr.kind or nil })
+        { retryable = retry.classify_transport(tk.kind or "other", tk.curl_code) ~= nil, kind = tk.kind })
     else
       local map, xerr = _M.parse_xml(res.body, opts.xml)
       if res.status == 200 then
@@ -333,11 +329,11 @@ local function call(action, params, opts, signed)
         request_id = map["ErrorResponse/RequestId"]
       end
       request_id = request_id or common.header(res, "x-amzn-requestid")
+      local class = retry.classify_response(res.status, code, "sts") -- the code STS sent, if any
       code = code or ("HTTP" .. tostring(res.status))
-      local retryable = RETRYABLE_CODES[code] or res.status >= 500 or res.status == 429
       last_err = new_error(errors.bounded(code), ("sts %s: %s"):format(action,
           errors.bounded(message) or ("HTTP status " .. tostring(res.status))),
-        { status = res.status, request_id = request_id, retryable = retryable and true or false })
+        { status = res.status, request_id = request_id, retryable = class ~= nil, throttle = class == "throttling" })
       redact.error(last_err, sk, tok)
     end
     if not last_err.retryable or attempt == attempts then break end
