@@ -123,3 +123,31 @@ rock-core:
 	@mkdir -p $(dir $(ROCK_CORE))
 	$(CC) $(CFLAGS) -std=c99 -fPIC -fvisibility=hidden -D_POSIX_C_SOURCE=200809L $(WARN) $(ROCK_INCDIRS) \
 	  $(LIBFLAG) -o $(ROCK_CORE) src/core.c src/sigv4.c src/signer.c src/http.c $(ROCK_LIBDIRS) -lcrypto -lcurl
+
+# The Lua modules of the two rocks, copied by `luarocks make` (the rockspecs' install_target, with
+# install_variables LUADIR = the rock's lua/ directory), so that no rockspec lists modules: a new
+# module under lua/ is installed by adding its file. rock-install (invite-*.rockspec, the library)
+# copies the lua/ tree but the simulator; sim-install (invite-sim-*.rockspec) copies the simulator,
+# lua/invite/sim/ and its command's module lua/invite/cli/sim.lua. Each .lua file under lua/ goes to
+# exactly one of the two, at LUADIR/<its path under lua/> (spec/rockspec_spec.lua checks). By hand:
+# `make rock-install LUADIR=/tmp/x`. rock-sim installs invite-sim beside `make rock`'s invite.
+SIM_LUA = $(sort $(shell find lua/invite/sim -name '*.lua') lua/invite/cli/sim.lua)
+LIB_LUA = $(filter-out $(SIM_LUA),$(sort $(shell find lua -name '*.lua')))
+
+define copy_lua
+	@test -n "$(LUADIR)" || { echo "make $@: LUADIR= is required (luarocks passes the rock's lua directory)" >&2; exit 2; }
+	@for f in $(patsubst lua/%,%,$(1)); do \
+	  mkdir -p "$(LUADIR)/$$(dirname "$$f")" && cp "lua/$$f" "$(LUADIR)/$$f" && chmod 644 "$(LUADIR)/$$f" || exit 1; \
+	done
+	@echo "make $@: $(words $(1)) Lua modules into $(LUADIR)"
+endef
+
+.PHONY: rock-install sim-install rock-sim
+rock-install:
+	$(call copy_lua,$(LIB_LUA))
+
+sim-install:
+	$(call copy_lua,$(SIM_LUA))
+
+rock-sim: rock
+	LUAROCKS_CONFIG=luarocks-config.lua luarocks --lua-version 5.4 make --tree=build/rocktree invite-sim-scm-1.rockspec

@@ -7,6 +7,7 @@ local cjson = require "cjson.safe"
 local socket = require "socket"
 local sim = require "support.sim"
 local util = require "invite.sim.util"
+local percent_encode = require("invite.util").percent_encode
 local fixtures = require "invite.sim.fixtures"
 local faults = require "invite.sim.faults"
 local state_mod = require "invite.sim.state"
@@ -27,7 +28,7 @@ end
 
 local function form(t)
   local parts = {}
-  for _, kv in ipairs(t) do parts[#parts + 1] = util.url_encode(kv[1]) .. "=" .. util.url_encode(kv[2]) end
+  for _, kv in ipairs(t) do parts[#parts + 1] = percent_encode(kv[1]) .. "=" .. percent_encode(kv[2]) end
   return table.concat(parts, "&")
 end
 
@@ -75,7 +76,7 @@ local function list_all(s, service, creds, region, page_size)
   local items, pages, token = {}, 0, nil
   repeat
     local q = max_name .. "=" .. page_size
-    if token then q = q .. "&" .. tok_name .. "=" .. util.url_encode(token) end
+    if token then q = q .. "&" .. tok_name .. "=" .. percent_encode(token) end
     local r = call(s, service, "GET", path, nil, { creds = creds, region = region, query = q })
     assert.equal(200, r.status, r.body)
     pages = pages + 1
@@ -394,7 +395,7 @@ describe("invite sim: services", function()
       local token = r.json.nextToken
       while token do
         local p = call(s, "guardduty", "GET", "/invitation", nil,
-          { query = "maxResults=20&nextToken=" .. util.url_encode(token) })
+          { query = "maxResults=20&nextToken=" .. percent_encode(token) })
         for _, it in ipairs(p.json.invitations) do rest_items[#rest_items + 1] = it.accountId end
         token = p.json.nextToken
       end
@@ -418,7 +419,7 @@ describe("invite sim: services", function()
       -- a token from prod's list is not valid for staging's
       local tok = call(s, "guardduty", "GET", "/invitation", nil, { query = "maxResults=5" }).json.nextToken
       r = call(s, "guardduty", "GET", "/invitation", nil,
-        { creds = "staging", query = "nextToken=" .. util.url_encode(tok) })
+        { creds = "staging", query = "nextToken=" .. percent_encode(tok) })
       assert.equal(400, r.status)
       r = call(s, "macie2", "GET", "/invitations", nil, { query = "nextToken=garbage" })
       assert.equal(400, r.status)

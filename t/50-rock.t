@@ -1,14 +1,19 @@
-# The rock for every Lua: luarocks lint, then for each of 5.1, 5.2, 5.3 and 5.4 an offline
-# `luarocks --lua-version X make` of invite-scm-1.rockspec into one scratch tree (the rockspec's make
-# build: the Makefile's rock-core target compiles invite.core into build/rock/), and the installed rock
-# loaded and signing the get-vanilla vector under lua5.X (and under luajit from the 5.1 tree, which
-# LuaJIT shares). Last, the builds must have left no untracked or ignored file outside build/ (no
-# invite/core.so in the checkout root, where package.cpath's ./?.so finds it; no src/*.o).
+# The rocks for every Lua: luarocks lint of the four rockspecs, then for each of 5.1, 5.2, 5.3 and 5.4
+# a scratch tree of its own and, offline, `luarocks --lua-version X make` of invite-scm-1.rockspec (the
+# library: the Makefile's rock-core target compiles invite.core into build/rock/, rock-install copies
+# the Lua modules but the simulator's), the installed rock loaded and signing the get-vanilla vector
+# under lua5.X (and under luajit from the 5.1 tree, which LuaJIT shares), the tree's `invite sim`
+# refused with exit 2 and the words to install invite-sim; then make of invite-sim-scm-1.rockspec
+# into the same tree (its dependency invite is the rock just installed there), after which the tree's
+# `invite sim --help` works and `invite sim` serves (its /__sim/health answers). Last, the builds must
+# have left no untracked or ignored file outside build/ (no invite/core.so in the checkout root, where
+# package.cpath's ./?.so finds it; no src/*.o).
 export LUAROCKS_CONFIG="$PWD/luarocks-config.lua"
 VERSIONS="5.1 5.2 5.3 5.4"
-tree=$(mktemp -d)
+trees=$(mktemp -d)
 stamp=$(mktemp)
-trap 'rm -rf "$tree" "$stamp"' EXIT
+sim_pid=""
+trap 'if [ -n "$sim_pid" ]; then kill "$sim_pid" 2>/dev/null; fi; rm -rf "$trees" "$stamp"' EXIT
 
 # Untracked and ignored files outside build/, one per line (individual files, not collapsed dirs).
 outputs() {
@@ -17,16 +22,16 @@ outputs() {
 before=$(outputs)
 touch "$stamp"
 
-echo "1..11"
+echo "1..27"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $1"; if [ -n "$2" ]; then printf '%s\n' "$2" | sed 's/^/# /'; fi; }
 
 out=""; rc=0
-for r in invite-scm-1.rockspec invite-0.1.0-1.rockspec; do
+for r in invite-scm-1.rockspec invite-0.1.0-1.rockspec invite-sim-scm-1.rockspec invite-sim-0.1.0-1.rockspec; do
   o=$(luarocks --lua-version 5.4 lint "$r" 2>&1) || { rc=1; out="$out$r: $o"$'\n'; }
 done
-if [ $rc = 0 ]; then ok "luarocks lint (both rockspecs)"; else not_ok "luarocks lint" "$out"; fi
+if [ $rc = 0 ]; then ok "luarocks lint (the four rockspecs)"; else not_ok "luarocks lint" "$out"; fi
 
 # sign.lua: the get-vanilla vector of the AWS SigV4 test suite through the installed rock only
 # (package.path/cpath name the tree alone, and it runs outside the checkout).
@@ -36,7 +41,7 @@ sign_lua="local s = require('invite.sigv4').sign{method='GET', path='/', headers
 assert(s.signature == '5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31', s.signature)"
 
 load_test() { # lua-command lua-version
-  local lv="$2" out
+  local lv="$2" out tree="$trees/$2"
   if out=$(cd "$tree" && "$1" -e "package.path='$tree/share/lua/$lv/?.lua;$tree/share/lua/$lv/?/init.lua'
       package.cpath='$tree/lib/lua/$lv/?.so'
       $sign_lua" 2>&1); then
@@ -46,18 +51,69 @@ load_test() { # lua-command lua-version
   fi
 }
 
+took() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# `invite sim` of the tree serves: start it on a free port, read its "listening on" line, ask
+# /__sim/health, stop it by its pid (the luarocks wrapper execs the interpreter).
+sim_serves() { # tree lua-version
+  local tree="$1" v="$2" out="$1/sim.out" url="" health=""
+  (cd "$tree" && exec ./bin/invite sim --fixtures "$OLDPWD/examples/fixtures/org.json" --port 0 >"$out" 2>&1) &
+  sim_pid=$!
+  for _ in $(seq 100); do
+    url=$(sed -n 's/^invite sim listening on \(http:[^ ]*\) (pid .*/\1/p' "$out")
+    if [ -n "$url" ] || ! kill -0 "$sim_pid" 2>/dev/null; then break; fi
+    sleep 0.05
+  done
+  if [ -n "$url" ]; then health=$(curl -s --max-time 5 "$url/__sim/health"); fi
+  kill "$sim_pid" 2>/dev/null; wait "$sim_pid" 2>/dev/null; sim_pid=""
+  if printf '%s' "$health" | grep -q '"ok":true'; then
+    ok "lua$v: invite sim from the tree serves ($url/__sim/health: $health)"
+  else
+    not_ok "lua$v: invite sim from the tree serves" "$(cat "$out"; echo "health: $health")"
+  fi
+}
+
 for v in $VERSIONS; do
+  tree="$trees/$v"
+  mkdir -p "$tree"
   t0=$(date +%s.%N)
   if out=$(luarocks --lua-version "$v" make --tree="$tree" invite-scm-1.rockspec 2>&1) \
      && [ -f "$tree/lib/lua/$v/invite/core.so" ] && [ -f "$tree/share/lua/$v/invite/native.lua" ] \
-     && [ -x "$tree/bin/invite" ]; then
-    ok "luarocks --lua-version $v make (offline) installs invite.core, the modules and the CLI"
+     && [ -f "$tree/share/lua/$v/invite/util.lua" ] && [ -x "$tree/bin/invite" ] \
+     && [ ! -e "$tree/share/lua/$v/invite/sim" ] && [ ! -e "$tree/share/lua/$v/invite/cli/sim.lua" ]; then
+    ok "luarocks --lua-version $v make (offline) installs invite.core, the modules but the simulator's, and the CLI"
   else
     not_ok "luarocks --lua-version $v make (offline)" "$out"
   fi
-  echo "# luarocks --lua-version $v make: $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
+  echo "# luarocks --lua-version $v make invite-scm-1.rockspec: $(took "$t0") s"
   load_test "lua$v" "$v"
   if [ "$v" = 5.1 ]; then load_test luajit 5.1; fi
+
+  want="invite: \`invite sim\` needs the invite-sim rock, which is not installed beside invite: install it into the same tree (from a source checkout: luarocks make invite-sim-scm-1.rockspec)"
+  rc=0; out=$(cd "$tree" && ./bin/invite sim --help 2>&1) || rc=$?
+  if [ "$rc" = 2 ] && [ "$out" = "$want" ]; then
+    ok "lua$v: the library's invite sim without invite-sim exits 2 and says to install invite-sim"
+  else
+    not_ok "lua$v: the library's invite sim without invite-sim exits 2 and says to install invite-sim" "rc=$rc: $out"
+  fi
+
+  t0=$(date +%s.%N)
+  if out=$(luarocks --lua-version "$v" make --tree="$tree" invite-sim-scm-1.rockspec 2>&1) \
+     && [ -f "$tree/share/lua/$v/invite/sim/init.lua" ] && [ -f "$tree/share/lua/$v/invite/cli/sim.lua" ] \
+     && [ -f "$tree/share/lua/$v/invite/cli.lua" ]; then
+    ok "luarocks --lua-version $v make invite-sim (offline, invite from the same tree) installs the simulator"
+  else
+    not_ok "luarocks --lua-version $v make invite-sim (offline)" "$out"
+  fi
+  echo "# luarocks --lua-version $v make invite-sim-scm-1.rockspec: $(took "$t0") s"
+
+  rc=0; out=$(cd "$tree" && ./bin/invite sim --help 2>&1) || rc=$?
+  if [ "$rc" = 0 ] && printf '%s\n' "$out" | grep -q '^Usage: invite sim .*--fixtures <file>'; then
+    ok "lua$v: invite sim --help from the tree with invite-sim"
+  else
+    not_ok "lua$v: invite sim --help from the tree with invite-sim" "rc=$rc: $out"
+  fi
+  sim_serves "$tree" "$v"
 done
 
 # New untracked/ignored files outside build/, and ignored files outside build/ rewritten by the run

@@ -19,8 +19,20 @@ _M.COMMANDS = {
   { "sim", "Run the local AWS simulator (macie2, securityhub, guardduty invitation APIs and STS)." },
 }
 
+-- Commands that ship in a rock of their own: command -> rock. Without that rock installed the
+-- command is still listed, and running it says what to install (exit 2).
+_M.OPTIONAL = { sim = "invite-sim" }
+
+-- The command's module, or nil and a message when it belongs to a rock that is not installed.
 local function load_command(name)
-  return require("invite.cli." .. name)
+  local rock = _M.OPTIONAL[name]
+  if not rock then return require("invite.cli." .. name) end
+  local module = "invite.cli." .. name
+  local ok, mod = pcall(require, module)
+  if ok then return mod end
+  if not tostring(mod):find("module '" .. module .. "' not found", 1, true) then error(mod, 0) end
+  return nil, ("`invite %s` needs the %s rock, which is not installed beside invite: install it "
+    .. "into the same tree (from a source checkout: luarocks make %s-scm-1.rockspec)"):format(name, rock, rock)
 end
 
 --- The argparse parser of the whole CLI.
@@ -44,7 +56,10 @@ function _M.parser(only)
     .. "Example: invite plan examples/policy.lua --regions us-east-1,eu-west-1")
   for _, c in ipairs(_M.COMMANDS) do
     local cmd = parser:command(c[1], c[2])
-    if only == nil or only == c[1] then load_command(c[1]).configure(cmd) end
+    if only == nil or only == c[1] then
+      local mod = load_command(c[1])
+      if mod then mod.configure(cmd) end
+    end
   end
   return parser
 end
@@ -95,6 +110,13 @@ function _M.main(argv)
   local only = ""
   for _, a in ipairs(argv) do
     if a:sub(1, 1) ~= "-" then only = a break end
+  end
+  if _M.OPTIONAL[only] then
+    local mod, why = load_command(only)
+    if not mod then
+      io.stderr:write("invite: ", why, "\n")
+      return 2
+    end
   end
   local parser = _M.parser(only)
   local ok, args = parser:pparse(join_negative_values(parser, argv))

@@ -47,13 +47,9 @@ function _M.configure(cmd)
     .. "Example: invite sim --fixtures org.json --port 0 --exit-with-parent")
 end
 
-local function is_loopback(host)
-  return host == "localhost" or host:find("^127%.") ~= nil or host == "::1"
-end
-
 function _M.run(args)
   local sim = require "invite.sim"
-  if not is_loopback(args.host) then
+  if not require("invite.util").is_loopback(args.host) then
     io.stderr:write("invite sim: refusing to listen on ", args.host, ": the simulator serves loopback only\n")
     return 2
   end

@@ -29,10 +29,8 @@ local function reply(status, tbl)
   }
 end
 
-local function is_loopback(peer)
-  if not peer then return false end
-  return peer:find("^127%.") ~= nil or peer == "::1" or peer:find("^::ffff:127%.") ~= nil
-end
+-- a peer address: 127.0.0.0/8, ::1, or 127.x mapped into IPv6 (::ffff:127.0.0.1)
+local is_loopback = require("invite.util").is_loopback
 _M.is_loopback = is_loopback
 
 function _M.handle(sim, req)

@@ -19,6 +19,7 @@
 -- With opts.tls = { cert = PEM file, key = PEM file } every connection is TLS (LuaSec, Debian
 -- lua-sec, loaded only then): the handshake runs inside the same select loop, non-blocking.
 local socket = require "socket"
+local parse_url = require("invite.util").parse_url
 
 local _M = {}
 
@@ -88,8 +89,13 @@ local function parse_head(head)
   end
   if first then return nil, 400, "empty request" end
   local target = req.target
-  if find(target, "^https?://") then target = match(target, "^https?://[^/]*(.*)$") or "/" end
-  if target == "" then target = "/" end
+  if find(target, "^https?://") then
+    -- absolute-form (RFC 9112 section 3.2.2): the URL's path (default /) and query
+    local u = parse_url(target)
+    if not u then return nil, 400, "malformed absolute-form request target" end
+    req.path, req.query = u.path ~= "" and u.path or "/", u.query or ""
+    return req
+  end
   local q = find(target, "?", 1, true)
   if q then
     req.path, req.query = sub(target, 1, q - 1), sub(target, q + 1)

@@ -1,6 +1,7 @@
 -- invite.sim.util: small helpers shared by the simulator's modules: time formats, a JSON
 -- encoder that keeps empty arrays as arrays and sorts object keys, query strings, base64,
--- a deterministic random-number generator and constant-time comparison.
+-- a deterministic random-number generator and constant-time comparison. Percent-encoding, URL
+-- parsing and the loopback test are the library's (invite.util), not repeated here.
 -- Runs on Lua 5.4 and LuaJIT (no integer division, no bitwise operators).
 local cjson = require "cjson.safe"
 local mime = require "mime"
@@ -251,7 +252,7 @@ end
 _M.json_decode = cjson.decode
 
 ---------------------------------------------------------------------------------------------------
--- URLs, query strings, XML
+-- Query strings (decoding: the library only encodes, with invite.util.percent_encode), XML
 ---------------------------------------------------------------------------------------------------
 
 function _M.url_decode(s)
@@ -262,10 +263,6 @@ end
 -- Like url_decode but a '+' stays a '+' (SigV4 paths and AWS query values use %20 for space).
 function _M.percent_decode(s)
   return (s:gsub("%%(%x%x)", function(h) return char(tonumber(h, 16)) end))
-end
-
-function _M.url_encode(s)
-  return (s:gsub("[^%w%-%._~]", function(c) return format("%%%02X", byte(c)) end))
 end
 
 -- "a=1&b=2&a=3" -> list of {name, value} (decoded) and a map of the first value per name.
