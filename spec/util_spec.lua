@@ -150,6 +150,14 @@ describe("invite.util.new_error", function()
     for k, v in pairs(fields) do copy[k] = v end
     assert.are.equal(tostring(errors.new(fields)), tostring(util.new_error(copy)))
   end)
+
+  it("is invite.errors' type: each module's is_error takes the other's errors", function()
+    local errors = require "invite.errors"
+    assert.are.equal(util.error_mt, getmetatable(errors.new{ code = "X" }))
+    assert.is_true(errors.is_error(util.new_error{ code = "X" }))
+    assert.is_true(util.is_error(errors.new{ code = "X" }))
+    assert.is_true(util.is_error(errors.client("InvalidParameter", "bad", { service = "macie2" })))
+  end)
 end)
 
 describe("the simulator's request targets (invite.sim.http.parse_head) through invite.util.parse_url", function()

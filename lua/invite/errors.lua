@@ -15,7 +15,7 @@ local find, sub, gsub, lower = string.find, string.sub, string.gsub, string.lowe
 
 local _M = { _VERSION = "0.1.0" }
 
-local mt = {}
+local mt = require("invite.util").error_mt -- one error type: invite.util.new_error makes the same
 mt.__index = mt
 
 -- One line: "guardduty DeclineInvitations: BadRequestException (HTTP 400): text
