@@ -347,13 +347,15 @@ function _M.check_endpoint_url(url, src, opts)
   if url == "" then
     return nil, cfg_error(("%s must be a URL like https://host, not empty"):format(src))
   end
+  local scheme, authority
+  if type(url) == "string" then scheme, authority = url:match("^(%a[%w+.-]*)://([^/?#]*)") end
   -- user:password@ is refused without echoing the URL: the password must not reach a message
-  if type(url) == "string" and (url:match("^%a[%w+.-]*://([^/?#]*)") or ""):find("@", 1, true) then
+  if authority and authority:find("@", 1, true) then
     return nil, cfg_error(("endpoint URL from %s must not contain user information (user:password@host)")
       :format(src))
   end
-  local u = common.parse_url(url)
-  if not u or (u.scheme ~= "https" and u.scheme ~= "http") or url:find("[?#]") then
+  scheme = scheme and scheme:lower()
+  if (scheme ~= "https" and scheme ~= "http") or url:find("[?#]") then
     return nil, cfg_error(("endpoint URL %q from %s is not an http(s)://host[:port][/path] URL")
       :format(tostring(url), src))
   end
@@ -361,8 +363,13 @@ function _M.check_endpoint_url(url, src, opts)
     return nil, cfg_error(("endpoint URL %q from %s must not contain spaces or control characters")
       :format(url, src))
   end
-  if u.port and (u.port < 1 or u.port > 65535) then
+  local port = tonumber(authority:match(":(%d+)$"))
+  if port and (port < 1 or port > 65535) then
     return nil, cfg_error(("endpoint URL %q from %s: the port must be 1-65535"):format(url, src))
+  end
+  local u = common.parse_url(url)
+  if not u then
+    return nil, cfg_error(("endpoint URL %q from %s is not an http(s)://host[:port][/path] URL"):format(url, src))
   end
   if u.scheme == "http" and not (opts and opts.allow_http) and not common.is_loopback(u.host) then
     return nil, cfg_error(("endpoint URL %s from %s uses plain http:// to a non-loopback host; "
@@ -466,20 +473,14 @@ end
 -- scheme, host (lower case, an IPv6 literal in brackets), port (given or the scheme's), authority
 -- (the Host header: host, and :port unless it is the scheme's), base_path (no trailing '/') and
 -- url (scheme://authority base_path).
-local DEFAULT_PORT = { http = 80, https = 443 }
-
 local function endpoint_parts(url, src)
   local u = common.parse_url(url)
-  local default = u and DEFAULT_PORT[u.scheme]
-  if not default or u.query or u.fragment or u.path:find("[?#]") then
+  if not u or (u.scheme ~= "https" and u.scheme ~= "http") or u.query or u.fragment then
     return nil, ("the endpoint from %s is not an http(s)://host[:port][/path] URL"):format(src)
   end
-  local port = u.port or default
-  local host = u.host:find(":", 1, true) and "[" .. u.host .. "]" or u.host
-  local authority = port ~= default and host .. ":" .. port or host
   local base = u.path:gsub("/+$", "")
-  return { scheme = u.scheme, host = host, port = port, authority = authority, base_path = base,
-           url = u.scheme .. "://" .. authority .. base }
+  return { scheme = u.scheme, host = u.host:find(":", 1, true) and "[" .. u.host .. "]" or u.host,
+           port = u.port, authority = u.authority, base_path = base, url = u.origin .. base }
 end
 
 local function message_of(e, default)

@@ -9,7 +9,7 @@
 
 local _M = {}
 
-local type, tostring, tonumber = type, tostring, tonumber
+local type, tostring = type, tostring
 local pairs, ipairs, pcall, require = pairs, ipairs, pcall, require
 local os_getenv, io_open = os.getenv, io.open
 local floor = math.floor
@@ -20,6 +20,7 @@ local floor = math.floor
 ---------------------------------------------------------------------------------------------
 
 local errors = require "invite.errors"
+local util = require "invite.util"
 
 -- code, message and optional fields (status, request_id, retryable, others) -> an invite.errors
 -- error (retryable false unless said).
@@ -212,72 +213,13 @@ function _M.is_timeout(terr)
 end
 
 ---------------------------------------------------------------------------------------------
--- URLs
+-- URLs: invite.util's parser, loopback test and RFC 3986 encoder (what SigV4 and the AWS query
+-- protocol expect).
 ---------------------------------------------------------------------------------------------
 
--- Splits scheme://host[:port]/rest. Host keeps IPv6 brackets off. Returns table or nil.
-function _M.parse_url(url)
-  if type(url) ~= "string" then return nil end
-  local scheme, rest = url:match("^(%a[%w+.-]*)://(.*)$")
-  if not scheme then return nil end
-  local authority, path = rest:match("^([^/?#]*)(.*)$")
-  if authority:find("@", 1, true) then return nil end  -- no userinfo
-  local host, port
-  if authority:sub(1, 1) == "[" then
-    host, port = authority:match("^%[([%x:.]+)%]:?(%d*)$")
-  else
-    host, port = authority:match("^([^:]+):?(%d*)$")
-  end
-  if not host or host == "" then return nil end
-  return { scheme = scheme:lower(), host = host:lower(), port = tonumber(port),
-           path = path, authority = authority }
-end
-
--- Loopback: 127.0.0.0/8, ::1 (any spelling), localhost.
-function _M.is_loopback(host)
-  if not host then return false end
-  host = host:lower()
-  if host == "localhost" then return true end
-  local a, b, c, d = host:match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
-  if a then
-    a, b, c, d = tonumber(a), tonumber(b), tonumber(c), tonumber(d)
-    return a == 127 and b <= 255 and c <= 255 and d <= 255
-  end
-  if host:find(":", 1, true) then
-    -- ::1, 0:0:0:0:0:0:0:1, 0000::1 ...: everything but the last group is zero
-    local h = host:gsub("^%[", ""):gsub("%]$", "")
-    local groups, n = {}, 0
-    local head, tail = h:match("^(.-)::(.*)$")
-    local function split(s)
-      local t = {}
-      if s == "" then return t end
-      for g in (s .. ":"):gmatch("([^:]*):") do t[#t + 1] = g end
-      return t
-    end
-    if head then
-      local hs, ts = split(head), split(tail)
-      for _, g in ipairs(hs) do n = n + 1; groups[n] = g end
-      for _ = 1, 8 - #hs - #ts do n = n + 1; groups[n] = "0" end
-      for _, g in ipairs(ts) do n = n + 1; groups[n] = g end
-    else
-      groups = split(h); n = #groups
-    end
-    if n ~= 8 then return false end
-    for i = 1, 7 do
-      if not groups[i]:match("^0+$") then return false end
-    end
-    return groups[8]:match("^0*1$") ~= nil
-  end
-  return false
-end
-
--- application/x-www-form-urlencoded with RFC 3986 unreserved characters left as they are
--- (what SigV4 and the AWS query protocol expect).
-function _M.urlencode(s)
-  return (tostring(s):gsub("[^%w%-%._~]", function(c)
-    return ("%%%02X"):format(c:byte())
-  end))
-end
+_M.parse_url = util.parse_url
+_M.is_loopback = util.is_loopback
+_M.urlencode = util.percent_encode
 
 function _M.copy(t)
   local r = {}
