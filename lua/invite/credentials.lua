@@ -29,8 +29,10 @@
 -- with the reason each gave; err.tried holds the same as { {source=, reason=}, ... }.
 --
 -- Options shared by the constructors: env (getenv function or table), home, profile,
--- config_file, credentials_file, http (transport object or request function), clock (epoch
--- seconds), region (for STS), sts_endpoint, sign (replaces invite.sigv4.sign), sleep, run
+-- config_file, credentials_file, http or transport (what the HTTP fetches send through, as a
+-- client's transport option: a kind name, an object with :request or a request function; default
+-- the clients' default kind), clock (epoch seconds), region (for STS), sts_endpoint, sign
+-- (replaces invite.sigv4.sign), sleep (default the transport's, else invite.scheduler's), run
 -- (credential_process runner), imds = {timeout, attempts, endpoint, endpoint_mode, v1_disabled},
 -- container = {timeout_ms, attempts, sleep_s, base_url}, refresh_advisory, refresh_mandatory,
 -- refresh_retry_interval, mfa_code (function(serial) -> code).

@@ -40,10 +40,6 @@ function _M.url_allowed(url)
     .. "169.254.170.2, 169.254.170.23, fd00:ec2::23, or any https:// URL)"):format(u.host)
 end
 
-local function sleep_fn(opts, c)
-  return c.sleep or common.sleep_fn(opts)
-end
-
 -- Where to fetch from: url, label | nil (not configured) | nil, nil, err
 local function target(opts)
   local c = opts.container or {}
@@ -98,7 +94,7 @@ function _M.fetch(opts)
   local c = opts.container or {}
   local attempts = c.attempts or 3
   local timeout_ms = c.timeout_ms or 2000
-  local sleep = sleep_fn(opts, c)
+  local sleep = c.sleep or common.sleep_fn(opts)
   local last
   for attempt = 1, attempts do
     local tok, aerr = auth_token(opts)
