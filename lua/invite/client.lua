@@ -1,7 +1,13 @@
 --- Service clients built from the declarations in
--- invite.services.*, and the one request pipeline that runs every operation:
+-- invite.services.*, and the one request pipeline that runs every operation of every service:
 --
 --     validate -> batch.split -> build -> sign -> transport (retry) -> parse -> batch.merge
+--
+-- Building and parsing are the protocol's (the declaration's `protocol`: "rest-json", the
+-- default, "json" or "query"; modules invite.protocols.*): build(op, params, endpoint, def) ->
+-- request, parse(op, answer, ctx) -> result | nil, err for a 2xx answer, error(answer, ctx) -> err
+-- for any other. Everything else is the same for all: validation, batches, signing (skipped for an
+-- operation declared `authtype = "none"`), retries, redaction, the error context.
 --
 --     local gd = require("invite.client").new("guardduty", {region = "eu-west-1"})
 --     local res, err = gd:decline_invitations{AccountIds = {"111122223333"}}
@@ -30,9 +36,7 @@
 local model = require "invite.model"
 local validate = require "invite.validate"
 local errors = require "invite.errors"
-local build = require "invite.build"
 local batch = require "invite.batch"
-local parse = require "invite.parse"
 local retry = require "invite.retry"
 local sign = require "invite.sign"
 local transport = require "invite.transport"
@@ -62,6 +66,8 @@ local OPTIONS = {
   credentials_file = "string", shared = "table", retry_mode = "string", use_fips_endpoint = "any",
   use_dualstack_endpoint = "any", sts_regional_endpoints = "string", allow_http = "boolean",
 }
+-- operation view -> the names of its input members marked `sensitive` (redacted from its errors)
+local sensitive_inputs = setmetatable({}, { __mode = "k" })
 -- limits that must be whole numbers >= 1 (a zero or fractional bound is a mistake)
 local WHOLE_OPTION = { max_pages = true, max_items = true }
 local OPTION_NAMES = {}
@@ -208,15 +214,25 @@ local function user_agent(self)
   return ua
 end
 
--- The headers to send for one attempt at req: signed, then the User-Agent; or nil, err.
-local function signed_headers(self, req, ctx)
-  local ak, sk, tok = self:keys(ctx)
-  if not ak then return nil, sk end
-  local cfg = self._config
-  local clock = self.options.clock
-  local headers, serr = sign.headers(req, ak, sk, tok, cfg.region, self.service.def.signing_name,
-    clock and clock() or os_time())
-  if not headers then return nil, errors.client("SigningError", serr, ctx) end
+-- The headers to send for one attempt at req: signed (an operation declared `authtype = "none"`,
+-- like STS AssumeRoleWithWebIdentity, goes unsigned and needs no credentials), then the
+-- User-Agent; or nil, err. Also the secrets used, for redaction.
+local function request_headers(self, op, req, ctx)
+  local headers, sk, tok
+  if op.def.authtype == "none" then
+    local built = req.headers
+    headers = {}
+    for i = 1, #built do headers[i] = built[i] end
+  else
+    local ak, serr
+    ak, sk, tok = self:keys(ctx)
+    if not ak then return nil, sk end
+    local cfg = self._config
+    local clock = self.options.clock
+    headers, serr = sign.headers(req, ak, sk, tok, cfg.signing_region or cfg.region,
+      self.service.def.signing_name, clock and clock() or os_time())
+    if not headers then return nil, errors.client("SigningError", serr, ctx) end
+  end
   local ua = self._user_agent
   if not ua then
     ua = user_agent(self)
@@ -226,10 +242,10 @@ local function signed_headers(self, req, ctx)
   return headers, sk, tok
 end
 
---- Signs one built request for this attempt.
+--- Signs one built request of operation `op` for this attempt.
 -- @local
-function Client:signed(req, ctx)
-  local headers, err = signed_headers(self, req, ctx)
+function Client:signed(op, req, ctx)
+  local headers, err = request_headers(self, op, req, ctx)
   if not headers then return nil, err end
   return {
     method = req.method, path = req.path, query = req.query, url = req.url,
@@ -239,7 +255,7 @@ end
 
 -- One attempt at a built request (retry.run's attempt function: no closure per call).
 local function attempt_once(_, self, op, req, ctx)
-  local headers, sk, tok = signed_headers(self, req, ctx)
+  local headers, sk, tok = request_headers(self, op, req, ctx)
   if not headers then return nil, sk end
   local t = self._transport
   -- this attempt's own table: the transport request
@@ -253,11 +269,12 @@ local function attempt_once(_, self, op, req, ctx)
   end
   if not r then return nil, errors.from_transport(terr, ctx) end
   local status = r.status
+  local protocol = self._protocol
   if type(status) ~= "number" or status < 200 or status > 299 then
     -- a server may echo what it was sent: never hand the caller's secrets back in an error
-    return nil, redact.error(errors.from_response(r, ctx), sk, tok)
+    return nil, redact.error(protocol.error(r, ctx), sk, tok)
   end
-  local res, perr = parse.response(op, r, ctx)
+  local res, perr = protocol.parse(op, r, ctx)
   if not res then return nil, redact.error(perr, sk, tok) end
   return res
 end
@@ -281,11 +298,18 @@ end
 --- One request (one batch) through retries; -> parsed result | nil, err
 -- @local
 function Client:send(op, params, ctx)
-  local req = build.request(op, params, self._config.endpoint)
+  local req = self._protocol.build(op, params, self._config.endpoint, self.service.def)
   if not self._transport then self:transport() end
   local retry_opts = self._retry_opts or retry_options(self)
   local res, retries_or_err = retry.run(attempt_once, retry_opts, self, op, req, ctx)
-  if not res then return nil, retries_or_err end
+  if not res then
+    local secret = sensitive_inputs[op]
+    if secret then
+      -- input members the model marks sensitive (a web identity token) never come back in an error
+      for i = 1, #secret do redact.error(retries_or_err, params[secret[i]]) end
+    end
+    return nil, retries_or_err
+  end
   res.ResponseMetadata.RetryAttempts = retries_or_err
   return res
 end
@@ -293,8 +317,8 @@ end
 local function dry_run_result(self, op, list, ctx)
   local reqs = {}
   for i, p in ipairs(list) do
-    local req = build.request(op, p, self._config.endpoint)
-    local s, err = self:signed(req, ctx)
+    local req = self._protocol.build(op, p, self._config.endpoint, self.service.def)
+    local s, err = self:signed(op, req, ctx)
     if not s then return nil, err end
     reqs[i] = {
       method = s.method, url = s.url, path = s.path, query = s.query,
@@ -424,13 +448,38 @@ end
 -- Per-service classes ---------------------------------------------------------
 local classes = {}
 
+-- The protocol modules, by the declarations' name for them (botocore's metadata.protocol).
+local PROTOCOLS = {
+  ["rest-json"] = "invite.protocols.rest_json",
+  json = "invite.protocols.json",
+  query = "invite.protocols.query",
+}
+
+local function protocol_for(name, def)
+  local module = PROTOCOLS[def.protocol or "rest-json"]
+  if not module then
+    error(format("invite.%s: protocol %q is not supported (known: json, query, rest-json)", name,
+      tostring(def.protocol)), 3)
+  end
+  return require(module)
+end
+
 local function class_for(name)
   local cls = classes[name]
   if cls then return cls end
   local svc = model.service(name)
   cls = {}
   for k, v in pairs(Client) do cls[k] = v end
+  cls._protocol = protocol_for(name, svc.def)
   for key, op in pairs(svc.ops) do
+    local secret
+    for _, m in ipairs(op.input) do
+      if m.sensitive then
+        secret = secret or {}
+        secret[#secret + 1] = m.name
+      end
+    end
+    sensitive_inputs[op] = secret
     cls[key] = function(self, params)
       if type(self) ~= "table" or self.service ~= svc then
         error(format("invite.%s.%s: call it as client:%s{...} (with a colon)", name, key, key), 2)
@@ -492,6 +541,7 @@ function _M.new(name, opts)
     options = copy,
     dry_run = copy.dry_run == true,
     _quota = copy.retry_quota ~= false and retry.new_quota() or nil,
+    _protocol = cls._protocol,
   }, cls)
   local tk = copy.transport
   if tk == nil then

@@ -1,13 +1,17 @@
--- invite.parse - the response stage: a 2xx rest-json answer becomes a table
--- with boto3's member names (nested lists and structures included) plus
--- ResponseMetadata = {RequestId, HTTPStatusCode, HTTPHeaders, RetryAttempts}.
+-- invite.parse - what every protocol's response parser shares (invite.protocols.*):
+--   * parse.result(res) -> the result table a protocol fills, holding
+--     ResponseMetadata = {RequestId, HTTPStatusCode, HTTPHeaders, RetryAttempts};
+--   * parse.json(op, res, ctx): a 2xx answer of the JSON protocols (rest-json, awsJson) -> a
+--     table with boto3's member names (nested lists and structures included);
+--   * parse.invalid(res, ctx, message, retryable) and parse.service_error(res, ctx, code, message,
+--     request_id): the error objects protocols return.
 --
--- As in boto3, members the declaration does not know are dropped and JSON
--- nulls are absent. Timestamps stay ISO-8601 strings (a number on the wire,
--- seconds since the epoch, is turned into one). Integers come back as Lua
--- integers on 5.3+.
+-- As in boto3, members the declaration does not know are dropped and JSON nulls are absent.
+-- Timestamps stay ISO-8601 strings (a number on the wire, seconds since the epoch, is turned
+-- into one). Integers come back as Lua integers on 5.3+.
 local cjson = require "cjson.safe"
 local errors = require "invite.errors"
+local retry = require "invite.retry"
 
 local type, tostring = type, tostring
 local find, format, lower = string.find, string.format, string.lower
@@ -29,6 +33,8 @@ local null = cjson.null
 
 local decode_value
 
+-- parse.decode_members(members, obj, into) -> into (or a new table) holding obj's declared
+-- members under their boto3 names.
 local function decode_members(members, obj, into)
   local out = into or {}
   for i = 1, #members do -- a declaration: a plain array
@@ -41,6 +47,7 @@ local function decode_members(members, obj, into)
   end
   return out
 end
+_M.decode_members = decode_members
 
 function decode_value(spec, v)
   local t = spec.type
@@ -74,31 +81,44 @@ function decode_value(spec, v)
   return v
 end
 
--- parse.response(op, res, ctx) -> result | nil, err
--- res = {status, headers, body} with a 2xx status.
-function _M.response(op, res, ctx)
-  local body = res.body or ""
-  local obj
-  if find(body, "%S") then
-    local v, derr = cjson.decode(body)
-    if type(v) ~= "table" then
-      -- a 2xx with a body that is not a JSON object: the answer was cut or
-      -- garbled on the way; the call is retried like a broken connection.
-      return nil, errors.new{
-        code = "InvalidResponse",
-        message = format("HTTP %s response is not a JSON object (%s)", tostring(res.status),
-          tostring(derr or type(v))),
-        status = res.status,
-        request_id = errors.request_id(res.headers),
-        retryable = true,
-        service = ctx and ctx.service,
-        operation = ctx and ctx.operation,
-      }
-    end
-    obj = v
-  else
-    obj = {}
-  end
+-- An answer that is not what its protocol sends (a 2xx whose body cannot be read).
+function _M.invalid(res, ctx, message, retryable)
+  return errors.new{
+    code = "InvalidResponse",
+    message = message,
+    status = res.status,
+    request_id = errors.request_id(res.headers),
+    retryable = retryable == true,
+    service = ctx and ctx.service,
+    operation = ctx and ctx.operation,
+  }
+end
+
+-- A service's error answer (non-2xx) from the parts a protocol read out of it: code (nil when the
+-- answer carries none), message, request_id. Classified by invite.retry (botocore's standard mode)
+-- from the code the server sent, as invite.errors.from_response does; with no code the error's
+-- code is "HTTP<status>".
+function _M.service_error(res, ctx, code, message, request_id)
+  local status = res.status
+  local service = ctx and ctx.service
+  local class = retry.classify_response(status, code, service)
+  local headers = res.headers
+  return errors.new{
+    code = errors.bounded(code) or ("HTTP" .. tostring(status)),
+    message = errors.bounded(message) or ("HTTP status " .. tostring(status)),
+    status = status,
+    request_id = request_id or errors.request_id(headers),
+    retryable = class ~= nil,
+    throttle = class == "throttling",
+    service = service,
+    operation = ctx and ctx.operation,
+    retry_after = errors.header(headers, "retry-after"),
+  }
+end
+
+-- parse.result(res) -> {ResponseMetadata = {RequestId, HTTPStatusCode, HTTPHeaders, RetryAttempts}}
+-- (room for three more members), the table a protocol puts the answer's members in.
+local function result(res)
   -- The header map starts with room for 8 names (the nil fields only size the table: a response
   -- has about that many, and growing a table 1 -> 2 -> 4 -> 8 costs more than the rest of it)
   local hdrs = { _1 = nil, _2 = nil, _3 = nil, _4 = nil, _5 = nil, _6 = nil, _7 = nil, _8 = nil }
@@ -133,13 +153,33 @@ function _M.response(op, res, ctx)
     end
   end
   -- the result, with room for the metadata and three members (sized as above)
-  local out = { ResponseMetadata = {
+  return { ResponseMetadata = {
     RequestId = rid,
     HTTPStatusCode = res.status,
     HTTPHeaders = hdrs,
     RetryAttempts = 0,
   }, _1 = nil, _2 = nil, _3 = nil }
-  return decode_members(op.output, obj, out)
+end
+_M.result = result
+
+-- parse.json(op, res, ctx) -> result | nil, err
+-- res = {status, headers, body} with a 2xx status and a JSON body (or none).
+function _M.json(op, res, ctx)
+  local body = res.body or ""
+  local obj
+  if find(body, "%S") then
+    local v, derr = cjson.decode(body)
+    if type(v) ~= "table" then
+      -- a 2xx with a body that is not a JSON object: the answer was cut or
+      -- garbled on the way; the call is retried like a broken connection.
+      return nil, _M.invalid(res, ctx, format("HTTP %s response is not a JSON object (%s)", tostring(res.status),
+        tostring(derr or type(v))), true)
+    end
+    obj = v
+  else
+    obj = {}
+  end
+  return decode_members(op.output, obj, result(res))
 end
 
 return _M
