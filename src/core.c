@@ -1,5 +1,5 @@
 /* core.c - luaopen_invite_core: the one exported symbol. It builds the module
- * table, lets each C file add its own functions (signer_open, http_open), and
+ * table, lets each binding add its own functions (signer_open, http_binding_open), and
  * adds the three OS primitives plain Lua lacks: a monotonic clock, a sleep,
  * and fsync of a Lua file handle (the audit log must reach the disk). */
 #include <errno.h>
@@ -14,7 +14,7 @@
 
 #include "compat.h"
 #include "signer.h"
-#include "http.h"
+#include "http_binding.h"
 
 #if defined(__GNUC__)
 #define CORE_EXPORT __attribute__((visibility("default")))
@@ -122,7 +122,7 @@ CORE_EXPORT int luaopen_invite_core(lua_State *L)
     lua_newtable(L);
     luaL_setfuncs(L, core_funcs, 0);
     signer_open(L);
-    http_open(L);
+    http_binding_open(L);
     lua_pushliteral(L, "0.1.0");
     lua_setfield(L, -2, "_VERSION");
     lua_pushstring(L, core_built_for + CORE_MARKER_PREFIX_LEN);
