@@ -9,7 +9,7 @@ DEB_PKGS := gcc make pkg-config lua5.1 liblua5.1-0-dev lua5.2 liblua5.2-dev lua5
             nginx libnginx-mod-http-lua openssl perl lua-expat \
             lua-sec lua-ldoc lua-markdown cppcheck man-db clang libclang-rt-14-dev time curl
 
-SRCS := src/core.c src/sigv4.c src/signer.c src/curl_engine.c src/http_binding.c
+SRCS := src/core.c src/sigv4.c src/sigv4_binding.c src/curl_engine.c src/http_binding.c
 HDRS := $(wildcard src/*.h)
 WARN := -Wall -Wextra -Werror -Werror=implicit-function-declaration
 CFLAGS_BASE := -std=c99 -fPIC -fvisibility=hidden -D_POSIX_C_SOURCE=200809L $(WARN)
@@ -122,7 +122,7 @@ ROCK_LIBDIRS = $(foreach d,$(OPENSSL_LIBDIR) $(CURL_LIBDIR),-L$(d))
 rock-core:
 	@mkdir -p $(dir $(ROCK_CORE))
 	$(CC) $(CFLAGS) -std=c99 -fPIC -fvisibility=hidden -D_POSIX_C_SOURCE=200809L $(WARN) $(ROCK_INCDIRS) \
-	  $(LIBFLAG) -o $(ROCK_CORE) src/core.c src/sigv4.c src/signer.c src/curl_engine.c src/http_binding.c $(ROCK_LIBDIRS) -lcrypto -lcurl
+	  $(LIBFLAG) -o $(ROCK_CORE) src/core.c src/sigv4.c src/sigv4_binding.c src/curl_engine.c src/http_binding.c $(ROCK_LIBDIRS) -lcrypto -lcurl
 
 # The Lua modules of the two rocks, copied by `luarocks make` (the rockspecs' install_target, with
 # install_variables LUADIR = the rock's lua/ directory), so that no rockspec lists modules: a new

@@ -1,7 +1,8 @@
 /* core.c - luaopen_invite_core: the one exported symbol. It builds the module
- * table, lets each binding add its own functions (signer_open, http_binding_open), and
- * adds the three OS primitives plain Lua lacks: a monotonic clock, a sleep,
- * and fsync of a Lua file handle (the audit log must reach the disk). */
+ * table, lets each binding add its own functions (sigv4_binding_open,
+ * http_binding_open), and adds the three OS primitives plain Lua lacks: a
+ * monotonic clock, a sleep, and fsync of a Lua file handle (the audit log must
+ * reach the disk). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,7 +14,7 @@
 #include <lualib.h>
 
 #include "compat.h"
-#include "signer.h"
+#include "sigv4_binding.h"
 #include "http_binding.h"
 
 #if defined(__GNUC__)
@@ -121,7 +122,7 @@ CORE_EXPORT int luaopen_invite_core(lua_State *L)
     core_check_version(L);
     lua_newtable(L);
     luaL_setfuncs(L, core_funcs, 0);
-    signer_open(L);
+    sigv4_binding_open(L);
     http_binding_open(L);
     lua_pushliteral(L, "0.1.0");
     lua_setfield(L, -2, "_VERSION");

@@ -1,8 +1,8 @@
-/* signer.c - the Lua binding of the pure C signer (sigv4.c).
+/* sigv4_binding.c - the Lua binding of the pure C signer (sigv4.c).
  *
  * Adds to the invite.core table:
  *   sigv4_sign(method, path, ...) -> the parts of sign()'s result | nil, err
- *                             (raises on wrong argument types; see signer_sign)
+ *                             (raises on wrong argument types; see sigv4_binding_sign)
  *   sigv4_sha256_hex(s)       -> 64 lowercase hex digits
  *   sigv4_equal(a, b)         -> boolean, constant time for equal lengths
  *   sigv4_cache_stats()       -> hits, misses of the signing-key cache
@@ -33,33 +33,33 @@
 #include <lauxlib.h>
 
 #include "compat.h"
-#include "signer.h"
+#include "sigv4_binding.h"
 #include "sigv4.h"
 
-#define SIGNER_STATE_MT "invite.sigv4.state"
-#define SIGNER_ERROR_MT "invite.sigv4.error"
-#define SIGNER_ARENA_MIN 8192u
-#define SIGNER_ARENA_MAX (16u << 20) /* far above what the input limits can need */
-#define SIGNER_ARENA_KEEP (64u << 10) /* a larger arena is replaced after the call */
-#define SIGNER_ARENA lua_upvalueindex(3)
-#define SIGNER_FN "invite.sigv4.sign"
+#define SIGV4_BINDING_STATE_MT "invite.sigv4.state"
+#define SIGV4_BINDING_ERROR_MT "invite.sigv4.error"
+#define SIGV4_BINDING_ARENA_MIN 8192u
+#define SIGV4_BINDING_ARENA_MAX (16u << 20) /* far above what the input limits can need */
+#define SIGV4_BINDING_ARENA_KEEP (64u << 10) /* a larger arena is replaced after the call */
+#define SIGV4_BINDING_ARENA lua_upvalueindex(3)
+#define SIGV4_BINDING_FN "invite.sigv4.sign"
 
-typedef struct signer_state {
+typedef struct sigv4_binding_state {
     sigv4_ctx *ctx;
-} signer_state;
+} sigv4_binding_state;
 
-static signer_state *signer_state_of(lua_State *L)
+static sigv4_binding_state *sigv4_binding_state_of(lua_State *L)
 {
-    signer_state *st = (signer_state *)lua_touserdata(L, lua_upvalueindex(1));
+    sigv4_binding_state *st = (sigv4_binding_state *)lua_touserdata(L, lua_upvalueindex(1));
     if (st == NULL || st->ctx == NULL)
         luaL_error(L, "invite.sigv4: signer state is gone");
     return st;
 }
 
 /* __gc: idempotent; sigv4_ctx_free wipes the key cache. */
-static int signer_gc(lua_State *L)
+static int sigv4_binding_gc(lua_State *L)
 {
-    signer_state *st = (signer_state *)luaL_checkudata(L, 1, SIGNER_STATE_MT);
+    sigv4_binding_state *st = (sigv4_binding_state *)luaL_checkudata(L, 1, SIGV4_BINDING_STATE_MT);
     sigv4_ctx_free(st->ctx);
     st->ctx = NULL;
     return 0;
@@ -67,10 +67,10 @@ static int signer_gc(lua_State *L)
 
 /* Replaces the arena (upvalue 3) with a new one of cap bytes; may raise
  * (out of memory) but holds nothing that could leak. */
-static char *signer_new_arena(lua_State *L, size_t cap)
+static char *sigv4_binding_new_arena(lua_State *L, size_t cap)
 {
     char *p = (char *)lua_newuserdata(L, cap);
-    lua_replace(L, SIGNER_ARENA);
+    lua_replace(L, SIGV4_BINDING_ARENA);
     return p;
 }
 
@@ -80,14 +80,16 @@ static char *signer_new_arena(lua_State *L, size_t cap)
  * (lua/invite/sigv4.lua reads the fields: field access is far cheaper in the
  * Lua VM than lua_getfield from C, and it honours __index). */
 enum {
-    SIGNER_A_METHOD = 1, SIGNER_A_PATH, SIGNER_A_QUERY, SIGNER_A_HEADERS, SIGNER_A_BODY,
-    SIGNER_A_ACCESS_KEY, SIGNER_A_SECRET_KEY, SIGNER_A_SESSION_TOKEN, SIGNER_A_REGION,
-    SIGNER_A_SERVICE, SIGNER_A_TIME, SIGNER_A_NORMALIZE_PATH, SIGNER_A_ENCODE_PATH,
-    SIGNER_A_PRESIGN, SIGNER_A_EXPIRES, SIGNER_A_OMIT_SESSION_TOKEN, SIGNER_A_SIGN_BODY,
-    SIGNER_A_PAYLOAD_HASH, SIGNER_A_AMZ_DATE, SIGNER_A_SIGNED_HEADERS, SIGNER_A_HEADERS_ONLY, SIGNER_A__COUNT
+    SIGV4_BINDING_A_METHOD = 1, SIGV4_BINDING_A_PATH, SIGV4_BINDING_A_QUERY, SIGV4_BINDING_A_HEADERS,
+    SIGV4_BINDING_A_BODY, SIGV4_BINDING_A_ACCESS_KEY, SIGV4_BINDING_A_SECRET_KEY,
+    SIGV4_BINDING_A_SESSION_TOKEN, SIGV4_BINDING_A_REGION, SIGV4_BINDING_A_SERVICE, SIGV4_BINDING_A_TIME,
+    SIGV4_BINDING_A_NORMALIZE_PATH, SIGV4_BINDING_A_ENCODE_PATH, SIGV4_BINDING_A_PRESIGN,
+    SIGV4_BINDING_A_EXPIRES, SIGV4_BINDING_A_OMIT_SESSION_TOKEN, SIGV4_BINDING_A_SIGN_BODY,
+    SIGV4_BINDING_A_PAYLOAD_HASH, SIGV4_BINDING_A_AMZ_DATE, SIGV4_BINDING_A_SIGNED_HEADERS,
+    SIGV4_BINDING_A_HEADERS_ONLY, SIGV4_BINDING_A__COUNT
 };
 
-static const char *const signer_field[SIGNER_A__COUNT] = {
+static const char *const sigv4_binding_field[SIGV4_BINDING_A__COUNT] = {
     NULL, "method", "path", "query", "headers", "body", "access_key", "secret_key",
     "session_token", "region", "service", "time", "normalize_path", "encode_path", "presign",
     "expires", "omit_session_token", "sign_body", "payload_hash", "amz_date", "signed_headers",
@@ -97,16 +99,16 @@ static const char *const signer_field[SIGNER_A__COUNT] = {
 /* Raises "<where>invite.sigv4.sign: field 'x' must be ... (got T)" at the
  * caller of sign(), as error(msg, 2) would: level 1 is the Lua wrapper in
  * lua/invite/sigv4.lua, level 2 the code that called it. */
-static int signer_typeerror(lua_State *L, int arg, const char *expected)
+static int sigv4_binding_typeerror(lua_State *L, int arg, const char *expected)
 {
     luaL_where(L, 2);
-    lua_pushfstring(L, SIGNER_FN ": field '%s' must be %s (got %s)", signer_field[arg], expected,
-                    luaL_typename(L, arg));
+    lua_pushfstring(L, SIGV4_BINDING_FN ": field '%s' must be %s (got %s)", sigv4_binding_field[arg],
+                    expected, luaL_typename(L, arg));
     lua_concat(L, 2);
     return lua_error(L);
 }
 
-static void signer_str(lua_State *L, int arg, sigv4_str *out, int required)
+static void sigv4_binding_str(lua_State *L, int arg, sigv4_str *out, int required)
 {
     int t = lua_type(L, arg);
     if (t == LUA_TSTRING) {
@@ -118,35 +120,35 @@ static void signer_str(lua_State *L, int arg, sigv4_str *out, int required)
     out->ptr = NULL;
     out->len = 0;
     if (t != LUA_TNIL || required)
-        signer_typeerror(L, arg, required ? "a string" : "a string or nil");
+        sigv4_binding_typeerror(L, arg, required ? "a string" : "a string or nil");
 }
 
-static int signer_bool(lua_State *L, int arg, int dflt)
+static int sigv4_binding_bool(lua_State *L, int arg, int dflt)
 {
     int t = lua_type(L, arg);
     if (t == LUA_TBOOLEAN)
         return lua_toboolean(L, arg);
     if (t != LUA_TNIL)
-        signer_typeerror(L, arg, "a boolean or nil");
+        sigv4_binding_typeerror(L, arg, "a boolean or nil");
     return dflt;
 }
 
 /* a number argument (nil: *present = 0) */
-static lua_Number signer_num(lua_State *L, int arg, int *present)
+static lua_Number sigv4_binding_num(lua_State *L, int arg, int *present)
 {
     int t = lua_type(L, arg);
     *present = t == LUA_TNUMBER;
     if (t == LUA_TNUMBER)
         return lua_tonumber(L, arg);
     if (t != LUA_TNIL)
-        signer_typeerror(L, arg, "a number or nil");
+        sigv4_binding_typeerror(L, arg, "a number or nil");
     return 0;
 }
 
-static void signer_header_error(lua_State *L, const char *what, int i, int idx)
+static void sigv4_binding_header_error(lua_State *L, const char *what, int i, int idx)
 {
     luaL_where(L, 2);
-    lua_pushfstring(L, SIGNER_FN ": headers[%d]%s (got %s)", i, what, luaL_typename(L, idx));
+    lua_pushfstring(L, SIGV4_BINDING_FN ": headers[%d]%s (got %s)", i, what, luaL_typename(L, idx));
     lua_concat(L, 2);
     lua_error(L);
 }
@@ -157,32 +159,32 @@ static void signer_header_error(lua_State *L, const char *what, int i, int idx)
  * run at any allocation), and lets out.headers hand back the very same pair
  * for a header passed through unchanged. Returns the count, or SIZE_MAX when
  * there are more than the signer accepts (a runtime error, not misuse). */
-static size_t signer_headers(lua_State *L, sigv4_header *hdr, int *base)
+static size_t sigv4_binding_headers(lua_State *L, sigv4_header *hdr, int *base)
 {
     size_t n, i;
-    int t = lua_type(L, SIGNER_A_HEADERS);
+    int t = lua_type(L, SIGV4_BINDING_A_HEADERS);
     *base = lua_gettop(L) + 1;
     if (t == LUA_TNIL)
         return 0;
     if (t != LUA_TTABLE)
-        signer_typeerror(L, SIGNER_A_HEADERS, "a list of {name, value} pairs");
-    n = (size_t)lua_rawlen(L, SIGNER_A_HEADERS);
+        sigv4_binding_typeerror(L, SIGV4_BINDING_A_HEADERS, "a list of {name, value} pairs");
+    n = (size_t)lua_rawlen(L, SIGV4_BINDING_A_HEADERS);
     if (n > SIGV4_MAX_HEADERS)
         return (size_t)-1;
     luaL_checkstack(L, (int)(3 * n + 24), "too many headers");
     for (i = 0; i < n; i++) {
         size_t len = 0;
         int top = lua_gettop(L);
-        lua_rawgeti(L, SIGNER_A_HEADERS, (int)i + 1);
+        lua_rawgeti(L, SIGV4_BINDING_A_HEADERS, (int)i + 1);
         if (lua_type(L, top + 1) != LUA_TTABLE)
-            signer_header_error(L, " must be a {name, value} pair", (int)i + 1, top + 1);
+            sigv4_binding_header_error(L, " must be a {name, value} pair", (int)i + 1, top + 1);
         lua_rawgeti(L, top + 1, 1);
         lua_rawgeti(L, top + 1, 2);
         if (lua_type(L, top + 2) != LUA_TSTRING)
-            signer_header_error(L, "[1] (name) must be a string", (int)i + 1, top + 2);
+            sigv4_binding_header_error(L, "[1] (name) must be a string", (int)i + 1, top + 2);
         t = lua_type(L, top + 3);
         if (t != LUA_TSTRING && t != LUA_TNUMBER)
-            signer_header_error(L, "[2] (value) must be a string", (int)i + 1, top + 3);
+            sigv4_binding_header_error(L, "[2] (value) must be a string", (int)i + 1, top + 3);
         hdr[i].name = lua_tolstring(L, top + 2, &len);
         hdr[i].name_len = len;
         hdr[i].value = lua_tolstring(L, top + 3, &len); /* a number becomes a string in its slot */
@@ -200,7 +202,7 @@ static size_t signer_headers(lua_State *L, sigv4_header *hdr, int *base)
 
 /* nil, err where err = {code, message, reason, field, index, retryable} with
  * a __tostring. The message names the field and the rule, never a value. */
-static int signer_push_error(lua_State *L, int rc, const char *field, size_t index)
+static int sigv4_binding_push_error(lua_State *L, int rc, const char *field, size_t index)
 {
     lua_pushnil(L);
     lua_createtable(L, 0, 8);
@@ -225,12 +227,12 @@ static int signer_push_error(lua_State *L, int rc, const char *field, size_t ind
     }
     lua_pushboolean(L, 0);
     lua_setfield(L, -2, "retryable");
-    luaL_getmetatable(L, SIGNER_ERROR_MT);
+    luaL_getmetatable(L, SIGV4_BINDING_ERROR_MT);
     lua_setmetatable(L, -2);
     return 2;
 }
 
-static int signer_error_tostring(lua_State *L)
+static int sigv4_binding_error_tostring(lua_State *L)
 {
     lua_getfield(L, 1, "code");
     lua_getfield(L, 1, "message");
@@ -239,7 +241,7 @@ static int signer_error_tostring(lua_State *L)
     return 1;
 }
 
-static void signer_pushstr(lua_State *L, sigv4_str s)
+static void sigv4_binding_pushstr(lua_State *L, sigv4_str s)
 {
     lua_pushlstring(L, s.ptr, s.len);
 }
@@ -256,9 +258,9 @@ static void signer_pushstr(lua_State *L, sigv4_str s)
  * headers_only (the client pipeline's signing): canonical_request,
  * string_to_sign, signed_headers, credential_scope and amz_date come back
  * nil - five strings fewer to create per request. */
-static int signer_sign(lua_State *L)
+static int sigv4_binding_sign(lua_State *L)
 {
-    signer_state *st = signer_state_of(L);
+    sigv4_binding_state *st = sigv4_binding_state_of(L);
     sigv4_header hdr[SIGV4_MAX_HEADERS];
     sigv4_request req;
     sigv4_result res;
@@ -268,26 +270,26 @@ static int signer_sign(lua_State *L)
     size_t nh, cap;
 
     /* 1. arguments: everything that may raise happens here */
-    lua_settop(L, SIGNER_A__COUNT - 1);
+    lua_settop(L, SIGV4_BINDING_A__COUNT - 1);
     memset(&req, 0, sizeof req);
-    signer_str(L, SIGNER_A_METHOD, &req.method, 1);
-    signer_str(L, SIGNER_A_PATH, &req.path, 0);
-    signer_str(L, SIGNER_A_QUERY, &req.query, 0);
-    signer_str(L, SIGNER_A_BODY, &req.body, 0);
-    signer_str(L, SIGNER_A_ACCESS_KEY, &req.access_key, 1);
-    signer_str(L, SIGNER_A_SECRET_KEY, &req.secret_key, 1);
-    signer_str(L, SIGNER_A_SESSION_TOKEN, &req.session_token, 0);
-    signer_str(L, SIGNER_A_REGION, &req.region, 1);
-    signer_str(L, SIGNER_A_SERVICE, &req.service, 1);
-    signer_str(L, SIGNER_A_PAYLOAD_HASH, &req.payload_hash, 0);
-    signer_str(L, SIGNER_A_AMZ_DATE, &req.amz_date, 0);
-    signer_str(L, SIGNER_A_SIGNED_HEADERS, &req.signed_headers, 0);
+    sigv4_binding_str(L, SIGV4_BINDING_A_METHOD, &req.method, 1);
+    sigv4_binding_str(L, SIGV4_BINDING_A_PATH, &req.path, 0);
+    sigv4_binding_str(L, SIGV4_BINDING_A_QUERY, &req.query, 0);
+    sigv4_binding_str(L, SIGV4_BINDING_A_BODY, &req.body, 0);
+    sigv4_binding_str(L, SIGV4_BINDING_A_ACCESS_KEY, &req.access_key, 1);
+    sigv4_binding_str(L, SIGV4_BINDING_A_SECRET_KEY, &req.secret_key, 1);
+    sigv4_binding_str(L, SIGV4_BINDING_A_SESSION_TOKEN, &req.session_token, 0);
+    sigv4_binding_str(L, SIGV4_BINDING_A_REGION, &req.region, 1);
+    sigv4_binding_str(L, SIGV4_BINDING_A_SERVICE, &req.service, 1);
+    sigv4_binding_str(L, SIGV4_BINDING_A_PAYLOAD_HASH, &req.payload_hash, 0);
+    sigv4_binding_str(L, SIGV4_BINDING_A_AMZ_DATE, &req.amz_date, 0);
+    sigv4_binding_str(L, SIGV4_BINDING_A_SIGNED_HEADERS, &req.signed_headers, 0);
     if (req.path.ptr == NULL) {
         req.path.ptr = "/";
         req.path.len = 1;
     }
 
-    num = signer_num(L, SIGNER_A_TIME, &present);
+    num = sigv4_binding_num(L, SIGV4_BINDING_A_TIME, &present);
     if (!present)
         req.time = (int64_t)time(NULL);
     else if (num >= 0 && num <= (lua_Number)SIGV4_MAX_TIME) /* also false for NaN */
@@ -295,7 +297,7 @@ static int signer_sign(lua_State *L)
     else
         req.time = -1; /* refused by the signer: nil, err */
 
-    num = signer_num(L, SIGNER_A_EXPIRES, &present);
+    num = sigv4_binding_num(L, SIGV4_BINDING_A_EXPIRES, &present);
     if (!present)
         req.expires = 3600;
     else if (num >= 1 && num <= (lua_Number)SIGV4_MAX_EXPIRES && num == floor(num))
@@ -303,39 +305,39 @@ static int signer_sign(lua_State *L)
     else
         req.expires = -1;
 
-    if (signer_bool(L, SIGNER_A_NORMALIZE_PATH, 1))
+    if (sigv4_binding_bool(L, SIGV4_BINDING_A_NORMALIZE_PATH, 1))
         req.flags |= SIGV4_NORMALIZE_PATH;
-    if (!signer_bool(L, SIGNER_A_ENCODE_PATH, 1))
+    if (!sigv4_binding_bool(L, SIGV4_BINDING_A_ENCODE_PATH, 1))
         req.flags |= SIGV4_RAW_PATH;
-    if (signer_bool(L, SIGNER_A_PRESIGN, 0))
+    if (sigv4_binding_bool(L, SIGV4_BINDING_A_PRESIGN, 0))
         req.flags |= SIGV4_PRESIGN;
-    if (signer_bool(L, SIGNER_A_OMIT_SESSION_TOKEN, 0))
+    if (sigv4_binding_bool(L, SIGV4_BINDING_A_OMIT_SESSION_TOKEN, 0))
         req.flags |= SIGV4_OMIT_SESSION_TOKEN;
-    if (signer_bool(L, SIGNER_A_SIGN_BODY, 0))
+    if (sigv4_binding_bool(L, SIGV4_BINDING_A_SIGN_BODY, 0))
         req.flags |= SIGV4_SIGN_BODY;
-    headers_only = signer_bool(L, SIGNER_A_HEADERS_ONLY, 0);
+    headers_only = sigv4_binding_bool(L, SIGV4_BINDING_A_HEADERS_ONLY, 0);
 
-    nh = signer_headers(L, hdr, &base);
+    nh = sigv4_binding_headers(L, hdr, &base);
     if (nh == (size_t)-1)
-        return signer_push_error(L, SIGV4_E_TOO_LARGE, "headers", 0);
+        return sigv4_binding_push_error(L, SIGV4_E_TOO_LARGE, "headers", 0);
     req.headers = hdr;
     req.nheaders = nh;
 
     /* 2. sign: pure C, no Lua calls; grow the arena while it is too small
      * (a failed sigv4_sign has already wiped what it wrote) */
-    arena = (char *)lua_touserdata(L, SIGNER_ARENA);
-    cap = (size_t)lua_rawlen(L, SIGNER_ARENA);
+    arena = (char *)lua_touserdata(L, SIGV4_BINDING_ARENA);
+    cap = (size_t)lua_rawlen(L, SIGV4_BINDING_ARENA);
     for (;;) {
         rc = sigv4_sign(st->ctx, &req, &res, arena, cap);
         if (rc != SIGV4_E_BUFFER)
             break;
-        if (cap >= SIGNER_ARENA_MAX)
-            return signer_push_error(L, SIGV4_E_TOO_LARGE, "request", 0);
+        if (cap >= SIGV4_BINDING_ARENA_MAX)
+            return sigv4_binding_push_error(L, SIGV4_E_TOO_LARGE, "request", 0);
         cap *= 2;
-        arena = signer_new_arena(L, cap);
+        arena = sigv4_binding_new_arena(L, cap);
     }
     if (rc != SIGV4_OK)
-        return signer_push_error(L, rc, res.err_field, res.err_index);
+        return sigv4_binding_push_error(L, rc, res.err_field, res.err_index);
 
     /* 3. results (may raise out of memory: nothing to free) */
     luaL_checkstack(L, 16, "sigv4 results");
@@ -344,12 +346,12 @@ static int signer_sign(lua_State *L)
         lua_pushnil(L);
         lua_pushnil(L);
     } else {
-        signer_pushstr(L, res.canonical_request);
-        signer_pushstr(L, res.string_to_sign);
+        sigv4_binding_pushstr(L, res.canonical_request);
+        sigv4_binding_pushstr(L, res.string_to_sign);
     }
-    signer_pushstr(L, res.signature);         /* r0 + 2 */
+    sigv4_binding_pushstr(L, res.signature);         /* r0 + 2 */
     if (res.authorization.len > 0)            /* r0 + 3 */
-        signer_pushstr(L, res.authorization);
+        sigv4_binding_pushstr(L, res.authorization);
     else
         lua_pushnil(L);
     if (req.signed_headers.ptr == NULL) {     /* r0 + 4 */
@@ -378,7 +380,7 @@ static int signer_sign(lua_State *L)
                 if (o->added == SIGV4_ADDED_AUTHORIZATION)
                     lua_pushvalue(L, r0 + 3);
                 else if (o->added == SIGV4_ADDED_TOKEN)
-                    lua_pushvalue(L, SIGNER_A_SESSION_TOKEN);
+                    lua_pushvalue(L, SIGV4_BINDING_A_SESSION_TOKEN);
                 else
                     lua_pushlstring(L, o->value, o->value_len);
             }
@@ -389,44 +391,44 @@ static int signer_sign(lua_State *L)
         lua_pushnil(L);
     }
     if (res.query.ptr != NULL)                /* r0 + 5 */
-        signer_pushstr(L, res.query);
-    else if (lua_isnil(L, SIGNER_A_QUERY))    /* header signing: the query as given */
+        sigv4_binding_pushstr(L, res.query);
+    else if (lua_isnil(L, SIGV4_BINDING_A_QUERY))    /* header signing: the query as given */
         lua_pushliteral(L, "");
     else
-        lua_pushvalue(L, SIGNER_A_QUERY);
+        lua_pushvalue(L, SIGV4_BINDING_A_QUERY);
     if (headers_only) {                       /* r0 + 6 .. r0 + 8 */
         lua_pushnil(L);
         lua_pushnil(L);
         lua_pushnil(L);
     } else {
-        signer_pushstr(L, res.signed_headers);
-        signer_pushstr(L, res.credential_scope);
-        signer_pushstr(L, res.amz_date);
+        sigv4_binding_pushstr(L, res.signed_headers);
+        sigv4_binding_pushstr(L, res.credential_scope);
+        sigv4_binding_pushstr(L, res.amz_date);
     }
     if (req.session_token.len > 0)
         OPENSSL_cleanse(arena, res.buf_used); /* canonical request / query held the token */
-    if (cap > SIGNER_ARENA_KEEP) {
-        signer_new_arena(L, SIGNER_ARENA_MIN); /* let the big one go */
+    if (cap > SIGV4_BINDING_ARENA_KEEP) {
+        sigv4_binding_new_arena(L, SIGV4_BINDING_ARENA_MIN); /* let the big one go */
     }
     return 9;
 }
 
 /* sha256_hex(s) -> hex digest of s. */
-static int signer_sha256_hex(lua_State *L)
+static int sigv4_binding_sha256_hex(lua_State *L)
 {
-    signer_state *st = signer_state_of(L);
+    sigv4_binding_state *st = sigv4_binding_state_of(L);
     size_t len;
     const char *s = luaL_checklstring(L, 1, &len);
     char hex[65];
     int rc = sigv4_sha256_hex(st->ctx, s, len, hex);
     if (rc != SIGV4_OK)
-        return signer_push_error(L, rc, NULL, 0);
+        return sigv4_binding_push_error(L, rc, NULL, 0);
     lua_pushlstring(L, hex, 64);
     return 1;
 }
 
 /* equal(a, b) -> boolean; compares in time independent of the content. */
-static int signer_equal(lua_State *L)
+static int sigv4_binding_equal(lua_State *L)
 {
     size_t alen, blen;
     const char *a = luaL_checklstring(L, 1, &alen);
@@ -437,21 +439,22 @@ static int signer_equal(lua_State *L)
 
 /* The LuaJIT FFI path of lua/invite/sigv4.lua calls sigv4_sign through this
  * pointer, on this binding's state, with its own arena (an FFI buffer). */
-static int signer_ffi_sign(void *ctx, const sigv4_request *req, sigv4_result *res, char *buf, size_t cap)
+static int sigv4_binding_ffi_sign(void *ctx, const sigv4_request *req, sigv4_result *res, char *buf,
+                                  size_t cap)
 {
     return sigv4_sign((sigv4_ctx *)ctx, req, res, buf, cap);
 }
 
 /* sigv4_ffi() -> ctx, sign, layout: for LuaJIT's FFI. ctx is the signer
- * state's sigv4_ctx and sign the address of signer_ffi_sign (light
+ * state's sigv4_ctx and sign the address of sigv4_binding_ffi_sign (light
  * userdata; no symbol is exported for them). The state lives as long as
  * invite.core (it is every core function's upvalue 1). layout lists the
  * sizes and offsets of the sigv4.h structs the FFI declares, so a mismatch
  * turns the FFI path off instead of corrupting memory. */
-static int signer_ffi(lua_State *L)
+static int sigv4_binding_ffi(lua_State *L)
 {
-    signer_state *st = signer_state_of(L);
-    int (*fn)(void *, const sigv4_request *, sigv4_result *, char *, size_t) = signer_ffi_sign;
+    sigv4_binding_state *st = sigv4_binding_state_of(L);
+    int (*fn)(void *, const sigv4_request *, sigv4_result *, char *, size_t) = sigv4_binding_ffi_sign;
     void *addr = NULL;
     /* the function's address as an object pointer (POSIX guarantees they
      * have the same size and representation, as dlsym needs) */
@@ -479,9 +482,9 @@ static int signer_ffi(lua_State *L)
     return 3;
 }
 
-static int signer_cache_stats(lua_State *L)
+static int sigv4_binding_cache_stats(lua_State *L)
 {
-    signer_state *st = signer_state_of(L);
+    sigv4_binding_state *st = sigv4_binding_state_of(L);
     unsigned long hits = 0, misses = 0;
     sigv4_cache_stats(st->ctx, &hits, &misses);
     lua_pushinteger(L, (lua_Integer)hits);
@@ -489,30 +492,30 @@ static int signer_cache_stats(lua_State *L)
     return 2;
 }
 
-void signer_open(lua_State *L)
+void sigv4_binding_open(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
-        {"sigv4_sign", signer_sign},
-        {"sigv4_sha256_hex", signer_sha256_hex},
-        {"sigv4_equal", signer_equal},
-        {"sigv4_cache_stats", signer_cache_stats},
-        {"sigv4_ffi", signer_ffi},
+        {"sigv4_sign", sigv4_binding_sign},
+        {"sigv4_sha256_hex", sigv4_binding_sha256_hex},
+        {"sigv4_equal", sigv4_binding_equal},
+        {"sigv4_cache_stats", sigv4_binding_cache_stats},
+        {"sigv4_ffi", sigv4_binding_ffi},
         {NULL, NULL},
     };
-    signer_state *st;
+    sigv4_binding_state *st;
 
-    if (luaL_newmetatable(L, SIGNER_ERROR_MT)) {
-        lua_pushcfunction(L, signer_error_tostring);
+    if (luaL_newmetatable(L, SIGV4_BINDING_ERROR_MT)) {
+        lua_pushcfunction(L, sigv4_binding_error_tostring);
         lua_setfield(L, -2, "__tostring");
     }
     lua_pop(L, 1);
 
     /* the userdata and its metatable exist before the resource: if creating
      * the context fails, the collector still sees a consistent object */
-    st = (signer_state *)lua_newuserdata(L, sizeof *st);
+    st = (sigv4_binding_state *)lua_newuserdata(L, sizeof *st);
     st->ctx = NULL;
-    if (luaL_newmetatable(L, SIGNER_STATE_MT)) {
-        lua_pushcfunction(L, signer_gc);
+    if (luaL_newmetatable(L, SIGV4_BINDING_STATE_MT)) {
+        lua_pushcfunction(L, sigv4_binding_gc);
         lua_setfield(L, -2, "__gc");
         lua_pushboolean(L, 0);
         lua_setfield(L, -2, "__metatable");
@@ -532,6 +535,6 @@ void signer_open(lua_State *L)
     lua_pushliteral(L, "Authorization");
     lua_rawseti(L, -2, SIGV4_ADDED_AUTHORIZATION);
     /* upvalue 3: the output arena (only sigv4_sign uses it) */
-    lua_newuserdata(L, SIGNER_ARENA_MIN);
+    lua_newuserdata(L, SIGV4_BINDING_ARENA_MIN);
     luaL_setfuncs(L, funcs, 3); /* pops all three: every function's upvalues */
 }
