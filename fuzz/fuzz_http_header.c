@@ -1,10 +1,9 @@
 /* fuzz_http_header.c - libFuzzer harness: the response-header parser of
- * src/http.c (http_on_header, libcurl's header callback, and the record
- * buffer it fills), compared with a plain model.
+ * src/curl_engine.c (curl_engine_head_line, what libcurl's header callback
+ * calls, and the record buffer it fills), compared with a plain model.
  *
- * The parser is a static function, so this file includes src/http.c itself
- * (linked with liblua5.4 and libcurl for the rest of that file; nothing of
- * Lua or curl runs here).
+ * Built with src/curl_engine.c only (and libcurl for the rest of that file;
+ * no Lua at all, and nothing of curl runs here).
  *
  * Input: one control byte, then the header lines as libcurl delivers them
  * (split after each '\n': status lines, "Name: value" lines, obs-fold
@@ -12,15 +11,19 @@
  * that leaves 10..265 bytes (10 + the next byte) below the 1 MiB header limit, so
  * the input's own lines reach the overflow path.
  * Checks, after every call: the return value (all bytes, or 0 only when the
- * 1 MiB limit is exceeded, with fail = HTTP_FAIL_HEADERS); at the end: the
- * records decode to exactly the model's list (names lower-cased and
+ * 1 MiB limit is exceeded, with fail = CURL_ENGINE_FAIL_HEADERS); at the end:
+ * the records decode (curl_engine_head_next) to exactly the model's list
+ * (names lower-cased and
  * right-trimmed, values trimmed, folds joined with one space, reset by each
  * new status line), nheaders matches, the buffer holds nothing else and
  * never exceeds the limit.
  */
-#include "../src/http.c"
-
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "curl_engine.h"
 
 typedef struct {
     char *name, *value;
@@ -55,7 +58,7 @@ static int fz_ws(char c)
 static size_t fz_model_line(fz_model *m, const char *p, size_t total, int *fail)
 {
     size_t len = total, i;
-    *fail = HTTP_FAIL_NONE;
+    *fail = CURL_ENGINE_FAIL_NONE;
     while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == '\n'))
         len--;
     if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
@@ -75,8 +78,8 @@ static size_t fz_model_line(fz_model *m, const char *p, size_t total, int *fail)
             len--;
         if (s == len)
             return total;
-        if (m->bytes + 1 + (len - s) > HTTP_MAX_HEADER_BYTES) {
-            *fail = HTTP_FAIL_HEADERS;
+        if (m->bytes + 1 + (len - s) > CURL_ENGINE_MAX_HEADER_BYTES) {
+            *fail = CURL_ENGINE_FAIL_HEADERS;
             return 0;
         }
         last = &m->r[m->n - 1];
@@ -106,8 +109,8 @@ static size_t fz_model_line(fz_model *m, const char *p, size_t total, int *fail)
         }
         while (vlen > 0 && fz_ws(v[vlen - 1]))
             vlen--;
-        if (m->bytes + nlen + vlen + 2 * sizeof(size_t) > HTTP_MAX_HEADER_BYTES) {
-            *fail = HTTP_FAIL_HEADERS;
+        if (m->bytes + nlen + vlen + 2 * sizeof(size_t) > CURL_ENGINE_MAX_HEADER_BYTES) {
+            *fail = CURL_ENGINE_FAIL_HEADERS;
             return 0;
         }
         if (m->n == m->cap) {
@@ -140,37 +143,42 @@ static size_t fz_model_line(fz_model *m, const char *p, size_t total, int *fail)
         }                                                                                            \
     } while (0)
 
+/* what libcurl's header callback returns for the line: all of it, or 0 to stop */
+static size_t fz_feed(curl_engine_head *h, const char *p, size_t n)
+{
+    return curl_engine_head_line(h, p, n) ? n : 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static fz_model m;
-    http_xfer x;
+    curl_engine_head h;
+    curl_engine_header rec;
     size_t i, off;
     int stopped = 0;
     if (size < 1)
         return 0;
-    memset(&x, 0, sizeof x);
-    x.last_rec = HTTP_NO_RECORD;
+    memset(&h, 0, sizeof h);
     /* the body cap's Content-Length check at the end of a header block is not this model's
      * business (spec/http_spec.lua tests it): no declared length can exceed SIZE_MAX */
-    x.max_body = SIZE_MAX;
-    x.content_length = HTTP_NO_LENGTH;
+    curl_engine_head_reset(&h, SIZE_MAX, 0);
     fz_model_clear(&m);
     if (data[0] == 0xff) {
         /* one record that leaves 10 + data[1] bytes below the limit */
         static char *fill;
-        size_t n = HTTP_MAX_HEADER_BYTES - 2 * sizeof(size_t) - (size > 1 ? data[1] : 0) - 8, got;
+        size_t n = CURL_ENGINE_MAX_HEADER_BYTES - 2 * sizeof(size_t) - (size > 1 ? data[1] : 0) - 8, got;
         int fail;
         if (fill == NULL) {
-            fill = malloc(HTTP_MAX_HEADER_BYTES + 16);
+            fill = malloc(CURL_ENGINE_MAX_HEADER_BYTES + 16);
             if (fill == NULL)
                 abort();
-            memset(fill, 'v', HTTP_MAX_HEADER_BYTES + 16);
+            memset(fill, 'v', CURL_ENGINE_MAX_HEADER_BYTES + 16);
             memcpy(fill, "x-fill:", 7);
         }
         fill[n - 1] = '\n';
         got = fz_model_line(&m, fill, n, &fail);
-        FZ_ASSERT_H(got == n && fail == HTTP_FAIL_NONE, "model: the filler does not fit");
-        FZ_ASSERT_H(http_on_header(fill, 1, n, &x) == n, "the filler line is refused");
+        FZ_ASSERT_H(got == n && fail == CURL_ENGINE_FAIL_NONE, "model: the filler does not fit");
+        FZ_ASSERT_H(fz_feed(&h, fill, n) == n, "the filler line is refused");
         fill[n - 1] = 'v';
     }
     {
@@ -185,34 +193,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             memcpy(line, data + s, e - s);
             want = fz_model_line(&m, line, e - s, &fail);
-            /* libcurl passes size 1 and n bytes */
-            got = http_on_header(line, 1, e - s, &x);
+            got = fz_feed(&h, line, e - s);
             free(line);
             FZ_ASSERT_H(got == want, "return value differs from the model");
-            FZ_ASSERT_H(x.fail == fail, "fail flag differs from the model");
-            FZ_ASSERT_H(x.head.len <= HTTP_MAX_HEADER_BYTES, "records exceed the limit");
+            FZ_ASSERT_H(h.fail == fail, "fail flag differs from the model");
+            FZ_ASSERT_H(h.recs.len <= CURL_ENGINE_MAX_HEADER_BYTES, "records exceed the limit");
             if (got == 0 && e > s)
                 stopped = 1; /* libcurl aborts the transfer */
             s = e;
         }
     }
     /* decode the records */
-    FZ_ASSERT_H(x.nheaders == m.n, "nheaders differs from the model");
-    FZ_ASSERT_H(x.head.len == m.bytes, "record bytes differ from the model");
-    for (i = 0, off = 0; i < x.nheaders; i++) {
-        size_t nlen, vlen;
-        FZ_ASSERT_H(x.head.len - off >= 2 * sizeof(size_t), "truncated record header");
-        memcpy(&nlen, x.head.data + off, sizeof nlen);
-        memcpy(&vlen, x.head.data + off + sizeof nlen, sizeof vlen);
-        off += 2 * sizeof(size_t);
-        FZ_ASSERT_H(nlen <= x.head.len - off && vlen <= x.head.len - off - nlen, "record overruns the buffer");
-        FZ_ASSERT_H(nlen == m.r[i].name_len && memcmp(x.head.data + off, m.r[i].name, nlen) == 0,
+    FZ_ASSERT_H(h.nheaders == m.n, "nheaders differs from the model");
+    FZ_ASSERT_H(h.recs.len == m.bytes, "record bytes differ from the model");
+    for (i = 0, off = 0; i < h.nheaders; i++) {
+        size_t before = off;
+        FZ_ASSERT_H(curl_engine_head_next(&h, &off, &rec), "a record is missing or overruns the buffer");
+        FZ_ASSERT_H(off > before && off <= h.recs.len, "the record offset does not advance within the buffer");
+        FZ_ASSERT_H(rec.name == h.recs.data + before + 2 * sizeof(size_t)
+                        && rec.value == rec.name + rec.name_len,
+                    "the record is not where its lengths say");
+        FZ_ASSERT_H(rec.name_len == m.r[i].name_len && memcmp(rec.name, m.r[i].name, rec.name_len) == 0,
                     "header name differs from the model");
-        FZ_ASSERT_H(vlen == m.r[i].value_len && memcmp(x.head.data + off + nlen, m.r[i].value, vlen) == 0,
+        FZ_ASSERT_H(rec.value_len == m.r[i].value_len && memcmp(rec.value, m.r[i].value, rec.value_len) == 0,
                     "header value differs from the model");
-        off += nlen + vlen;
     }
-    FZ_ASSERT_H(off == x.head.len, "bytes after the last record");
-    http_buf_free(&x.head);
+    FZ_ASSERT_H(off == h.recs.len, "bytes after the last record");
+    FZ_ASSERT_H(!curl_engine_head_next(&h, &off, &rec), "a record after the last one");
+    curl_engine_head_free(&h);
     return 0;
 }
