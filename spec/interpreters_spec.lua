@@ -20,7 +20,8 @@ local function run_under(s, lua)
   local ok, res = pcall(function()
     local env = "env -u LD_PRELOAD -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_REGION -u AWS_DEFAULT_REGION "
       .. "AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true "
-      .. "AWS_ACCESS_KEY_ID=" .. prod.access_key_id .. " AWS_SECRET_ACCESS_KEY=" .. sim.shell_quote(prod.secret_access_key)
+      .. "AWS_ACCESS_KEY_ID=" .. prod.access_key_id
+      .. " AWS_SECRET_ACCESS_KEY=" .. sim.shell_quote(prod.secret_access_key)
     local r = {}
     local code = interp.execute(env .. " " .. lua .. " bin/invite plan examples/policy.lua --endpoint-url "
       .. s.endpoint .. " >" .. out .. " 2>&1")
