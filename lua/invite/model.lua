@@ -1,15 +1,27 @@
 -- invite.model - loads the service declarations (invite.services.*) and gives
 -- the pipeline indexed views of them. The declarations stay plain data; the
 -- indexes are built once per service, on first use.
+--
+-- The services are the files lua/invite/services/<name>.lua: nothing lists them. A declaration
+-- with an `invitations` table is an invitation service (the runner, the CLI and the simulator
+-- work on it); one without is a client only (e.g. sts). The directory beside this file is
+-- listed once per process, on first need (LuaFileSystem when it loads, else `ls` through
+-- io.popen); modules in package.preload named invite.services.<name> count too, for bundles
+-- that ship no files. Requiring this module does no I/O.
 local _M = { _VERSION = "0.1.0" }
 
-local pairs, ipairs, require, error, tostring = pairs, ipairs, require, error, tostring
+local pairs, ipairs, require, error, tostring, type, pcall = pairs, ipairs, require, error, tostring, type, pcall
+local concat, sort = table.concat, table.sort
 
--- The services this package declares, in a stable order.
-_M.SERVICES = { "macie2", "securityhub", "guardduty" }
+local PREFIX = "invite.services."
+local NAME = "^[%a_][%w_]*$"
 
-local known = {}
-for _, n in ipairs(_M.SERVICES) do known[n] = true end
+-- Where this file was loaded from, e.g. "lua/invite/" (a string operation; nothing is read).
+local HERE = (function()
+  local info = debug and debug.getinfo and debug.getinfo(1, "S")
+  local src = info and info.source or ""
+  return src:match("^@(.-)model%.lua$")
+end)()
 
 local cache = {}
 
@@ -20,14 +32,24 @@ local function index_members(list)
   return by_name
 end
 
+-- The declaration of `name`, or nil when there is none (a broken file still raises).
+local function declaration(name)
+  if type(name) ~= "string" or not name:find(NAME) then return nil end
+  local module = PREFIX .. name
+  local ok, def = pcall(require, module)
+  if ok then return def end
+  if tostring(def):find("module '" .. module .. "' not found", 1, true) then return nil end
+  error(def, 0)
+end
+
 -- model.service("guardduty") -> the declaration with, per operation, `key`
 -- (snake_case), `by_name` (input members by boto3 name) and, per service,
 -- `by_api_name` (operations by API name, e.g. "DeclineInvitations").
 function _M.service(name)
   local svc = cache[name]
   if svc then return svc end
-  if not known[name] then error("invite: unknown service '" .. tostring(name) .. "'", 2) end
-  local def = require("invite.services." .. name)
+  local def = declaration(name)
+  if not def then error("invite: unknown service '" .. tostring(name) .. "'", 2) end
   svc = { def = def, name = def.name, ops = {}, by_api_name = {} }
   for key, op in pairs(def.operations) do
     local view = {
@@ -44,4 +66,256 @@ function _M.service(name)
   return svc
 end
 
-return _M
+---------------------------------------------------------------------------------------------------
+-- Invitation services: the `invitations` table of a declaration, checked against its operations
+---------------------------------------------------------------------------------------------------
+
+-- The member `name` of a member list, or nil.
+local function member_of(list, name)
+  for _, m in ipairs(list or {}) do
+    if m.name == name then return m end
+  end
+  return nil
+end
+
+-- The members of the structures in the list member `name` of `list`, or nil.
+local function entries_of(list, name)
+  local m = member_of(list, name)
+  return m and m.type == "list" and m.member and m.member.type == "structure" and m.member.members or nil
+end
+
+-- An unprocessed entry's reason, from the members `reason` names: the ones present joined with
+-- ": ", the last one "unprocessed" when absent (e.g. macie2's "ClientError: no invitation ...").
+local function reason_function(members)
+  local last = #members
+  return function(entry)
+    local parts = {}
+    for i = 1, last - 1 do
+      local v = entry[members[i]]
+      if v ~= nil then parts[#parts + 1] = tostring(v) end
+    end
+    local v = entry[members[last]]
+    parts[#parts + 1] = v == nil and "unprocessed" or tostring(v)
+    return concat(parts, ": ")
+  end
+end
+
+-- The invitation facts of a declaration as the runner and the CLI use them; raises naming the
+-- file and the field when a name does not match the service's operations.
+local function invitation_view(name, def)
+  local inv = def.invitations
+  local where = "lua/invite/services/" .. name .. ".lua: invitations."
+  local function need(ok, field, what)
+    if ok then return end
+    local val = inv[field]
+    error("invite: " .. where .. field .. (type(val) == "table" and "" or (" = " .. tostring(val))) .. ": " .. what, 0)
+  end
+  local ops = def.operations or {}
+  local v = {
+    name = name, order = inv.order, title = def.title or name,
+    short_title = ((def.title or name):gsub("^Amazon ", ""):gsub("^AWS ", "")), -- "Security Hub"
+    list = inv.list, account = inv.account, id = inv.id, at = inv.at, status = inv.status,
+    ids = inv.ids, unprocessed = inv.unprocessed, unprocessed_account = inv.unprocessed_account,
+    count = inv.count, accept = inv.accept,
+  }
+  need(inv.order == nil or type(inv.order) == "number", "order", "must be a number")
+  local list_op = ops.list_invitations or {}
+  local pag = def.paginators and def.paginators.list_invitations
+  need(pag and pag.all, "list", "the service needs list_invitations with a paginator")
+  v.list_all = pag.all
+  local fields = entries_of(list_op.output, inv.list)
+  need(fields, "list", "not a list of structures in the output of list_invitations")
+  for _, f in ipairs{ "account", "id", "at", "status" } do
+    need(member_of(fields, inv[f]), f, "not a member of the invitations in '" .. tostring(inv.list) .. "'")
+  end
+  for _, opname in ipairs{ "decline_invitations", "delete_invitations" } do
+    local op = ops[opname] or {}
+    local ids = member_of(op.input, inv.ids)
+    need(ids and ids.type == "list", "ids", "not a list in the input of " .. opname)
+    local un = entries_of(op.output, inv.unprocessed)
+    need(un, "unprocessed", "not a list of structures in the output of " .. opname)
+    need(member_of(un, inv.unprocessed_account), "unprocessed_account", "not a member of its entries")
+    need(type(inv.reason) == "table" and #inv.reason > 0, "reason", "must list members of its entries")
+    for _, r in ipairs(inv.reason) do need(member_of(un, r), "reason", "'" .. tostring(r) .. "' is not a member") end
+  end
+  v.reason = reason_function(inv.reason)
+  local count_op = ops.get_invitations_count or {}
+  need(member_of(count_op.output, inv.count), "count", "not a member of the output of get_invitations_count")
+  local acc = inv.accept
+  need(type(acc) == "table" and ops[acc.operation], "accept", "needs operation, the name of an operation")
+  local input = ops[acc.operation].input
+  for _, f in ipairs{ "administrator", "invitation" } do
+    need(acc[f] == nil or member_of(input, acc[f]), "accept", f .. " '" .. tostring(acc[f]) .. "' is not an input of "
+      .. acc.operation)
+  end
+  local look = acc.lookup
+  if look ~= nil then
+    need(type(look) == "table" and member_of(input, look.param) and ops[look.operation]
+      and member_of(ops[look.operation].output, look.first) and type(look.missing) == "string", "accept",
+      "lookup needs param (an input of " .. acc.operation .. "), operation, first (a list in its output) and missing")
+  end
+  v.accept_api_name = ops[acc.operation].name
+  return v
+end
+
+local facts = {} -- name -> invitation_view
+local declared -- { names = {...}, invitation_names = {...} }, once per process
+
+-- Quotes a word for /bin/sh.
+local function sh_quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+-- The entries of directory `dir`, or nil and why not.
+local function list_dir(dir)
+  local ok, lfs = pcall(require, "lfs")
+  if ok and type(lfs) == "table" and type(lfs.dir) == "function" then
+    local entries = {}
+    local lok, lerr = pcall(function()
+      for entry in lfs.dir(dir) do entries[#entries + 1] = entry end
+    end)
+    if lok then return entries end
+    return nil, tostring(lerr)
+  end
+  if type(io.popen) ~= "function" then return nil, "no LuaFileSystem and no io.popen to list " .. dir end
+  local pok, p = pcall(io.popen, "ls -1a -- " .. sh_quote(dir) .. " 2>/dev/null")
+  if not pok or not p then return nil, "cannot run ls on " .. dir end
+  local entries = {}
+  local text = p:read("*a") or ""
+  p:close()
+  for line in text:gmatch("[^\n]+") do entries[#entries + 1] = line end
+  if #entries == 0 then return nil, "cannot list " .. dir end
+  return entries
+end
+
+-- package.searchpath for Lua 5.1 too: the file `module` loads from, or nil.
+local function search(module)
+  local sep = package.config:sub(1, 1)
+  local rel = module:gsub("%.", sep == "\\" and "\\\\" or sep)
+  for template in package.path:gmatch("[^;]+") do
+    local path = template:gsub("%?", rel)
+    local f = io.open(path, "r")
+    if f then
+      f:close()
+      return path
+    end
+  end
+  return nil
+end
+
+-- The declared names: the files of the services directory and package.preload's modules.
+local function discover()
+  local names, seen, why = {}, {}, nil
+  local function add(n)
+    if n and not seen[n] then seen[n], names[#names + 1] = true, n end
+  end
+  local here = HERE
+  if not here then
+    local model_file = search("invite.model")
+    here = model_file and model_file:match("^(.-)model%.lua$")
+  end
+  local listed = false
+  if here then
+    local dir = here .. "services"
+    local entries, err = list_dir(dir)
+    if entries then
+      listed = true
+      for _, e in ipairs(entries) do add(e:match("^([%a_][%w_]*)%.lua$")) end
+    else
+      why = err
+    end
+  else
+    why = "cannot tell where invite.model was loaded from"
+  end
+  for k in pairs(package.preload) do
+    if type(k) == "string" then add(k:match("^invite%.services%.([%a_][%w_]*)$")) end
+  end
+  if #names == 0 then
+    error("invite: cannot find the service declarations (lua/invite/services/<name>.lua"
+      .. (listed and "" or (": " .. tostring(why))) .. "); install LuaFileSystem or allow io.popen, "
+      .. "or preload invite.services.<name> modules", 0)
+  end
+  return names
+end
+
+-- Loads every declaration once and orders them: invitation services by their order (then by
+-- name), clients-only after them by name.
+local function load_all()
+  if declared then return declared end
+  local names = discover()
+  local views = {}
+  for _, n in ipairs(names) do
+    local def = declaration(n)
+    if type(def) ~= "table" then error("invite: invite.services." .. n .. " is not a service declaration", 0) end
+    views[n] = _M.invitations(n)
+  end
+  local function key(n)
+    local v = views[n]
+    return v and 0 or 1, v and v.order or math.huge
+  end
+  sort(names, function(a, b)
+    local ka, oa = key(a)
+    local kb, ob = key(b)
+    if ka ~= kb then return ka < kb end
+    if oa ~= ob then return oa < ob end
+    return a < b
+  end)
+  local invitations = {}
+  for _, n in ipairs(names) do
+    if views[n] then invitations[#invitations + 1] = n end
+  end
+  declared = { names = names, invitation_names = invitations }
+  return declared
+end
+
+--- The invitation facts of service `name` (its declaration's `invitations` table, checked and
+-- with `reason(entry)` and `list_all` added), or nil when `name` is not an invitation service.
+-- Needs no listing of the services: a name the directory does not hold can still be required.
+function _M.invitations(name)
+  local v = facts[name]
+  if v then return v end
+  local def = declaration(name)
+  if type(def) ~= "table" or def.invitations == nil then return nil end
+  v = invitation_view(name, def)
+  facts[name] = v
+  return v
+end
+
+--- Every declared service, invitation services first (in order), then the clients-only.
+function _M.declared()
+  local out = {}
+  for i, n in ipairs(load_all().names) do out[i] = n end
+  return out
+end
+
+--- `name` is declared (an invitation service or a client only).
+function _M.is_service(name)
+  if cache[name] then return true end
+  return declaration(name) ~= nil
+end
+
+--- The short titles of the invitation services, e.g. "Macie, Security Hub and GuardDuty" (`last`
+-- in place of " and ").
+function _M.titles(last)
+  local t = {}
+  for i, n in ipairs(_M.SERVICES) do t[i] = _M.invitations(n).short_title end
+  return _M.join(t, last)
+end
+
+--- "a, b and c" (or with `last` in place of " and ").
+function _M.join(list, last)
+  if #list <= 1 then return list[1] or "" end
+  return concat(list, ", ", 1, #list - 1) .. (last or " and ") .. list[#list]
+end
+
+-- model.SERVICES: the invitation services in their order, e.g. {"macie2", "securityhub",
+-- "guardduty"}, found on first access.
+return setmetatable(_M, {
+  __index = function(t, k)
+    if k ~= "SERVICES" then return nil end
+    local list = {}
+    for i, n in ipairs(load_all().invitation_names) do list[i] = n end
+    rawset(t, k, list)
+    return list
+  end,
+})

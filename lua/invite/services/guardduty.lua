@@ -51,6 +51,24 @@ return {
   signing_name = "guardduty",
   endpoint_prefix = "guardduty",
   protocol = "rest-json",
+  title = "Amazon GuardDuty",
+
+  -- What the policy runner, the CLI and the simulator need of this service's invitations: boto3
+  -- names from the operations below (format in docs/clients.md, "Invitation services").
+  invitations = {
+    order = 3,
+    list = "Invitations", account = "AccountId", id = "InvitationId", at = "InvitedAt",
+    status = "RelationshipStatus",
+    ids = "AccountIds", unprocessed = "UnprocessedAccounts", unprocessed_account = "AccountId",
+    reason = { "Result" },
+    count = "InvitationsCount",
+    accept = {
+      operation = "accept_administrator_invitation", administrator = "AdministratorId", invitation = "InvitationId",
+      -- DetectorId: this account's detector in the region (there is at most one)
+      lookup = { param = "DetectorId", operation = "list_detectors", first = "DetectorIds", code = "NoDetector",
+                 missing = "no GuardDuty detector in %s: create one before accepting an invitation" },
+    },
+  },
 
   operations = {
     --- Declines the GuardDuty membership invitations received from the given accounts.

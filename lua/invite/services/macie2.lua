@@ -35,6 +35,20 @@ return {
   signing_name = "macie2",
   endpoint_prefix = "macie2",
   protocol = "rest-json",
+  title = "Amazon Macie",
+
+  -- What the policy runner, the CLI and the simulator need of this service's invitations: boto3
+  -- names from the operations below (format in docs/clients.md, "Invitation services").
+  invitations = {
+    order = 1, -- place in the lists of services (CLI help, the default of invite.run)
+    list = "invitations", account = "accountId", id = "invitationId", at = "invitedAt",
+    status = "relationshipStatus",
+    ids = "accountIds", unprocessed = "unprocessedAccounts", unprocessed_account = "accountId",
+    reason = { "errorCode", "errorMessage" }, -- "ClientError: The request failed because ..."
+    count = "invitationsCount",
+    accept = { operation = "accept_invitation", administrator = "administratorAccountId",
+               invitation = "invitationId" },
+  },
 
   operations = {
     --- Declines the Amazon Macie membership invitations received from the given accounts.

@@ -39,6 +39,19 @@ return {
   signing_name = "securityhub",
   endpoint_prefix = "securityhub",
   protocol = "rest-json",
+  title = "AWS Security Hub",
+
+  -- What the policy runner, the CLI and the simulator need of this service's invitations: boto3
+  -- names from the operations below (format in docs/clients.md, "Invitation services").
+  invitations = {
+    order = 2,
+    list = "Invitations", account = "AccountId", id = "InvitationId", at = "InvitedAt", status = "MemberStatus",
+    ids = "AccountIds", unprocessed = "UnprocessedAccounts", unprocessed_account = "AccountId",
+    reason = { "ProcessingResult" },
+    count = "InvitationsCount",
+    accept = { operation = "accept_administrator_invitation", administrator = "AdministratorId",
+               invitation = "InvitationId" },
+  },
 
   operations = {
     --- Declines the Security Hub membership invitations received from the given accounts.
