@@ -16,7 +16,7 @@ _M.COMMANDS = {
   { "count", "Count invitations per service and region." },
   { "decline", "Decline the invitations sent by the given account IDs." },
   { "delete", "Delete the invitations sent by the given account IDs." },
-  { "sim", "Run the local AWS simulator (macie2, securityhub, guardduty invitation APIs and STS)." },
+  { "sim", "Run the local AWS simulator ({services} invitation APIs and STS)." }, -- {services}: model.SERVICES
 }
 
 -- Commands that ship in a rock of their own: command -> rock. Without that rock installed the
@@ -42,8 +42,9 @@ end
 --   command modules costs about 2 ms, a seventh of a one-shot `invite decline`.
 -- @return the parser
 function _M.parser(only)
+  local model = require "invite.model"
   local parser = argparse("invite",
-    "Decline, delete or accept AWS Macie, Security Hub and GuardDuty membership invitations by policy.")
+    "Decline, delete or accept AWS " .. model.titles() .. " membership invitations by policy.")
   parser:command_target("command")
   parser:require_command(true)
   parser:flag("--version", "Print the version and exit.\nExample: invite --version"):action(function()
@@ -55,7 +56,7 @@ function _M.parser(only)
     .. "3 some accounts unprocessed. The table (or --json) goes to stdout, the summary and errors to stderr.\n"
     .. "Example: invite plan examples/policy.lua --regions us-east-1,eu-west-1")
   for _, c in ipairs(_M.COMMANDS) do
-    local cmd = parser:command(c[1], c[2])
+    local cmd = parser:command(c[1], (c[2]:gsub("{services}", table.concat(model.SERVICES, ", "))))
     if only == nil or only == c[1] then
       local mod = load_command(c[1])
       if mod then mod.configure(cmd) end

@@ -9,7 +9,7 @@
 -- Every field below is loaded on first access: requiring "invite" does no I/O
 -- and loads no C code.
 -- @module invite
-local require, rawset, setmetatable = require, rawset, setmetatable
+local require, rawset, setmetatable, ipairs, type = require, rawset, setmetatable, ipairs, type
 
 local _M = { _VERSION = "0.1.0" }
 
@@ -67,24 +67,19 @@ function _M.service_module(name)
   return M
 end
 
-local function service(name)
-  return function() return _M.service_module(name) end
-end
-
 local lazy = {
-  -- service clients (boto3 names): invite.<service>.client{...} and module-level calls
-
-  --- Amazon Macie's invitation API: `invite.macie2.client{...}` and module-level calls such as
-  -- `invite.macie2.decline_invitations{accountIds = {...}}`. See @{invite.macie2}.
-  -- @table macie2
-  macie2 = service("macie2"),
-  --- AWS Security Hub's invitation API (boto3 names, PascalCase). See @{invite.securityhub}.
-  -- @table securityhub
-  securityhub = service("securityhub"),
-  --- Amazon GuardDuty's invitation API (boto3's PascalCase names over GuardDuty's camelCase wire
-  -- JSON). See @{invite.guardduty}.
-  -- @table guardduty
-  guardduty = service("guardduty"),
+  --- The invitation services in their order, `{"macie2", "securityhub", "guardduty"}`: one for
+  -- each `lua/invite/services/<name>.lua` with an `invitations` table (found on first access).
+  -- `invite.<name>` is each one's module (boto3 names): `invite.macie2.client{...}` and
+  -- module-level calls such as `invite.macie2.decline_invitations{accountIds = {...}}`; see
+  -- @{invite.macie2}, @{invite.securityhub} and @{invite.guardduty}. A service declared without
+  -- invitations (a client only) is `invite.<name>` as well.
+  -- @table services
+  services = function()
+    local list = {}
+    for i, name in ipairs(require("invite.model").SERVICES) do list[i] = name end
+    return list
+  end,
   --- The SigV4 signer, usable on its own for any AWS service. See @{invite.sigv4}.
   -- @table sigv4
   sigv4 = function() return require "invite.sigv4" end,
@@ -109,13 +104,14 @@ local lazy = {
   runner = function() return require "invite.runner" end,
 }
 
---- The services invite has clients for, in a stable order: `{"macie2", "securityhub", "guardduty"}`.
-_M.services = { "macie2", "securityhub", "guardduty" }
-
 return setmetatable(_M, {
   __index = function(t, k)
     local load = lazy[k]
-    if not load then return nil end
+    if not load then
+      -- invite.<service>: any declared service
+      if type(k) ~= "string" or not require("invite.model").is_service(k) then return nil end
+      load = function() return _M.service_module(k) end
+    end
     local v = load()
     rawset(t, k, v)
     return v

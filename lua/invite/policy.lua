@@ -5,6 +5,7 @@
 local _M = { _VERSION = "0.1.0" }
 
 local type, pcall, tostring, loadfile, ipairs, pairs = type, pcall, tostring, loadfile, ipairs, pairs
+local model = require "invite.model"
 
 --- The actions a policy may return.
 _M.ACTIONS = { keep = true, decline = true, delete = true, decline_and_delete = true, accept = true }
@@ -22,9 +23,8 @@ local function strings(v)
   return true
 end
 
-local SERVICE_NAMES = { macie2 = true, securityhub = true, guardduty = true }
-
--- The defaults a policy table may carry: field, check, what it must be. Values are checked
+-- The defaults a policy table may carry: field, check, what it must be (text, or a function
+-- giving it: the services are found on first need). Values are checked
 -- further by invite.run (region names, account ID lengths); here the message names the file.
 local DEFAULT_RULES = {
   { "services", function(v)
@@ -32,10 +32,10 @@ local DEFAULT_RULES = {
       local ok, why = strings(v)
       if not ok then return false, why end
       for i, x in ipairs(v) do
-        if not SERVICE_NAMES[x] then return false, "'" .. x .. "' at [" .. i .. "]" end
+        if not model.invitations(x) then return false, "'" .. x .. "' at [" .. i .. "]" end
       end
       return true
-    end, "a list of services (macie2, securityhub, guardduty)" },
+    end, function() return "a list of services (" .. table.concat(model.SERVICES, ", ") .. ")" end },
   { "regions", function(v) return type(v) == "string" or strings(v) end, '"all" or a list of region names' },
   { "accounts", strings, "a list of 12-digit account ID strings" },
   { "role", function(v) return type(v) == "string" and v ~= "" end, "a role name or an ARN template with {account}" },
@@ -66,6 +66,7 @@ function _M.normalize(p, origin)
     if v ~= nil then
       local ok, detail = check(v)
       if not ok then
+        if type(want) == "function" then want = want() end
         return nil, origin .. ": policy field '" .. k .. "' must be " .. want .. ", got "
           .. (detail or (type(v) == "string" and ("'" .. v .. "'") or type(v)))
       end

@@ -6,59 +6,16 @@
 local _M = { _VERSION = "0.1.0" }
 
 local policy_mod = require "invite.policy"
+local model = require "invite.model"
 local scheduler = require "invite.scheduler"
 local audit_mod = require "invite.audit"
 
 local type, pairs, ipairs, tostring, error, next = type, pairs, ipairs, tostring, error, next
 local concat, sort = table.concat, table.sort
 
--- How each service names things in boto3's shapes, and how it accepts.
-local SERVICES = {
-  macie2 = {
-    list_key = "invitations", account = "accountId", id = "invitationId", at = "invitedAt",
-    status = "relationshipStatus", ids_param = "accountIds", unprocessed = "unprocessedAccounts",
-    unprocessed_account = "accountId", count_key = "invitationsCount",
-    unprocessed_reason = function(u)
-      return ((u.errorCode and (u.errorCode .. ": ")) or "") .. tostring(u.errorMessage or "unprocessed")
-    end,
-    accept = function(client, inv)
-      return client:accept_invitation{ administratorAccountId = inv.account_id, invitationId = inv.invitation_id }
-    end,
-  },
-  securityhub = {
-    list_key = "Invitations", account = "AccountId", id = "InvitationId", at = "InvitedAt",
-    status = "MemberStatus", ids_param = "AccountIds", unprocessed = "UnprocessedAccounts",
-    unprocessed_account = "AccountId", count_key = "InvitationsCount",
-    unprocessed_reason = function(u) return tostring(u.ProcessingResult or "unprocessed") end,
-    accept = function(client, inv)
-      return client:accept_administrator_invitation{ AdministratorId = inv.account_id,
-                                                     InvitationId = inv.invitation_id }
-    end,
-  },
-  guardduty = {
-    list_key = "Invitations", account = "AccountId", id = "InvitationId", at = "InvitedAt",
-    status = "RelationshipStatus", ids_param = "AccountIds", unprocessed = "UnprocessedAccounts",
-    unprocessed_account = "AccountId", count_key = "InvitationsCount",
-    unprocessed_reason = function(u) return tostring(u.Result or "unprocessed") end,
-    accept = function(client, inv)
-      local det, err = client:list_detectors{}
-      if not det then return nil, err end
-      local id = det.DetectorIds and det.DetectorIds[1]
-      if not id then
-        return nil, require("invite.errors").new{ code = "NoDetector", service = "guardduty",
-          operation = "AcceptAdministratorInvitation",
-          message = "no GuardDuty detector in " .. inv.region .. ": create one before accepting an invitation" }
-      end
-      return client:accept_administrator_invitation{ DetectorId = id, AdministratorId = inv.account_id,
-                                                      InvitationId = inv.invitation_id }
-    end,
-  },
-}
---- How each service names things in boto3's shapes, keyed by service name: `list_key`,
--- `account`, `id`, `at`, `status` (an invitation's members), `ids_param`, `unprocessed`,
--- `unprocessed_account`, `count_key` (GetInvitationsCount's response member),
--- `unprocessed_reason(entry)` and `accept(client, record)`.
-_M.SERVICES = SERVICES
+-- What the runner knows of each service comes from its declaration's `invitations` table
+-- (invite.model.invitations): the names of an invitation's members, of the account ID parameter
+-- and of the unprocessed list, and how it accepts.
 
 --- Every region each service is offered in (commercial partition), for `regions = "all"`.
 _M.ALL_REGIONS = {
@@ -124,11 +81,12 @@ local function check_options(opts)
   local p = opts.policy
   local pol, perr = policy_mod.normalize(p, "invite.run: policy")
   if not pol then error(perr, 3) end
-  local services = opts.services or pol.services or { "macie2", "securityhub", "guardduty" }
+  local services = opts.services or pol.services or model.SERVICES
   services = list_of_strings(services, "services", nil, "")
   for i, s in ipairs(services) do
-    if not SERVICES[s] then
-      error("invite.run: services[" .. i .. "] = '" .. s .. "': unknown service (macie2, securityhub, guardduty)", 3)
+    if not model.invitations(s) then
+      error("invite.run: services[" .. i .. "] = '" .. s .. "': unknown service ("
+        .. concat(model.SERVICES, ", ") .. ")", 3)
     end
   end
   local regions = opts.regions or pol.regions
@@ -208,12 +166,33 @@ local function unprocessed_of(svc, answered)
     local u = list[i]
     local acc = type(u) == "table" and u[svc.unprocessed_account] or nil
     if type(acc) == "string" and acc:find(ACCOUNT_ID) then
-      by_account[acc] = svc.unprocessed_reason(u)
+      by_account[acc] = svc.reason(u)
     else
       malformed = malformed + 1
     end
   end
   return by_account, malformed
+end
+
+-- Accepts one invitation as the service's `invitations.accept` says: its operation with the
+-- inviter and the invitation ID, and a parameter a lookup finds first (GuardDuty's detector).
+local function accept(client, svc, rec)
+  local a = svc.accept
+  local params = {}
+  if a.administrator then params[a.administrator] = rec.account_id end
+  if a.invitation then params[a.invitation] = rec.invitation_id end
+  local look = a.lookup
+  if look then
+    local found, err = client[look.operation](client, {})
+    if not found then return nil, err end
+    local value = type(found[look.first]) == "table" and found[look.first][1] or nil
+    if value == nil then
+      return nil, require("invite.errors").new{ code = look.code or "NotFound", service = rec.service,
+        operation = svc.accept_api_name, message = look.missing:format(rec.region) }
+    end
+    params[look.param] = value
+  end
+  return client[a.operation](client, params)
 end
 
 -- One scope: list, decide, and (apply) act. Appends to `scope.records`.
@@ -222,7 +201,7 @@ local function run_scope(scope, ctx)
     scope.error = "not run: " .. ctx.stopped
     return
   end
-  local svc = SERVICES[scope.service]
+  local svc = model.invitations(scope.service)
   local client, cerr = ctx.client_for(scope)
   if not client then
     scope.error = "cannot create " .. scope.service .. " client: " .. errstr(cerr)
@@ -233,7 +212,7 @@ local function run_scope(scope, ctx)
   scope.account = scope.account or ctx.identity_for(scope, client)
 
   -- 1. list every invitation (all pages)
-  local invitations, lerr = client:list_all_invitations{}
+  local invitations, lerr = client[svc.list_all](client, {})
   if not invitations then
     scope.error = "list_invitations failed: " .. errstr(lerr)
     log(ctx, { event = "scope_error", service = scope.service, region = scope.region,
@@ -308,7 +287,7 @@ local function run_scope(scope, ctx)
   -- The accounts of `ids` still listed (nil when the list fails): a retried delete verifies
   -- that what it was told is gone is gone.
   local function still_listed()
-    local now_listed = client:list_all_invitations{}
+    local now_listed = client[svc.list_all](client, {})
     if not now_listed then return nil end
     local set = {}
     for _, raw in ipairs(now_listed) do
@@ -328,7 +307,7 @@ local function run_scope(scope, ctx)
       for _, rec in ipairs(group) do not_sent(ctx, rec, op) end
       return
     end
-    local res, err = client[op](client, { [svc.ids_param] = ids })
+    local res, err = client[op](client, { [svc.ids] = ids })
     -- more than 50 IDs go out in several calls: when a later one fails, the IDs of the calls
     -- before it were processed (err.partial holds their merged answer); only err.not_processed failed
     local answered, failed_ids = res, nil
@@ -389,7 +368,7 @@ local function run_scope(scope, ctx)
                                      account_ids = { rec.account_id } }) then
       not_sent(ctx, rec, "accept")
     else
-      local res, err = svc.accept(client, rec)
+      local res, err = accept(client, svc, rec)
       if res then done(rec, "accepted") else done(rec, "error", "accept failed: " .. errstr(err)) end
     end
   end
@@ -419,7 +398,7 @@ end
 --   `invitation_id`, `invited_at`, `status`, `age_days`
 -- @tparam string|{string,...} opts.regions a list, or "all" (@{ALL_REGIONS}); required unless
 --   the policy has them
--- @tparam[opt=all three] {string,...} opts.services
+-- @tparam[opt=every invitation service] {string,...} opts.services (@{invite.services})
 -- @tparam[opt=false] boolean opts.apply false: plan only, no mutating call
 -- @tparam[opt] {string,...} opts.accounts account IDs to sweep by assuming `role` in each
 -- @tparam[opt] string opts.role role name or ARN template (see @{role_arn}); needed with accounts

@@ -22,8 +22,8 @@ end
 
 --- Declare the common flags on an argparse command.
 function _M.sweep_flags(cmd)
-  cmd:option("--services", "Comma-separated services (default: the policy's, else all three).\n"
-    .. "Example: --services macie2,guardduty"):argname("<list>")
+  cmd:option("--services", "Comma-separated services among " .. table.concat(require("invite.model").SERVICES, ", ")
+    .. " (default: the policy's, else all).\nExample: --services macie2,guardduty"):argname("<list>")
   cmd:option("--regions", "Comma-separated regions, or 'all' (default: the policy's, else AWS_REGION / "
     .. "AWS_DEFAULT_REGION / the profile's region).\nExample: --regions us-east-1,eu-west-1"):argname("<list>")
   cmd:option("--profile", "Shared-config profile to take credentials and region from.\nExample: --profile audit")

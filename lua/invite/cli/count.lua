@@ -19,10 +19,11 @@ function _M.run(args)
   local invite = require "invite"
   local services = opts.services or invite.services
   local rows, tasks = {}, {}
+  local model = require "invite.model"
   for _, service in ipairs(services) do
-    local names = runner.SERVICES[service]
+    local names = model.invitations(service)
     if not names then
-      io.stderr:write("invite: unknown service '", service, "' (macie2, securityhub, guardduty)\n")
+      io.stderr:write("invite: unknown service '", service, "' (", table.concat(model.SERVICES, ", "), ")\n")
       return 2
     end
     for _, region in ipairs(regions) do
@@ -31,7 +32,7 @@ function _M.run(args)
       tasks[#tasks + 1] = function()
         local c = invite[service].client{ region = region, endpoint = opts.endpoint, profile = opts.profile }
         local res, err = c:get_invitations_count{}
-        if res then row.count = res[names.count_key] else row.error = tostring(err) end
+        if res then row.count = res[names.count] else row.error = tostring(err) end
       end
     end
   end

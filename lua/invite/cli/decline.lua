@@ -4,12 +4,12 @@
 -- script arguments; a list of any length fits there).
 local _M = {}
 
--- the per-service names (ID parameter, unprocessed list) are the runner's
-local SERVICES = require("invite.runner").SERVICES
+-- the per-service names (ID parameter, unprocessed list) are the declaration's `invitations`
+local model = require "invite.model"
 
 local function configure(cmd, verb)
-  cmd:option("--service", "Service whose invitations to " .. verb .. ": macie2, securityhub or guardduty.\n"
-    .. "Example: --service securityhub"):count(1)
+  cmd:option("--service", "Service whose invitations to " .. verb .. ": " .. model.join(model.SERVICES, " or ")
+    .. ".\nExample: --service securityhub"):count(1)
   cmd:option("--region", "Region of the invitations (default: AWS_REGION / AWS_DEFAULT_REGION / the profile's).\n"
     .. "Example: --region eu-west-1")
   cmd:option("--profile", "Shared-config profile to take credentials and region from.\nExample: --profile audit")
@@ -48,9 +48,10 @@ end
 
 local function run(args, op, done_word)
   local service = args.service
-  local svc = SERVICES[service]
+  local svc = model.invitations(service)
   if not svc then
-    io.stderr:write("invite: --service '", tostring(service), "': unknown service (macie2, securityhub, guardduty)\n")
+    io.stderr:write("invite: --service '", tostring(service), "': unknown service (",
+      table.concat(model.SERVICES, ", "), ")\n")
     return 2
   end
   local common = require "invite.cli.common"
@@ -66,7 +67,7 @@ local function run(args, op, done_word)
   end
   local client = require("invite")[service].client{ region = args.region, endpoint = args.endpoint_url,
                                                     profile = args.profile }
-  local res, err = client[op](client, { [svc.ids_param] = args.ids })
+  local res, err = client[op](client, { [svc.ids] = args.ids })
   -- a server's error message and unprocessed reasons are escaped and redacted (invite.report.printable)
   local printable = require("invite.report").printable
   if not res then
@@ -78,7 +79,7 @@ local function run(args, op, done_word)
   end
   local unprocessed = {}
   for _, e in ipairs(res[svc.unprocessed] or {}) do
-    unprocessed[e[svc.unprocessed_account]] = svc.unprocessed_reason(e)
+    unprocessed[e[svc.unprocessed_account]] = svc.reason(e)
   end
   local n = 0
   for _, id in ipairs(args.ids) do

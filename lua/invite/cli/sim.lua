@@ -10,7 +10,8 @@ local _M = {}
 
 function _M.configure(cmd)
   cmd:summary("Run the local AWS simulator.")
-  cmd:description("Serves the invitation APIs of macie2, securityhub and guardduty and STS "
+  local model = require "invite.model"
+  cmd:description("Serves the invitation APIs of " .. model.join(model.SERVICES) .. " and STS "
     .. "(GetCallerIdentity, AssumeRole, AssumeRoleWithWebIdentity) on one loopback port, verifying "
     .. "SigV4 like AWS. The format of FILE, the fault syntax and the /__sim/ control endpoints are "
     .. "described in docs/simulator.md.")
