@@ -47,7 +47,11 @@ local _M = {}
 
 local ipairs, tonumber, floor, format, concat = ipairs, tonumber, math.floor, string.format, table.concat
 
-_M.SERVICES = { macie2 = true, securityhub = true, guardduty = true, sts = true }
+-- The services a rule may name: the invitation services the simulator serves, and sts.
+local function services()
+  local list, by_name = require("invite.sim.fixtures").services()
+  return list, function(s) return s == "sts" or by_name[s] ~= nil end
+end
 _M.MAX_BIGPAGE = 1000000
 _M.MAX_BYTES = 1073741824
 local UNITS = { K = 1024, M = 1048576, G = 1073741824 }
@@ -134,8 +138,9 @@ local function parse_rule(text)
     else
       local svc, op = t:match("^([%w]+):(%u%w*)$")
       svc = svc or t
-      if not _M.SERVICES[svc] then
-        return nil, "unknown word '" .. t .. "' (expected a service macie2, securityhub, guardduty, sts, "
+      local list, known = services()
+      if not known(svc) then
+        return nil, "unknown word '" .. t .. "' (expected a service " .. concat(list, ", ") .. ", sts, "
           .. "optionally :Operation, region=, account= or a fault)"
       end
       if rule.service then return nil, "more than one service in one rule" end

@@ -10,7 +10,29 @@ local _M = {}
 
 local type, pairs, ipairs, format, concat, sort = type, pairs, ipairs, string.format, table.concat, table.sort
 
-_M.SERVICES = { macie2 = true, securityhub = true, guardduty = true }
+local served -- { list, by_name }, once per process
+
+--- The invitation services the simulator serves: those of invite (invite.model.SERVICES, in their
+-- order) that have a simulator module invite.sim.<name>, loaded on first call.
+-- @treturn {string,...} names
+-- @treturn table name -> that module (routes, ops, names, words; see invite.sim.macie2)
+function _M.services()
+  if not served then
+    local list, by_name = {}, {}
+    for _, name in ipairs(require("invite.model").SERVICES) do
+      local module = "invite.sim." .. name
+      local ok, mod = pcall(require, module)
+      if ok then
+        list[#list + 1], by_name[name] = name, mod
+      elseif not tostring(mod):find("module '" .. module .. "' not found", 1, true) then
+        error(mod, 0)
+      end
+    end
+    served = { list = list, by_name = by_name }
+  end
+  return served.list, served.by_name
+end
+
 _M.STATUSES = { Invited = true, Enabled = true, Resigned = true, Removed = true }
 local MAX_ERRORS = 25
 
@@ -89,7 +111,8 @@ function Checker:region(v, path)
 end
 
 function Checker:service(v, path)
-  if not _M.SERVICES[v] then return self:fail(path, "must be one of macie2, securityhub, guardduty") end
+  local list, by_name = _M.services()
+  if not by_name[v] then return self:fail(path, "must be one of " .. concat(list, ", ")) end
   return v
 end
 
@@ -338,8 +361,15 @@ local function check_invitations(c, fx, out)
     local p = idx("disabled", i)
     if c:object(d, p, { service = true, region = true, account = true }) then
       local service = c:service(d.service, p .. ".service")
-      if service == "guardduty" then
-        c:fail(p .. ".service", "GuardDuty is 'disabled' by having no detector; list macie2 or securityhub here")
+      local list, by_name = _M.services()
+      if service and not by_name[service].disabled_error then
+        -- a service that cannot be turned off (GuardDuty is 'disabled' by having no detector)
+        local can = {}
+        for _, n in ipairs(list) do
+          if by_name[n].disabled_error then can[#can + 1] = n end
+        end
+        c:fail(p .. ".service", (by_name[service].disabled_note or (service .. " has no disabled state"))
+          .. "; list " .. require("invite.model").join(can, " or ") .. " here")
       end
       local region = c:region(d.region, p .. ".region")
       local account = c:account_id(d.account, p .. ".account")

@@ -20,6 +20,8 @@ local svc = {
   internal_code = "InternalServerErrorException",
   internal_message = "The request is rejected because an internal server error occurred.",
   auth_error_suffix = "",
+  -- no disabled_error: a fixture cannot list GuardDuty under `disabled`
+  disabled_note = "GuardDuty is 'disabled' by having no detector",
   names = {
     ids = "accountIds", unprocessed = "unprocessedAccounts", un_account = "accountId", un_result = "result",
     max = "maxResults", token = "nextToken", invitations = "invitations", count = "invitationsCount",

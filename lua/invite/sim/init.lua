@@ -1,5 +1,6 @@
---- A local simulator of the AWS invitation APIs of macie2, securityhub and guardduty,
--- plus the parts of STS that multi-account runs need. It verifies SigV4 like AWS (with the
+--- A local simulator of the AWS invitation APIs of invite's services (macie2, securityhub and
+-- guardduty; each is served by its module invite.sim.<name>), plus the parts of STS that
+-- multi-account runs need. It verifies SigV4 like AWS (with the
 -- project's signer), answers each service in its own wire style from a fixture's state, injects
 -- faults deterministically and logs every request. See docs/simulator.md.
 --
@@ -22,13 +23,26 @@ local control = require "invite.sim.control"
 
 local _M = { _VERSION = "0.1.0" }
 
-local REST = {
-  macie2 = require "invite.sim.macie2",
-  securityhub = require "invite.sim.securityhub",
-  guardduty = require "invite.sim.guardduty",
-}
---- The services the simulator answers: `{"macie2", "securityhub", "guardduty", "sts"}`.
-_M.SERVICES = { "macie2", "securityhub", "guardduty", "sts" }
+-- The services the simulator answers: every invitation service of invite with a module
+-- invite.sim.<name> (invite.sim.fixtures.services), and sts.
+local function served()
+  local list = {}
+  for i, name in ipairs((fixtures.services())) do list[i] = name end
+  list[#list + 1] = "sts"
+  return list
+end
+
+--- The services the simulator answers, e.g. `{"macie2", "securityhub", "guardduty", "sts"}`
+-- (found on first access).
+-- @table SERVICES
+setmetatable(_M, {
+  __index = function(t, k)
+    if k ~= "SERVICES" then return nil end
+    local list = served()
+    rawset(t, k, list)
+    return list
+  end,
+})
 
 local Sim = {}
 Sim.__index = Sim
@@ -378,7 +392,8 @@ function Sim:serve(req, rid, entry)
   entry.region = info and info.region
   entry.auth = info and info.mode or "none"
   if info then entry.access_key_id = info.access_key_id end
-  local svc = REST[service]
+  local _, rest_services = fixtures.services()
+  local svc = service ~= "sts" and rest_services[service] or nil
   -- operation (known before authentication so errors and the log can name it)
   local operation, params
   if service == "sts" then
@@ -410,7 +425,7 @@ function Sim:serve(req, rid, entry)
   end
   if not svc and service ~= "sts" then
     return generic_error(404, "UnknownServiceException", "invite sim does not simulate the service '"
-      .. tostring(service) .. "' (it serves macie2, securityhub, guardduty and sts)", rid)
+      .. tostring(service) .. "' (it serves " .. require("invite.model").join(served()) .. ")", rid)
   end
   if not operation then
     if service == "sts" then return sts.unknown_action(sts_params and sts_params.Action, rid) end
