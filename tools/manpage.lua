@@ -81,7 +81,8 @@ emit('.TH INVITE 1 "" "invite ' .. esc(version) .. '" "User Commands"')
 emit(".nh")   -- no hyphenation: option names and examples stay whole
 emit(".ad l")
 emit(".SH NAME")
-emit("invite \\- decline, delete or accept AWS membership invitations (Macie, Security Hub, GuardDuty) by policy")
+emit("invite \\- decline, delete or accept AWS membership invitations (" .. require("invite.model").titles(", ")
+  .. ") by policy")
 emit(".SH SYNOPSIS")
 for _, c in ipairs(parser._commands) do
   local u = c:get_usage():gsub("^Usage: ", ""):gsub("%s*\n%s*", " ")

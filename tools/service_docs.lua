@@ -1,5 +1,6 @@
--- tools/service_docs.lua: writes the LDoc pages of invite.macie2, invite.securityhub and
--- invite.guardduty as doc-only Lua files, from the same data the clients are built from:
+-- tools/service_docs.lua: writes the LDoc pages of the invitation services (invite.macie2,
+-- invite.securityhub, invite.guardduty: invite.model.SERVICES, every lua/invite/services/<name>.lua
+-- with an `invitations` table) as doc-only Lua files, from the same data the clients are built from:
 -- lua/invite/services/<name>.lua (operations, members, constraints, paginators) and the `---`
 -- line above each operation there (what it does). So the reference cannot drift from the code.
 --
@@ -12,11 +13,7 @@ package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
 local outdir = assert(arg[1], "usage: lua5.4 tools/service_docs.lua OUTDIR")
 local invite = require "invite"
 
-local TITLE = {
-  macie2 = "Amazon Macie (macie2)",
-  securityhub = "AWS Security Hub (securityhub)",
-  guardduty = "Amazon GuardDuty (guardduty)",
-}
+local model = require "invite.model"
 -- Values for the @usage examples, by boto3 member name (lower-cased).
 local EXAMPLE = {
   detectorid = '"12abc34d567e8fa901bc2d34e56789f0"',
@@ -231,7 +228,8 @@ local function generate(service)
   local twins = {}
   for k, op in pairs(def.operations) do if op.twin_of then twins[op.twin_of] = k end end
   local parts = {
-    ("--- %s: boto3-named operations of its membership-invitation API."):format(TITLE[service]),
+    ("--- %s (%s): boto3-named operations of its membership-invitation API.")
+      :format(model.invitations(service).title, service),
     "--",
     ("-- `invite.%s` is built at run time by @{invite.service_module} from"
       .. " `lua/invite/services/%s.lua`; this page is generated from the same data by"
@@ -271,7 +269,7 @@ local function generate(service)
 end
 
 assert(os.execute("mkdir -p '" .. outdir .. "/invite'"))
-for _, service in ipairs({ "macie2", "securityhub", "guardduty" }) do generate(service) end
+for _, service in ipairs(model.SERVICES) do generate(service) end
 if #problems > 0 then
   for _, p in ipairs(problems) do io.stderr:write("tools/service_docs.lua: ", p, "\n") end
   os.exit(1)
