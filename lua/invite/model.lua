@@ -105,6 +105,7 @@ end
 local function invitation_view(name, def)
   local inv = def.invitations
   local where = "lua/invite/services/" .. name .. ".lua: invitations."
+  if type(inv) ~= "table" then error("invite: " .. where:sub(1, -2) .. " must be a table", 0) end
   local function need(ok, field, what)
     if ok then return end
     local val = inv[field]
