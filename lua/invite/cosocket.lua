@@ -26,7 +26,7 @@ local lower, find, sub, match, format, gsub = string.lower, string.find, string.
   string.gsub
 local concat = table.concat
 
--- The default limit of one response body: the same as HTTP_DEFAULT_MAX_BODY in src/http.c (the
+-- The default limit of one response body: the same as CURL_ENGINE_DEFAULT_MAX_BODY in src/curl_engine.h (the
 -- answers of these APIs are kilobytes).
 local DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 _M.DEFAULT_MAX_BODY_BYTES = DEFAULT_MAX_BODY_BYTES

@@ -10,7 +10,7 @@
 --      | nil, {kind = "timeout"|"connect"|"tls"|"reset"|"dns"|"other", curl_code, message}
 -- and optionally t:sleep(seconds) (the client's default sleep when it has one).
 -- Both kinds take opts.max_body_bytes: the largest response body accepted (default 1 MiB, see
--- HTTP_DEFAULT_MAX_BODY in src/http.c and DEFAULT_MAX_BODY_BYTES in invite.cosocket); a larger
+-- CURL_ENGINE_DEFAULT_MAX_BODY in src/curl_engine.h and DEFAULT_MAX_BODY_BYTES in invite.cosocket); a larger
 -- one fails with kind "other" and a message naming the limit, and is not retried.
 -- Clients take `transport = "curl"` (a registered kind), a transport object,
 -- or a function(req) -> res | nil, err.
