@@ -12,7 +12,9 @@ DEB_PKGS := gcc make pkg-config lua5.1 liblua5.1-0-dev lua5.2 liblua5.2-dev lua5
 SRCS := src/core.c src/sigv4.c src/sigv4_binding.c src/curl_engine.c src/http_binding.c
 HDRS := $(wildcard src/*.h)
 WARN := -Wall -Wextra -Werror -Werror=implicit-function-declaration
-CFLAGS_BASE := -std=c99 -fPIC -fvisibility=hidden -D_POSIX_C_SOURCE=200809L $(WARN)
+# The version is written once, in lua/invite/version.lua; the C core gets it from there.
+INVITE_VERSION := $(shell sed -n 's/^return "\(.*\)"$$/\1/p' lua/invite/version.lua)
+CFLAGS_BASE := -std=c99 -fPIC -fvisibility=hidden -D_POSIX_C_SOURCE=200809L -DINVITE_VERSION='"$(INVITE_VERSION)"' $(WARN)
 OPT ?= -O2 -g
 LIBS := -lcrypto -lcurl
 SANFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -39,11 +41,11 @@ build: build/5.4/invite/core.so
 
 build-all: build/5.1/invite/core.so build/5.2/invite/core.so build/5.3/invite/core.so build/5.4/invite/core.so build/luajit/invite/core.so build/asan/invite/core.so build/test/sigv4_test
 
-build/%/invite/core.so: $(SRCS) $(HDRS)
+build/%/invite/core.so: $(SRCS) $(HDRS) lua/invite/version.lua
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) $(OPT) -I$(LUA_INC_$*) -shared -o $@ $(SRCS) $(LIBS)
 
-build/asan/invite/core.so: $(SRCS) $(HDRS)
+build/asan/invite/core.so: $(SRCS) $(HDRS) lua/invite/version.lua
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) $(SANFLAGS) -I$(LUA_INC_5.4) -shared -o $@ $(SRCS) $(LIBS)
 
@@ -121,7 +123,7 @@ ROCK_LIBDIRS = $(foreach d,$(OPENSSL_LIBDIR) $(CURL_LIBDIR),-L$(d))
 .PHONY: rock-core
 rock-core:
 	@mkdir -p $(dir $(ROCK_CORE))
-	$(CC) $(CFLAGS) -std=c99 -fPIC -fvisibility=hidden -D_POSIX_C_SOURCE=200809L $(WARN) $(ROCK_INCDIRS) \
+	$(CC) $(CFLAGS) $(CFLAGS_BASE) $(ROCK_INCDIRS) \
 	  $(LIBFLAG) -o $(ROCK_CORE) src/core.c src/sigv4.c src/sigv4_binding.c src/curl_engine.c src/http_binding.c $(ROCK_LIBDIRS) -lcrypto -lcurl
 
 # The Lua modules of the two rocks, copied by `luarocks make` (the rockspecs' install_target, with

@@ -81,6 +81,24 @@ describe("invite.native", function()
     end
   end
 
+  it("refuses a core of another version than the Lua modules (a stale build)", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(0 == interp.execute("mkdir -p " .. shq(dir .. "/invite")))
+    local inc = ({ ["5.1"] = "lua5.1", ["5.2"] = "lua5.2", ["5.3"] = "lua5.3", ["5.4"] = "lua5.4",
+      luajit = "luajit-2.1" })[interp.BUILD]
+    local cc = "cd " .. shq(ROOT) .. " && cc -std=c99 -fPIC -shared -D_POSIX_C_SOURCE=200809L "
+      .. "-DINVITE_VERSION='\"0.0.9-stale\"' -I/usr/include/" .. inc .. " -o " .. shq(dir .. "/invite/core.so")
+      .. " src/*.c -lcrypto -lcurl"
+    assert(0 == interp.execute(cc), cc)
+    local rc, out = capture("env -u LD_PRELOAD " .. interp.LUA .. " " .. shq(script) .. " " .. shq(ROOT) .. " "
+      .. shq(dir .. "/?.so"))
+    interp.execute("rm -rf " .. shq(dir))
+    assert.are_not.equal(0, rc, out)
+    assert.truthy(out:find("the C core invite.core is version 0.0.9-stale, but the Lua modules are "
+      .. dofile(ROOT .. "/lua/invite/version.lua") .. " (a stale build)", 1, true), out)
+  end)
+
   it("bin/invite loads its own build, not a core for another Lua in the working directory", function()
     local dir = os.tmpname()
     os.remove(dir)

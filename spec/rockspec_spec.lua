@@ -364,6 +364,12 @@ describe("each release rockspec against its scm rockspec", function()
       assert.are.equal("v" .. rel.version:gsub("%-%d+$", ""), rel.source.tag)
     end)
 
+    it(pair[2] .. " releases the version lua/invite/version.lua says (the one place it is written)", function()
+      local version = dofile("lua/invite/version.lua")
+      assert.are.equal(version .. "-1", rel.version)
+      assert.are.equal(pair[2], rel.package .. "-" .. rel.version .. ".rockspec")
+    end)
+
     it(pair[2] .. " has the same build, dependencies (but its own version of invite) and description", function()
       for _, key in ipairs{ "rockspec_format", "package", "description", "external_dependencies", "build" } do
         assert.are.same(scm[key], rel[key], key .. " differs between " .. pair[1] .. " and " .. pair[2])

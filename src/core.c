@@ -25,6 +25,12 @@
 
 CORE_EXPORT int luaopen_invite_core(lua_State *L);
 
+/* The version, from lua/invite/version.lua (the Makefile passes it; invite.native refuses a core
+ * whose version is not the Lua modules'). */
+#ifndef INVITE_VERSION
+#define INVITE_VERSION "unknown (not built by the Makefile)"
+#endif
+
 /* core.monotime() -> seconds (float) from CLOCK_MONOTONIC. */
 static int core_monotime(lua_State *L)
 {
@@ -124,7 +130,7 @@ CORE_EXPORT int luaopen_invite_core(lua_State *L)
     luaL_setfuncs(L, core_funcs, 0);
     sigv4_binding_open(L);
     http_binding_open(L);
-    lua_pushliteral(L, "0.1.0");
+    lua_pushliteral(L, INVITE_VERSION);
     lua_setfield(L, -2, "_VERSION");
     lua_pushstring(L, core_built_for + CORE_MARKER_PREFIX_LEN);
     lua_setfield(L, -2, "lua_version");

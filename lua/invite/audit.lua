@@ -2,7 +2,7 @@
 -- they are written, so a run interrupted at any point shows exactly what was done.
 -- Lines carry account IDs, invitation IDs, actions and outcomes; never credentials.
 -- @module invite.audit
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 local mt = { __index = _M }
 
 local cjson = require "cjson"

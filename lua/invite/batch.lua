@@ -8,7 +8,7 @@
 -- RequestIds, the number of Batches and the total RetryAttempts.
 local type, pairs, ipairs = type, pairs, ipairs
 
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 
 -- True when the n IDs of the list are all different (nil never is).
 local function all_unique(ids, n)

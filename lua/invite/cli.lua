@@ -6,7 +6,7 @@
 -- Exit codes: 0 all done, 1 errors, 2 usage (bad flags, bad policy file), 3 some accounts unprocessed.
 local argparse = require "argparse"
 
-local _M = { _VERSION = "0.1.0" }
+local _M = { _VERSION = require "invite.version" }
 
 -- name, one-line summary (shown in `invite --help`)
 _M.COMMANDS = {

@@ -15,7 +15,7 @@
 local common = require "invite.credentials.common"
 local ini = require "invite.config.ini"
 
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 
 local type, tostring, tonumber, pairs, ipairs, select, error = type, tostring, tonumber, pairs, ipairs, select, error
 local new_error, getenv = common.new_error, common.getenv

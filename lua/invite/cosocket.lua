@@ -19,7 +19,7 @@
 -- `yieldable()` tells whether the running code is in one (invite.transport uses it to choose
 -- the default transport, invite.scheduler to choose ngx.thread over curl multi).
 -- Nothing here touches ngx at require time.
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 
 local type, tonumber, tostring, rawget, setmetatable, error = type, tonumber, tostring, rawget, setmetatable, error
 local lower, find, sub, match, format, gsub = string.lower, string.find, string.sub, string.match, string.format,

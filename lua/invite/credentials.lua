@@ -40,7 +40,7 @@
 local common = require "invite.credentials.common"
 local provider = require "invite.credentials.provider"
 
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 
 local type, tostring, ipairs, setmetatable, require = type, tostring, ipairs, setmetatable, require
 local concat = table.concat

@@ -13,7 +13,7 @@ local setmetatable, getmetatable = setmetatable, getmetatable
 local concat = table.concat
 local find, sub, gsub, lower = string.find, string.sub, string.gsub, string.lower
 
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 
 local mt = require("invite.util").error_mt -- one error type: invite.util.new_error makes the same
 mt.__index = mt

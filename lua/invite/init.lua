@@ -11,7 +11,7 @@
 -- @module invite
 local require, rawset, setmetatable, ipairs, type = require, rawset, setmetatable, ipairs, type
 
-local _M = { _VERSION = "0.1.0" }
+local _M = { _VERSION = require "invite.version" }
 
 --- The `invite.<name>` module table of a service: `client{...}`, `configure{...}` (options of the
 -- default client), `default_client()`, `paginate(op, params)` and every operation as a plain

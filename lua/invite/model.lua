@@ -8,7 +8,7 @@
 -- listed once per process, on first need (LuaFileSystem when it loads, else `ls` through
 -- io.popen); modules in package.preload named invite.services.<name> count too, for bundles
 -- that ship no files. Requiring this module does no I/O.
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 
 local pairs, ipairs, require, error, tostring, type, pcall = pairs, ipairs, require, error, tostring, type, pcall
 local concat, sort = table.concat, table.sort

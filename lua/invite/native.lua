@@ -57,6 +57,11 @@ if ok then
     error(("invite: the C core invite.core was built for %s, but this is %s: %s")
       :format(core.lua_version, name, how_to_build(dir, rocks)), 0)
   end
+  local version = require "invite.version"
+  if type(core) == "table" and core._VERSION ~= version then
+    error(("invite: the C core invite.core is version %s, but the Lua modules are %s (a stale build): %s")
+      :format(tostring(core._VERSION), version, how_to_build(dir, rocks)), 0)
+  end
   return core
 end
 local path = searchpath("invite.core", package.cpath)

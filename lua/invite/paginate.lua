@@ -24,7 +24,7 @@ local is_integer = require("invite.validate").is_integer
 
 local type, pairs, tostring = type, pairs, tostring
 
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 
 _M.DEFAULT_MAX_PAGES = 1000
 _M.DEFAULT_MAX_ITEMS = 100000

@@ -2,7 +2,7 @@
 -- A policy is a function `decide(inv) -> action [, reason]`, or a table with a
 -- `decide` function and optional defaults (`services`, `regions`, `accounts`, `role`).
 -- @module invite.policy
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 
 local type, pcall, tostring, loadfile, ipairs, pairs = type, pcall, tostring, loadfile, ipairs, pairs
 local model = require "invite.model"

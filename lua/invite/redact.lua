@@ -9,7 +9,7 @@
 -- `[redacted]`. Secrets shorter than 8 bytes are not registered (they would match ordinary
 -- text; no AWS secret is that short).
 -- @module invite.redact
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 
 local type, find, sub, gsub = type, string.find, string.sub, string.gsub
 local concat = table.concat

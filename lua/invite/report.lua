@@ -1,6 +1,6 @@
 --- Rendering a runner report: an aligned table for terminals, JSON for machines.
 -- @module invite.report
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 
 local cjson = require "cjson"
 local redact = require "invite.redact"

@@ -17,7 +17,7 @@ local type, tonumber, tostring = type, tonumber, tostring
 local match, lower = string.match, string.lower
 local min, max, floor = math.min, math.max, math.floor
 
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 
 _M.DEFAULT_MAX_ATTEMPTS = 3
 _M.MAX_BACKOFF = 20

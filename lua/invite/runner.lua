@@ -3,7 +3,7 @@
 -- decisions out in batched calls. Scopes run concurrently through invite.scheduler;
 -- calls within one scope stay ordered. Every invitation ends with an outcome.
 -- @module invite.runner
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 
 local policy_mod = require "invite.policy"
 local model = require "invite.model"

@@ -11,7 +11,7 @@
 -- ngx.sleep and `request` calls the handle directly: the cosocket transport
 -- yields to nginx by itself. The curl multi loop below is used only outside.
 -- @module invite.scheduler
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 
 local coroutine, setmetatable, select, type, error, pcall = coroutine, setmetatable, select, type, error, pcall
 local unpack = table.unpack or unpack -- luacheck: ignore 143

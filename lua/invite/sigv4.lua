@@ -27,7 +27,7 @@ local type, tostring, setmetatable, ipairs, error = type, tostring, setmetatable
 local find, sub, lower, gsub = string.find, string.sub, string.lower, string.gsub
 local concat = table.concat
 
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 
 --- The algorithm name, "AWS4-HMAC-SHA256".
 _M.ALGORITHM = "AWS4-HMAC-SHA256"

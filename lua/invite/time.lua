@@ -1,6 +1,6 @@
 --- Calendar arithmetic in UTC without os.time (which works in the host's local zone).
 -- @module invite.time
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 
 local type, tonumber, floor = type, tonumber, math.floor
 

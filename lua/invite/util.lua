@@ -8,7 +8,7 @@ local format, byte, gsub, find, match, sub, lower = string.format, string.byte, 
   string.match, string.sub, string.lower
 local concat = table.concat
 
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 
 ---------------------------------------------------------------------------------------------------
 -- Percent-encoding

@@ -21,7 +21,7 @@ local rest = require "invite.sim.rest"
 local sts = require "invite.sim.sts"
 local control = require "invite.sim.control"
 
-local _M = { _VERSION = "0.1.0" }
+local _M = { _VERSION = require "invite.version" }
 
 -- The services the simulator answers: every invitation service of invite with a module
 -- invite.sim.<name> (invite.sim.fixtures.services), and sts.
