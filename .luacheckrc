@@ -1,5 +1,5 @@
 -- luacheck config: Lua 5.4 code that also runs on LuaJIT/ngx_lua; specs use busted.
--- Run from the project root: `luacheck .` (t/55-lint.t does, in `make check`).
+-- Run from the project root: `luacheck .` (check/55-lint.t does, in `make check`).
 std = "lua54+luajit"
 max_line_length = 120
 -- Lua sources only: spec/support and bench also hold Python, C and shell files.

@@ -50,24 +50,24 @@ build/asan/invite/core.so: $(SRCS) $(HDRS) lua/invite/version.lua
 	$(CC) $(CFLAGS_BASE) $(SANFLAGS) -I$(LUA_INC_5.4) -shared -o $@ $(SRCS) $(LIBS)
 
 # C-level unit test of the pure signer, built with the sanitizers.
-build/test/sigv4_test: test/sigv4_test.c src/sigv4.c src/sigv4.h
+build/test/sigv4_test: spec/core/sigv4_test.c src/sigv4.c src/sigv4.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) $(SANFLAGS) -Isrc -o $@ test/sigv4_test.c src/sigv4.c -lcrypto
+	$(CC) $(CFLAGS_BASE) $(SANFLAGS) -Isrc -o $@ spec/core/sigv4_test.c src/sigv4.c -lcrypto
 
-# Every test, one TAP stream per t/*.t script, summarised by prove.
+# Every test, one TAP stream per check/*.t script, summarised by prove.
 check: deps build-all
-	prove --exec /bin/bash t/*.t
+	prove --exec /bin/bash check/*.t
 
 test: build
 	busted
 
 asan: deps build/asan/invite/core.so
-	bash t/30-asan.t
+	bash check/30-asan.t
 
 # Every spec under valgrind memcheck (slow: CI runs it as a second step after `make check`, which
-# runs a fast subset in t/40-valgrind.t).
+# runs a fast subset in check/40-valgrind.t).
 valgrind: deps build/5.4/invite/core.so
-	prove --exec /bin/bash t/valgrind-full
+	prove --exec /bin/bash check/valgrind-full
 
 demo: deps build
 	bash examples/demo.sh
@@ -131,7 +131,7 @@ rock-core:
 # module under lua/ is installed by adding its file. rock-install (invite-*.rockspec, the library)
 # copies the lua/ tree but the simulator; sim-install (invite-sim-*.rockspec) copies the simulator,
 # lua/invite/sim/ and its command's module lua/invite/cli/sim.lua. Each .lua file under lua/ goes to
-# exactly one of the two, at LUADIR/<its path under lua/> (spec/rockspec_spec.lua checks). By hand:
+# exactly one of the two, at LUADIR/<its path under lua/> (spec/project/rockspec_spec.lua checks). By hand:
 # `make rock-install LUADIR=/tmp/x`. rock-sim installs invite-sim beside `make rock`'s invite.
 SIM_LUA = $(sort $(shell find lua/invite/sim -name '*.lua') lua/invite/cli/sim.lua)
 LIB_LUA = $(filter-out $(SIM_LUA),$(sort $(shell find lua -name '*.lua')))

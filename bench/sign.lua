@@ -96,7 +96,7 @@ end
 print(("invite.sigv4 sign benchmark (%s, %d rounds x %d signatures)"):format(vm == "luajit" and "LuaJIT"
   or ("Lua " .. vm), ROUNDS, ITERS))
 
--- time the right thing: this request's signature is the one botocore gives (spec/sigv4_spec.lua)
+-- time the right thing: this request's signature is the one botocore gives (spec/core/sigv4_spec.lua)
 local o_plain, o_token = opts(nil), opts(TOKEN)
 assert(sigv4.sign(o_plain).signature == "dd6d5c74f53db1465edeb9b834d886e7e73d7e61bbb8b760b35b6e446f9b3388")
 

@@ -160,7 +160,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memset(&h, 0, sizeof h);
     /* the body cap's Content-Length check at the end of a header block is not this model's
-     * business (spec/http_spec.lua tests it): no declared length can exceed SIZE_MAX */
+     * business (spec/core/http_spec.lua tests it): no declared length can exceed SIZE_MAX */
     curl_engine_head_reset(&h, SIZE_MAX, 0);
     fz_model_clear(&m);
     if (data[0] == 0xff) {

@@ -5,7 +5,7 @@
 #
 # SECONDS (default 300) is the total fuzzing time, shared equally by the
 # targets; "short" is a quick check (about 4 s per target, no merge, starting
-# from the committed corpus and the seeds only), used by t/35-fuzz.t.
+# from the committed corpus and the seeds only), used by check/35-fuzz.t.
 # Each harness is built with clang -fsanitize=fuzzer,address,undefined into
 # build/fuzz/, started on its corpus (fuzz/corpus/<target>, the
 # seeds generated from the AWS SigV4 suite by fuzz/seed.lua, and the working

@@ -2,7 +2,7 @@
 # `make docs`: the API reference (LDoc, config.ld) as HTML in docs/api/, and the invite(1) manual
 # page docs/invite.1 regenerated from the CLI's argparse definitions.
 #   tools/docs.sh            docs/api/ and docs/invite.1
-#   tools/docs.sh DIR        the HTML in DIR only (docs/invite.1 untouched; t/60-docs.t uses this)
+#   tools/docs.sh DIR        the HTML in DIR only (docs/invite.1 untouched; check/60-docs.t uses this)
 # Fails when a public function has no doc comment (tools/check_docs.lua), when an operation or an
 # exported name of a service module is undocumented (tools/service_docs.lua), when a CLI flag has
 # no example (tools/manpage.lua), and on any LDoc warning.

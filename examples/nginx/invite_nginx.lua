@@ -1,5 +1,5 @@
 -- invite_nginx: request handlers and a periodic sweep for running invite inside nginx (ngx_lua).
--- Used by examples/nginx/nginx.conf and by spec/nginx_spec.lua.
+-- Used by examples/nginx/nginx.conf and by spec/nginx/nginx_spec.lua.
 --
 -- Everything here runs in cosocket-capable phases (content_by_lua, ngx.timer), where invite
 -- picks its cosocket transport and ngx light threads by itself: no call blocks the worker.

@@ -29,7 +29,7 @@ _M.NO_RETRY_INCREMENT = 1
 local days_from_civil = require("invite.time").days_from_civil
 
 -- Classification ------------------------------------------------------------
--- The facts are botocore's (botocore/retries/standard.py and special.py); spec/retry_botocore_spec.lua
+-- The facts are botocore's (botocore/retries/standard.py and special.py); spec/pipeline/retry_botocore_spec.lua
 -- asks botocore itself about every code, status and transport failure.
 
 --- Error codes that are throttling whatever their status (ThrottledRetryableChecker).

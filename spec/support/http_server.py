@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Loopback HTTP(S) test server for spec/http_spec.lua.
+"""Loopback HTTP(S) test server for spec/core/http_spec.lua.
 
 Usage: http_server.py [--tls CERT KEY]   serve on 127.0.0.1, port chosen by the kernel
        http_server.py --free-port         print a port nobody listens on, then exit

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Drives `invite sim` with Debian's boto3/botocore for spec/sim_compat_spec.lua.
+"""Drives `invite sim` with Debian's boto3/botocore for spec/sim/sim_compat_spec.lua.
 
 stdin: JSON {"endpoint", "region", "access_key", "secret_key", "session_token"?, "calls": [...]}
 Each call is one of

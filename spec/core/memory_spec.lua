@@ -4,7 +4,7 @@
 --
 -- Each RSS loop runs in a fresh interpreter (the one running this spec, with the matching build
 -- of invite.core): in the busted process, heap that earlier specs freed would absorb a leak and
--- hide it. The child runs without LD_PRELOAD, so under t/30-asan.t and valgrind it measures the
+-- hide it. The child runs without LD_PRELOAD, so under check/30-asan.t and valgrind it measures the
 -- plain build. A shorter loop of both also runs inside this process, checking every call and the
 -- Lua heap, so that AddressSanitizer and valgrind (which judge memory by their own means) see
 -- those code paths too.

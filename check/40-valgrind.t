@@ -2,8 +2,8 @@
 # (--ignore-lua: no re-exec); commands the specs start are not traced (no --trace-children).
 # Arguments are the specs to run (a directory runs every spec in it). Without arguments: the
 # signer, the transport and the memory loops, the parts of `make check` that exercise invite.core
-# most; t/valgrind-full (`make valgrind`) runs every spec.
-[ $# -gt 0 ] || set -- spec/sigv4_spec.lua spec/http_spec.lua spec/memory_spec.lua
+# most; check/valgrind-full (`make valgrind`) runs every spec.
+[ $# -gt 0 ] || set -- spec/core/sigv4_spec.lua spec/core/http_spec.lua spec/core/memory_spec.lua
 log=$(mktemp)
 start=$(date +%s)
 valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \

@@ -1,10 +1,10 @@
 # Every busted spec with invite.core built with AddressSanitizer + UBSan (leak checking on).
 # The sanitizer runtimes are preloaded into lua5.4, which is not itself instrumented; busted runs
-# in that very process (--ignore-lua: no re-exec). t/asan-children.c, preloaded last, drops
+# in that very process (--ignore-lua: no re-exec). check/asan-children.c, preloaded last, drops
 # LD_PRELOAD from the environment at start-up, so the commands the specs start run uninstrumented.
 so=build/asan/asan-children.so
-if [ ! -f "$so" ] || [ t/asan-children.c -nt "$so" ]; then
-  mkdir -p build/asan && gcc -std=c99 -Wall -Wextra -Werror -shared -fPIC -O1 -o "$so" t/asan-children.c || {
+if [ ! -f "$so" ] || [ check/asan-children.c -nt "$so" ]; then
+  mkdir -p build/asan && gcc -std=c99 -Wall -Wextra -Werror -shared -fPIC -O1 -o "$so" check/asan-children.c || {
     echo "Bail out! cannot build $so"; exit 1; }
 fi
 export LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so) $PWD/$so"

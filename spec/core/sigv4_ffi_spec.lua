@@ -1,6 +1,6 @@
 -- invite.sigv4's LuaJIT FFI path against its C binding: every result field equal, the caller's
 -- header pairs passed through as the same tables, the same errors and raises, arena growth, one
--- shared key cache. (spec/sigv4_spec.lua runs the official suite through sign(), which on LuaJIT
+-- shared key cache. (spec/core/sigv4_spec.lua runs the official suite through sign(), which on LuaJIT
 -- takes the FFI path; this spec compares the two paths directly on the options that choose
 -- between them.) Under PUC Lua there is no FFI path and only that is checked.
 local sigv4 = require "invite.sigv4"
