@@ -14,12 +14,8 @@ local floor = math.floor
 
 local _M = { _VERSION = "0.1.0" }
 
-local function encode_char(c) return format("%%%02X", byte(c)) end
-
--- RFC 3986 percent-encoding of a URI label or query component.
-function _M.percent_encode(s)
-  return (gsub(tostring(s), "[^%w%-%._~]", encode_char))
-end
+-- RFC 3986 percent-encoding of a URI label or query component (invite.util's, the project's one).
+_M.percent_encode = require("invite.util").percent_encode
 
 -- An integer member's decimal text, whatever its Lua number subtype (cjson's 3600.0 is "3600").
 local function int_string(v)

@@ -314,6 +314,17 @@ function Client:send(op, params, ctx)
   return res
 end
 
+--- Calls an operation with parameters invite built itself (invite.sts's functions for the
+-- credential chain): the pipeline after validation - build, sign, send with retries, parse - with
+-- no validation and no batches (the service judges the values, as those functions promise).
+-- The configuration must be resolved (@{Client:config}) first.
+-- @local
+function Client:send_built(key, params)
+  local op = self.service.ops[key]
+  if not op then error(format("invite.%s: no operation %q", self.service_name, tostring(key)), 2) end
+  return self:send(op, params, { service = self.service_name, operation = op.name })
+end
+
 local function dry_run_result(self, op, list, ctx)
   local reqs = {}
   for i, p in ipairs(list) do

@@ -4,7 +4,8 @@
 -- Rules: parameters is a table (or nil); no unknown members (the error names
 -- the closest valid one); required members present; strings are strings,
 -- integers are integers in range, lists are non-empty arrays within their
--- bounds; account IDs are 12-digit strings; strings hold no NUL byte and are
+-- bounds; structures are tables of their own members, required ones present;
+-- account IDs are 12-digit strings; strings hold no NUL byte and are
 -- valid UTF-8. Every problem is reported, each naming the operation, the
 -- field and the rule.
 --
@@ -19,7 +20,7 @@ local find, lower, format, sub, byte = string.find, string.lower, string.format,
 local min, floor, huge = math.min, math.floor, math.huge
 local concat, sort = table.concat, table.sort
 
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 
 -- Levenshtein distance, case-insensitive (for "did you mean").
 local function distance(a, b)
@@ -236,11 +237,41 @@ local function check_list(spec, v, path, problems, opts)
   end
 end
 
+-- a structure (STS Tags, Organizations' Filter): a table of its members only, required ones present
+local function check_structure(spec, v, path, problems)
+  if type(v) ~= "table" then
+    problems[#problems + 1] = format("%s: must be a table of members, got %s", path, describe(v))
+    return
+  end
+  local known, names = {}, {}
+  for _, m in ipairs(spec.members) do
+    known[m.name] = true
+    names[#names + 1] = m.name
+  end
+  local unknown = {}
+  for k in pairs(v) do
+    if not (type(k) == "string" and known[k]) then unknown[#unknown + 1] = tostring(k) end
+  end
+  sort(unknown)
+  for _, k in ipairs(unknown) do
+    problems[#problems + 1] = format("%s: unknown member %q (members: %s)", path, k, concat(names, ", "))
+  end
+  for _, m in ipairs(spec.members) do
+    local mv = v[m.name]
+    if mv == nil then
+      if m.required then problems[#problems + 1] = format("%s.%s: missing required member", path, m.name) end
+    else
+      check_value(m, mv, path .. "." .. m.name, problems)
+    end
+  end
+end
+
 function check_value(spec, v, path, problems, opts)
   local t = spec.type
   if t == "string" then check_string(spec, v, path, problems)
   elseif t == "integer" or t == "long" then check_integer(spec, v, path, problems)
   elseif t == "list" then check_list(spec, v, path, problems, opts)
+  elseif t == "structure" then check_structure(spec, v, path, problems)
   elseif t == "boolean" then
     if type(v) ~= "boolean" then
       problems[#problems + 1] = format("%s: must be a boolean, got %s", path, describe(v))
@@ -323,12 +354,32 @@ local function valid_list(spec, v, batched)
   return true
 end
 
+local function valid_structure(spec, v)
+  if type(v) ~= "table" or getmetatable(v) ~= nil then return false end
+  local members, given = spec.members, 0
+  for i = 1, #members do
+    local m = members[i]
+    local mv = v[m.name]
+    if mv == nil then
+      if m.required then return false end
+    else
+      given = given + 1
+      if not valid_value(m, mv, false) then return false end
+    end
+  end
+  -- no other keys: as many keys as members given
+  local keys = 0
+  for _ in next, v do keys = keys + 1 end
+  return keys == given
+end
+
 function valid_value(spec, v, batched)
   local t = spec.type
   if t == "string" then return valid_string(spec, v)
   elseif t == "list" then return valid_list(spec, v, batched)
   elseif t == "integer" or t == "long" then return valid_integer(spec, v)
   elseif t == "boolean" then return type(v) == "boolean"
+  elseif t == "structure" then return valid_structure(spec, v)
   end
   return false
 end
@@ -455,7 +506,7 @@ function _M.snapshot(params)
   return raw_copy(params, 0)
 end
 
--- The message pass alone, for spec/validate_passes_spec.lua: it must reject exactly what the first
+-- The message pass alone, for spec/pipeline/validate_passes_spec.lua: it must reject exactly what the first
 -- pass rejects (the first pass answering "valid" for input the second refuses would let it be sent).
 _M._explain = explain
 
