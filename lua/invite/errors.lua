@@ -51,16 +51,6 @@ end
 local retry = require "invite.retry"
 local classify_response, classify_transport = retry.classify_response, retry.classify_transport
 
-_M.THROTTLE_CODES = retry.THROTTLING_CODES
-_M.TRANSIENT_CODES = retry.TRANSIENT_CODES
-
-function _M.is_throttle(code, status, service)
-  return classify_response(status, code, service) == "throttling"
-end
-
-function _M.is_transient(code, status, service)
-  return classify_response(status, code, service) == "transient"
-end
 
 -- Header lookup in a list of {name, value} pairs (the transport lowercases
 -- names; compare case-insensitively anyway so other transports can be lax).

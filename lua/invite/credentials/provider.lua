@@ -77,11 +77,6 @@ function _M.await(obj, field, timeout, what)
   return nil, new_error("RefreshTimeout", msg, { retryable = false })
 end
 
--- Compatibility: -> true when obj[field] cleared, false when the caller could not wait or gave up.
-function _M.wait_while(obj, field, timeout)
-  return _M.await(obj, field, timeout) == true
-end
-
 -- each waiter gets its own copy of the refresh's error (callers annotate errors in place)
 local function copy_error(e)
   if type(e) ~= "table" then return e end

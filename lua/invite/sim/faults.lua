@@ -236,10 +236,4 @@ function Engine:describe()
   return { seed = self.seed or 1, rules = util.array(out) }
 end
 
-function _M.describe_rules(rules)
-  local t = {}
-  for i, r in ipairs(rules) do t[i] = r.text end
-  return concat(t, "; ")
-end
-
 return _M
