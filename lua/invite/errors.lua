@@ -9,42 +9,14 @@
 local cjson = require "cjson.safe"
 
 local type, tostring, pairs, select = type, tostring, pairs, select
-local setmetatable, getmetatable = setmetatable, getmetatable
-local concat = table.concat
 local find, sub, gsub, lower = string.find, string.sub, string.gsub, string.lower
 
 local _M = {}
 
-local mt = require("invite.util").error_mt -- one error type: invite.util.new_error makes the same
-mt.__index = mt
-
--- One line: "guardduty DeclineInvitations: BadRequestException (HTTP 400): text
--- [request-id abc] (retryable)".
-function mt.__tostring(e)
-  local parts = {}
-  local where = e.service or ""
-  if e.operation then where = (where ~= "" and where .. " " or "") .. e.operation end
-  if where ~= "" then parts[#parts + 1] = where .. ": " end
-  parts[#parts + 1] = tostring(e.code or "Error")
-  if e.status then parts[#parts + 1] = " (HTTP " .. tostring(e.status) .. ")" end
-  if e.message and e.message ~= "" then parts[#parts + 1] = ": " .. tostring(e.message) end
-  if e.request_id then parts[#parts + 1] = " [request-id " .. tostring(e.request_id) .. "]" end
-  if e.attempts and e.attempts > 1 then parts[#parts + 1] = " after " .. e.attempts .. " attempts" end
-  if e.retryable then parts[#parts + 1] = " (retryable)" end
-  -- one line: fold any newline a server put in its message
-  return (gsub(concat(parts), "[\r\n]+", " "))
-end
-
--- errors.new{code=, message=, ...} -> err (a table with the error metatable).
-function _M.new(t)
-  t = t or {}
-  if t.retryable == nil then t.retryable = false end
-  return setmetatable(t, mt)
-end
-
-function _M.is_error(v)
-  return type(v) == "table" and getmetatable(v) == mt
-end
+local util = require "invite.util"
+-- errors.new{code=, message=, ...} -> err, errors.is_error(v): the one error type, invite.util's
+-- (its __tostring gives the one line "service Operation: Code (HTTP n): message [request-id x]").
+_M.new, _M.is_error = util.new_error, util.is_error
 
 -- Whether an error is retried, and as what, is invite.retry's classify (botocore's standard mode);
 -- these are its tables and a status/code view of it, for callers of the older names.
