@@ -329,7 +329,7 @@ describe("instance metadata (IMDS)", function()
   end)
 
   it("can be the credential_source of a role profile", function()
-    -- only the source part: the role itself is assumed in spec/sts_spec.lua
+    -- only the source part: the role itself is assumed in spec/credentials/sts_spec.lua
     local s = start{ kind = "imds", credentials = IMDS_CREDS }
     imds_env(s)
     local mod = require "invite.credentials.imds"

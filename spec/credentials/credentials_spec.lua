@@ -1,5 +1,5 @@
 -- invite.credentials: every source, the chain's order and its "looked at" list, refresh, and the
--- rule that no secret ever reaches an error. STS-backed sources are in spec/sts_spec.lua.
+-- rule that no secret ever reaches an error. STS-backed sources are in spec/credentials/sts_spec.lua.
 local envh = require "support.env"
 local credentials = require "invite.credentials"
 local provider = require "invite.credentials.provider"

@@ -1,6 +1,6 @@
 -- invite.services.guardduty - Amazon GuardDuty's invitation API, declared as data.
 -- Facts from botocore's model guardduty/2017-11-28/service-2.json (checked by
--- spec/botocore_models_spec.lua). GuardDuty's boto3 names are PascalCase while
+-- spec/pipeline/botocore_models_spec.lua). GuardDuty's boto3 names are PascalCase while
 -- its wire JSON is camelCase: `name` is boto3's, `wire` is the JSON / query /
 -- URI label name. The format of this file is described in docs/clients.md ("How a service is declared").
 

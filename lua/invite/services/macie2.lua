@@ -1,6 +1,6 @@
 -- invite.services.macie2 - Amazon Macie's invitation API, declared as data.
 -- Facts from botocore's model macie2/2020-01-01/service-2.json (checked by
--- spec/botocore_models_spec.lua). Macie's boto3 names and wire names are the
+-- spec/pipeline/botocore_models_spec.lua). Macie's boto3 names and wire names are the
 -- same camelCase. The format is described in docs/clients.md ("How a service is declared").
 
 local account_ids = {

@@ -1,6 +1,6 @@
 -- invite.services.securityhub - AWS Security Hub's invitation API, declared as data.
 -- Facts from botocore's model securityhub/2018-10-26/service-2.json (checked by
--- spec/botocore_models_spec.lua). Security Hub's boto3 names and wire names are
+-- spec/pipeline/botocore_models_spec.lua). Security Hub's boto3 names and wire names are
 -- the same PascalCase. The format is described in docs/clients.md ("How a service is declared").
 
 local account_ids = {

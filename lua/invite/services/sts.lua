@@ -2,7 +2,7 @@
 -- AssumeRole (the credential chain's role profiles, the runner's member accounts),
 -- AssumeRoleWithWebIdentity (web identity credentials; unsigned) and GetCallerIdentity (who am I).
 -- Not an invitation service: the runner does not sweep it. Facts from botocore's model
--- sts/2011-06-15/service-2.json (botocore 1.43; checked by spec/sts_client_spec.lua) and its
+-- sts/2011-06-15/service-2.json (botocore 1.43; checked by spec/pipeline/sts_client_spec.lua) and its
 -- endpoint data. The format is described in docs/clients.md ("How a service is declared"); the
 -- query protocol's part of it in invite.protocols.query.
 

@@ -3,7 +3,7 @@
 -- newest botocore a python3 here has), against botocore's own query serialiser and parser, with a
 -- scripted transport (signing, the global endpoint, unsigned web identity, errors, the one retry
 -- loop, validation, redaction, dry runs) and against the simulator. The compatibility functions
--- (invite.sts.assume_role ...) are in spec/sts_spec.lua and spec/sts_sim_spec.lua.
+-- (invite.sts.assume_role ...) are in spec/credentials/sts_spec.lua and spec/credentials/sts_sim_spec.lua.
 local cjson = require "cjson"
 local interp = require "support.interp"
 local envh = require "support.env"

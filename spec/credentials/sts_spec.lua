@@ -1,7 +1,7 @@
 -- invite.sts and the STS-backed credential sources (assume role, web identity) with a scripted
 -- STS transport: request shapes, signing, XML reading (expat and the built-in reader), errors,
 -- retries, and the profile rules (source_profile chains, credential_source, loops).
--- The same flows against the simulator's STS are in spec/sts_sim_spec.lua.
+-- The same flows against the simulator's STS are in spec/credentials/sts_sim_spec.lua.
 local envh = require "support.env"
 local sts = require "invite.sts"
 local credentials = require "invite.credentials"

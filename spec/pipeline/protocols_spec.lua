@@ -2,8 +2,8 @@
 -- what each builds from a small test declaration, what it reads from answers and errors, and -
 -- where Debian's python3-botocore is installed - that botocore's own serialisers and parsers,
 -- given the same declaration as a botocore model, send the same parameters and read the same
--- members. The pipeline around them (signing, retries, STS) is in spec/client_pipeline_spec.lua
--- and spec/sts_client_spec.lua.
+-- members. The pipeline around them (signing, retries, STS) is in spec/pipeline/client_pipeline_spec.lua
+-- and spec/pipeline/sts_client_spec.lua.
 local cjson = require "cjson"
 local json = require "invite.protocols.json"
 local query = require "invite.protocols.query"
