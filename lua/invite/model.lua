@@ -189,21 +189,6 @@ local function list_dir(dir)
   return entries
 end
 
--- package.searchpath for Lua 5.1 too: the file `module` loads from, or nil.
-local function search(module)
-  local sep = package.config:sub(1, 1)
-  local rel = module:gsub("%.", sep == "\\" and "\\\\" or sep)
-  for template in package.path:gmatch("[^;]+") do
-    local path = template:gsub("%?", rel)
-    local f = io.open(path, "r")
-    if f then
-      f:close()
-      return path
-    end
-  end
-  return nil
-end
-
 -- The declared names: the files of the services directory and package.preload's modules.
 local function discover()
   local names, seen, why = {}, {}, nil
@@ -212,7 +197,7 @@ local function discover()
   end
   local here = HERE
   if not here then
-    local model_file = search("invite.model")
+    local model_file = require("invite.util").searchpath("invite.model", package.path)
     here = model_file and model_file:match("^(.-)model%.lua$")
   end
   local listed = false

@@ -21,21 +21,6 @@ local function this_lua()
   return _VERSION, _VERSION, v, v
 end
 
--- package.searchpath, which Lua 5.1 lacks
-local function searchpath(name, path)
-  if package.searchpath then return package.searchpath(name, path) end -- luacheck: ignore 143
-  local file = name:gsub("%.", "/")
-  for template in path:gmatch("[^;]+") do
-    local candidate = template:gsub("%?", file)
-    local f = io.open(candidate, "rb")
-    if f then
-      f:close()
-      return candidate
-    end
-  end
-  return nil
-end
-
 -- the "Lua 5.x" a core file says it was built for, or nil
 local function built_for(path)
   local f = io.open(path, "rb")
@@ -64,7 +49,7 @@ if ok then
   end
   return core
 end
-local path = searchpath("invite.core", package.cpath)
+local path = require("invite.util").searchpath("invite.core", package.cpath)
 local built = path and built_for(path)
 if built and built ~= api then
   error(("invite: the C core %s was built for %s, but this is %s: %s")

@@ -143,6 +143,26 @@ end
 -- Errors
 ---------------------------------------------------------------------------------------------------
 
+--- package.searchpath on every Lua (5.1 lacks it): the first file of `path`'s templates that
+-- `name` ("invite.core") names and that exists, or nil.
+-- @tparam string name a module name
+-- @tparam string path package.path or package.cpath
+-- @treturn ?string
+function _M.searchpath(name, path)
+  if package.searchpath then return (package.searchpath(name, path)) end -- luacheck: ignore 143
+  local sep = package.config:sub(1, 1)
+  local rel = name:gsub("%.", sep == "\\" and "\\\\" or sep)
+  for template in path:gmatch("[^;]+") do
+    local candidate = template:gsub("%?", rel)
+    local f = io.open(candidate, "rb")
+    if f then
+      f:close()
+      return candidate
+    end
+  end
+  return nil
+end
+
 --- The metatable of every error of the project (invite.errors builds its errors with it too).
 -- @table error_mt
 local error_mt = {}

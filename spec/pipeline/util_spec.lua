@@ -183,3 +183,11 @@ describe("the simulator's request targets (invite.sim.http.parse_head) through i
     end
   end)
 end)
+
+describe("invite.util.searchpath", function()
+  it("finds the file a module name loads from, on every Lua (5.1 has no package.searchpath)", function()
+    assert.are.equal("lua/invite/util.lua", util.searchpath("invite.util", "nowhere/?.lua;lua/?.lua"))
+    assert.are.equal("lua/invite/init.lua", util.searchpath("invite", "lua/?.lua;lua/?/init.lua"))
+    assert.is_nil(util.searchpath("invite.no_such_module", "lua/?.lua;lua/?/init.lua"))
+  end)
+end)
