@@ -12,7 +12,7 @@ local format, byte, gsub, find = string.format, string.byte, string.gsub, string
 local concat = table.concat
 local floor = math.floor
 
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 
 -- RFC 3986 percent-encoding of a URI label or query component (invite.util's, the project's one).
 _M.percent_encode = require("invite.util").percent_encode

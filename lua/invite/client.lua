@@ -50,9 +50,9 @@ local type, pairs, ipairs, tostring, setmetatable, error, require =
 local format = string.format
 local os_time = os.time
 
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 
-local VERSION = "0.1.0"
+local VERSION = require "invite.version"
 local LUA_VERSION = (type(jit) == "table" and jit.version) or _VERSION
 
 local OPTIONS = {

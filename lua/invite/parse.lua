@@ -27,7 +27,7 @@ local function lower_name(n)
   return ln
 end
 
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 
 local null = cjson.null
 

@@ -7,7 +7,7 @@
 local require, pcall, tostring, ipairs = require, pcall, tostring, ipairs
 local lower, gsub, floor = string.lower, string.gsub, math.floor
 
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 
 local sigv4
 

@@ -32,7 +32,7 @@
 local common = require "invite.credentials.common"
 local xml = require "invite.xml"
 
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 
 local type, tostring, tonumber, require = type, tostring, tonumber, require
 local floor = math.floor

@@ -16,7 +16,7 @@
 -- or a function(req) -> res | nil, err.
 local type, require, tostring, error, pairs, rawget = type, require, tostring, error, pairs, rawget
 
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 
 local factories = {}
 

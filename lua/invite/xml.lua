@@ -15,7 +15,7 @@ local type, tostring, tonumber, pcall, require = type, tostring, tonumber, pcall
 local concat, floor = table.concat, math.floor
 local char, find, sub, match, gsub = string.char, string.find, string.sub, string.match, string.gsub
 
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 
 --- The deepest nesting accepted (an AWS answer nests a handful of levels; a document nested deeper
 -- is refused rather than walked).

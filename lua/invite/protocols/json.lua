@@ -16,7 +16,7 @@ local errors = require "invite.errors"
 
 local error, tostring, setmetatable = error, tostring, setmetatable
 
-local _M = { _VERSION = "0.1.0", name = "json" }
+local _M = { name = "json" }
 
 local JSON_VERSIONS = { ["1.0"] = true, ["1.1"] = true }
 

@@ -33,7 +33,7 @@ local floor = math.floor
 local percent_encode, int_string = build.percent_encode, build.int_string
 local child = xml.child
 
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 
 -- Serialising ------------------------------------------------------------------------------------
 
@@ -215,7 +215,7 @@ function _M.dialect(d)
       return child(root, "Error") or (child(root, "Errors") and child(child(root, "Errors"), "Error"))
     end,
   } })
-  local P = { _VERSION = _M._VERSION, name = d.name }
+  local P = { name = d.name }
 
   --- build(op, params, endpoint, def) -> req {method, path, query, url, headers, body}
   function P.build(op, params, endpoint, def)

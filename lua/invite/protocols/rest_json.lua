@@ -23,7 +23,7 @@ local concat = table.concat
 
 local percent_encode, int_string, json_object = build.percent_encode, build.int_string, build.json_object
 
-local _M = { _VERSION = "0.1.0", name = "rest-json" }
+local _M = { name = "rest-json" }
 
 -- endpoint -> op -> URL, for operations whose URL does not depend on the parameters
 local fixed_urls = setmetatable({}, { __mode = "k" })
