@@ -23,7 +23,7 @@
 -- @module invite.sigv4
 local core = require "invite.native"
 
-local type, tostring, setmetatable, ipairs, error = type, tostring, setmetatable, ipairs, error
+local type, ipairs, error = type, ipairs, error
 local find, sub, lower, gsub = string.find, string.sub, string.lower, string.gsub
 local concat = table.concat
 
@@ -332,13 +332,9 @@ _M.equal = core.sigv4_equal
 -- @treturn int misses
 _M.cache_stats = core.sigv4_cache_stats
 
-local err_mt = {
-  __tostring = function(e) return tostring(e.code) .. ": " .. tostring(e.message) end,
-}
-
-local function fail(message)
-  return nil, setmetatable({ code = "IncompleteSignatureException", message = message, status = 400,
-    retryable = false }, err_mt)
+local function fail(message) -- the one error type (invite.util)
+  return nil, require("invite.util").new_error{ code = "IncompleteSignatureException", message = message,
+    status = 400, retryable = false }
 end
 
 local function trim(s)
