@@ -10,19 +10,8 @@ local sigv4 = require "invite.sigv4"
 local SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 local NS = 'xmlns="https://sts.amazonaws.com/doc/2011-06-15/"'
 
-local function form(body)
-  local t = {}
-  for k, v in (body or ""):gmatch("([^&=]+)=([^&]*)") do
-    t[k] = v:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end)
-  end
-  return t
-end
-
-local function header(req, name)
-  for _, h in ipairs(req.headers) do
-    if h[1]:lower() == name:lower() then return h[2] end
-  end
-end
+local wire = require "support.wire"
+local form, header = wire.form, wire.header
 
 local function ok_xml(action, n, exp)
   return ([[<?xml version="1.0" encoding="UTF-8"?>

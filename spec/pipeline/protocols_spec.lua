@@ -14,27 +14,13 @@ local interp = require "support.interp"
 local ENDPOINT = { scheme = "https", authority = "test.us-east-1.amazonaws.com", base_path = "",
   url = "https://test.us-east-1.amazonaws.com" }
 
-local function header(req, name)
-  for _, h in ipairs(req.headers) do
-    if h[1]:lower() == name:lower() then return h[2] end
-  end
-end
+local wire = require "support.wire"
+local header, form_pairs = wire.header, wire.form_pairs
 
 -- An operation view as invite.model makes one (the protocols read name, input, output and def).
 local function view(op)
   return { name = op.name, method = op.method, uri = op.uri, input = op.input or {}, output = op.output or {},
     def = op }
-end
-
-local function form_pairs(body)
-  local out = {}
-  for k, v in (body .. "&"):gmatch("([^&=]*)=([^&]*)&") do
-    local function dec(s)
-      return (s:gsub("+", " "):gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
-    end
-    out[#out + 1] = { dec(k), dec(v) }
-  end
-  return out
 end
 
 -- A small awsJson 1.1 service, shaped like AWS Organizations' ListHandshakesForAccount.

@@ -15,28 +15,8 @@ local KEYS = { access_key_id = "AKIDSTSCLIENT", secret_access_key = SECRET, sess
 local NS = 'xmlns="https://sts.amazonaws.com/doc/2011-06-15/"'
 local ROLE = "arn:aws:iam::222222222222:role/InviteManager"
 
-local function header(req, name)
-  for _, h in ipairs(req.headers) do
-    if h[1]:lower() == name:lower() then return h[2] end
-  end
-end
-
-local function form_pairs(body)
-  local out = {}
-  for k, v in (body .. "&"):gmatch("([^&=]*)=([^&]*)&") do
-    local function dec(s)
-      return (s:gsub("+", " "):gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
-    end
-    out[#out + 1] = { dec(k), dec(v) }
-  end
-  return out
-end
-
-local function form(body)
-  local t = {}
-  for _, p in ipairs(form_pairs(body)) do t[p[1]] = p[2] end
-  return t
-end
+local wire = require "support.wire"
+local header, form_pairs, form = wire.header, wire.form_pairs, wire.form
 
 local function result_xml(action, inner, rid)
   return ([[<?xml version="1.0" encoding="UTF-8"?><%sResponse %s><%sResult>%s</%sResult>]]
