@@ -42,18 +42,6 @@ function _M.headers(req, ak, sk, tok, region, service, time)
   return out.headers
 end
 
--- sign.request(req, creds, scope) -> signed req (a new table) | nil, err-message
--- creds = {access_key, secret_key, session_token}; scope = {region, service, time}.
-function _M.request(req, creds, scope)
-  local headers, err = _M.headers(req, creds.access_key, creds.secret_key, creds.session_token,
-    scope.region, scope.service, scope.time)
-  if not headers then return nil, err end
-  return {
-    method = req.method, path = req.path, query = req.query, url = req.url,
-    headers = headers, body = req.body,
-  }
-end
-
 -- sign.redact(headers) -> a copy with the signature and the token hidden.
 function _M.redact(headers)
   local out = {}
@@ -69,7 +57,5 @@ function _M.redact(headers)
   end
   return out
 end
-
-function _M.set_signer(mod) sigv4 = mod end -- for tests and alternative signers
 
 return _M

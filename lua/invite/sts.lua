@@ -47,12 +47,6 @@ local function flat(root, why)
   return xml.flatten(root)
 end
 
---- The flat map of a document read by the built-in reader, or nil, message.
-function _M.parse_xml_builtin(s) return flat(xml.parse_builtin(s)) end
-
---- The flat map of a document read by expat, or nil, message.
-function _M.parse_xml_lxp(s) return flat(xml.parse_lxp(s)) end
-
 --- parse_xml(xml, how) ; how = "lxp" | "builtin" | nil (lxp when available)
 function _M.parse_xml(s, how) return flat(xml.parse(s, how)) end
 

@@ -14,7 +14,7 @@
 -- one fails with kind "other" and a message naming the limit, and is not retried.
 -- Clients take `transport = "curl"` (a registered kind), a transport object,
 -- or a function(req) -> res | nil, err.
-local type, require, tostring, error, pairs, rawget = type, require, tostring, error, pairs, rawget
+local type, require, tostring, error, rawget = type, require, tostring, error, rawget
 
 local _M = {}
 
@@ -45,13 +45,6 @@ local function checked_max_body_bytes(opts)
   local ok, msg = _M.check_max_body_bytes(opts.max_body_bytes)
   if not ok then error("invite.transport: option " .. msg, 4) end
   return opts.max_body_bytes
-end
-
-function _M.kinds()
-  local out = {}
-  for k in pairs(factories) do out[#out + 1] = k end
-  table.sort(out)
-  return out
 end
 
 -- The kind used when a client names none: "cosocket" when running in an
