@@ -22,8 +22,7 @@
 local _M = {}
 
 local type, tonumber, tostring, rawget, setmetatable, error = type, tonumber, tostring, rawget, setmetatable, error
-local lower, find, sub, match, format, gsub = string.lower, string.find, string.sub, string.match, string.format,
-  string.gsub
+local lower, find, match, format = string.lower, string.find, string.match, string.format
 local concat = table.concat
 
 -- The default limit of one response body: the same as CURL_ENGINE_DEFAULT_MAX_BODY in src/curl_engine.h (the
@@ -71,23 +70,13 @@ local function classify(err, stage)
   return "other"
 end
 
--- scheme://host[:port][/path][?query] -> scheme, host, port, target, authority
+-- scheme://host[:port][/path][?query] -> scheme, host, port, target, authority (invite.util's
+-- parser: one for every layer; http and https only, no user:password@)
 local function parse_url(url)
-  local scheme, rest = match(url, "^(%a[%w+.-]*)://(.*)$")
-  if not scheme then return nil end
-  scheme = lower(scheme)
-  if scheme ~= "http" and scheme ~= "https" then return nil end
-  local authority, target = match(rest, "^([^/?#]*)(.*)$")
-  target = gsub(target, "#.*$", "")
-  if target == "" then target = "/" elseif sub(target, 1, 1) == "?" then target = "/" .. target end
-  authority = gsub(authority, "^.*@", "") -- no userinfo on the wire
-  local host, port = match(authority, "^%[([%x:.]+)%]:?(%d*)$")
-  if not host then host, port = match(authority, "^([^:]+):?(%d*)$") end
-  if not host or host == "" then return nil end
-  local default_port = scheme == "https" and 443 or 80
-  port = tonumber(port) or default_port
-  if port < 1 or port > 65535 then return nil end
-  return scheme, host, port, target, authority
+  local u = require("invite.util").parse_url(url)
+  if not u or (u.scheme ~= "http" and u.scheme ~= "https") then return nil end
+  local target = (u.path == "" and "/" or u.path) .. (u.query and ("?" .. u.query) or "")
+  return u.scheme, u.host, u.port, target, u.authority
 end
 _M.parse_url = parse_url
 
