@@ -40,23 +40,14 @@ local ADMIN = "111111111111"
 local KEY = { id = "AKIABENCHACCOUNTSADMIN", secret = "bench/accounts/admin/secret/0123456789" }
 local INVITER = "999999999999"
 
-local accounts = { { id = ADMIN, name = "admin", access_keys = { KEY } }, { id = INVITER, name = "stranger" } }
-local members, invitations = {}, {}
-for i = 1, N do
-  local id = ("3%011d"):format(i)
-  members[i] = id
-  accounts[#accounts + 1] = { id = id, roles = { { name = "InviteManager", trusted_accounts = { ADMIN } } } }
-  for _, svc in ipairs(SERVICES) do
-    for _, region in ipairs(REGIONS) do
-      invitations[#invitations + 1] = { service = svc, region = region, account = id, inviter = INVITER,
-        id = svc .. "-" .. region .. "-" .. id, invited_at = "now-5d" }
-    end
-  end
-end
+local members = {}
+for i = 1, N do members[i] = ("3%011d"):format(i) end
+local fixture = sim.org_fixture{ admin = ADMIN, key = KEY, inviter = INVITER, members = members,
+  services = SERVICES, regions = REGIONS }
 
 -- the simulator keeps only its last 20000 requests in memory: count AssumeRole in its log file
 local LOG = os.tmpname()
-local s = sim.start{ fixtures = { accounts = accounts, invitations = invitations }, faults = "always * latency=30",
+local s = sim.start{ fixtures = fixture, faults = "always * latency=30",
                      log = LOG }
 local function log_size()
   local f = io.open(LOG, "rb")
@@ -117,7 +108,7 @@ local function sweep(conc)
     seen = seen + 1
     if r.outcome ~= "declined" then unhandled = unhandled + 1 end
   end
-  unhandled = unhandled + (#invitations - seen)
+  unhandled = unhandled + (#fixture.invitations - seen)
   local assume = 0
   local f = assert(io.open(LOG, "rb"))
   f:seek("set", log_from)

@@ -294,21 +294,10 @@ describe("invite.run across accounts: one AssumeRole per account, no RefreshInPr
   local N_ACCOUNTS = 20
 
   local function fixture()
-    local accounts = { { id = ADMIN, name = "admin", access_keys = { ADMIN_KEY } } }
-    local members, invitations = {}, {}
-    for i = 1, N_ACCOUNTS do
-      local id = ("2100000000%02d"):format(i)
-      members[i] = id
-      accounts[#accounts + 1] = { id = id, roles = { { name = "InviteManager", trusted_accounts = { ADMIN } } } }
-      for _, svc in ipairs(SERVICES) do
-        for _, region in ipairs(REGIONS) do
-          invitations[#invitations + 1] = { service = svc, region = region, account = id, inviter = INVITER,
-            id = svc .. "-" .. region .. "-" .. id, invited_at = "now-5d" }
-        end
-      end
-    end
-    accounts[#accounts + 1] = { id = INVITER, name = "stranger" }
-    return { accounts = accounts, invitations = invitations }, members
+    local members = {}
+    for i = 1, N_ACCOUNTS do members[i] = ("2100000000%02d"):format(i) end
+    return sim.org_fixture{ admin = ADMIN, key = ADMIN_KEY, inviter = INVITER, members = members,
+      services = SERVICES, regions = REGIONS }
   end
 
   it("sweeps 20 accounts x 12 scopes at concurrency 64 with simulator latency", function()

@@ -19,6 +19,8 @@
 --   sim.accounts.prod -> "222222222222";  sim.FIXTURE -> path of examples/fixtures/org.json
 --   sim.stop_all()        -- stops every simulator this process started (for teardown)
 --   sim.shell_quote(s), sim.read_file(path), sim.write_file(path, text)   -- helpers the specs share
+--   sim.org_fixture{ admin=, key=, inviter=, members=, services=, regions= }
+--                         -- an organisation to sweep: -> fixture, member IDs (see below)
 --
 -- The simulator runs as `env -u LD_PRELOAD <lua> bin/invite sim ... --port 0 --exit-with-parent`
 -- (opts.lua picks another interpreter, e.g. "luajit"); its first stdout line gives the port and
@@ -186,6 +188,26 @@ function Sim:stop()
   os.remove(self.errfile)
   if self.tmp_fixture then os.remove(self.tmp_fixture) end
   running[self] = nil
+end
+
+--- An organisation for cross-account sweeps: the admin account with access key `key` ({id, secret}),
+-- a stranger `inviter`, and one member per ID in `members` with an InviteManager role the admin may
+-- assume and, in every service x region, one invitation from the stranger (5 days old).
+-- -> fixture (for sim.start), members
+function _M.org_fixture(o)
+  local accounts = { { id = o.admin, name = "admin", access_keys = { o.key } } }
+  local invitations = {}
+  for _, id in ipairs(o.members) do
+    accounts[#accounts + 1] = { id = id, roles = { { name = "InviteManager", trusted_accounts = { o.admin } } } }
+    for _, svc in ipairs(o.services) do
+      for _, region in ipairs(o.regions) do
+        invitations[#invitations + 1] = { service = svc, region = region, account = id, inviter = o.inviter,
+          id = svc .. "-" .. region .. "-" .. id, invited_at = "now-5d" }
+      end
+    end
+  end
+  accounts[#accounts + 1] = { id = o.inviter, name = "stranger" }
+  return { accounts = accounts, invitations = invitations }, o.members
 end
 
 function _M.stop_all()
