@@ -31,6 +31,7 @@
 
 local common = require "invite.credentials.common"
 local xml = require "invite.xml"
+local is_integer = require("invite.validate").is_integer
 
 local _M = {}
 
@@ -141,7 +142,8 @@ end
 -- Lua number subtype: cjson's 3600.0 is "3600") -> its decimal string; nil for anything else.
 function _M.whole_seconds(v)
   local n = tonumber(v)
-  if not n or n ~= floor(n) or n >= 2 ^ 53 or n <= -2 ^ 53 then return nil end -- NaN, inf, fractions
+  -- invite.validate's integer test (either subtype, finite, no fraction), within what %d can print
+  if not is_integer(n) or n >= 2 ^ 53 or n <= -2 ^ 53 then return nil end
   return string.format("%d", n)
 end
 
@@ -153,10 +155,6 @@ local function check_common(o, fn)
   end
 end
 
-local function seconds(v)
-  local n = tonumber(_M.whole_seconds(v))
-  return math.tointeger and math.tointeger(n) or n
-end
 
 local function session_name(o)
   local clock = o.clock or common.default_clock
@@ -169,7 +167,8 @@ function _M.assume_role(o)
     RoleArn = o.role_arn, RoleSessionName = session_name(o), ExternalId = o.external_id,
     SerialNumber = o.serial_number, TokenCode = o.token_code, Policy = o.policy,
   }
-  if o.duration_seconds ~= nil then params.DurationSeconds = seconds(o.duration_seconds) end
+  -- checked whole (check_common); the query builder writes an integer member as one
+  if o.duration_seconds ~= nil then params.DurationSeconds = tonumber(o.duration_seconds) end
   local credentials, cerr = source_credentials(o.credentials)
   if not credentials then return nil, cerr end
   local res, err = call("assume_role", "AssumeRole", params, o, credentials)
@@ -186,7 +185,8 @@ function _M.assume_role_with_web_identity(o)
     RoleArn = o.role_arn, RoleSessionName = session_name(o), WebIdentityToken = o.web_identity_token,
     Policy = o.policy,
   }
-  if o.duration_seconds ~= nil then params.DurationSeconds = seconds(o.duration_seconds) end
+  -- checked whole (check_common); the query builder writes an integer member as one
+  if o.duration_seconds ~= nil then params.DurationSeconds = tonumber(o.duration_seconds) end
   local res, err = call("assume_role_with_web_identity", "AssumeRoleWithWebIdentity", params, o, nil)
   if not res then return nil, err end
   return credentials_from(res, "AssumeRoleWithWebIdentity")
