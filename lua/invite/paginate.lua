@@ -56,11 +56,11 @@ function _M.pages(call, pag, params, ctx)
   end
   if bad then
     local yielded = false
-    return scheduler.iterator(function()
+    return function() -- no I/O: nothing to yield, on any Lua
       if yielded then return nil end
       yielded = true
       return false, errors.client("ValidationError", (ctx and ctx.where or "paginate") .. ": " .. bad, ctx)
-    end)
+    end
   end
   if cfg.PageSize then params[pag.limit_key] = cfg.PageSize end
   if cfg.StartingToken then params[pag.input_token] = cfg.StartingToken end
@@ -116,9 +116,7 @@ function _M.pages(call, pag, params, ctx)
       pending = ("the service returned more than %d pages (max_pages): page %d still had a NextToken")
         :format(page_limit, pages)
     elseif seen[token] then
-      done = true
-      return false, errors.client("PaginationError",
-        "the service returned the same pagination token twice: " .. tostring(token), ctx)
+      return fail("the service returned the same pagination token twice: " .. tostring(token))
     else
       seen[token] = true
       params[pag.input_token] = token
