@@ -151,7 +151,10 @@ local function check_accounts(c, fx, out)
   if #accounts == 0 then c:fail("accounts", "must list at least one account") end
   for i, a in ipairs(accounts) do
     local p = idx("accounts", i)
-    if c:object(a, p, { id = true, name = true, access_keys = true, roles = true }) then
+    -- status, email, parent, joined: the account in the organisation (check_organization);
+    -- enabled_regions: the opt-in regions it has enabled (check_regions)
+    if c:object(a, p, { id = true, name = true, access_keys = true, roles = true, status = true, email = true,
+                        parent = true, joined = true, enabled_regions = true }) then
       local id = c:account_id(a.id, p .. ".id")
       local name = c:string(a.name, p .. ".name", true)
       local acct = { id = id, name = name or id, roles = {}, role_list = {} }
@@ -391,7 +394,7 @@ function _M.validate(fx, source, opts)
     detector_by_key = {}, invitations = {}, administrators = {}, disabled = {},
   }
   if c:object(fx, "", { accounts = true, sessions = true, detectors = true, invitations = true,
-                        administrators = true, disabled = true }) then
+                        administrators = true, disabled = true, organization = true }) then
     check_accounts(c, fx, out)
     check_sessions(c, fx, out)
     check_detectors(c, fx, out)

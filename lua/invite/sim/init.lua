@@ -18,17 +18,50 @@ local faults_mod = require "invite.sim.faults"
 local log_mod = require "invite.sim.log"
 local auth = require "invite.sim.auth"
 local rest = require "invite.sim.rest"
-local sts = require "invite.sim.sts"
 local control = require "invite.sim.control"
+local regions = require "invite.sim.regions"
 
 local _M = { _VERSION = require "invite.version" }
 
+-- The other services (declared without invitations, e.g. sts, organizations) that have a module
+-- invite.sim.<name>: name -> module, and their names in model order. Such a module answers in its
+-- own wire style and has
+--   operation(req) -> the operation's API name or nil, and the request's parameters
+--   dispatch(ctx) -> response            ctx: req, rid, state, principal, service, operation,
+--                                        region, account, params, cred_rng, token_now
+--   error(status, code, message, rid) -> response (with error_code); validation_code, the code
+--                                        of a refused input (e.g. "ValidationError")
+--   auth_error(failure, rid), fault(kind, retry_after, rid) (kind throttle, 500 or 503),
+--   unknown_operation(req, params, rid) -> response
+--   and optionally looks_like(req) -> bool, params (an unsigned request still answered in its
+--   style) and UNSIGNED (operations answered without a signature).
+local others_cache
+local function others()
+  if not others_cache then
+    local by_name, list = {}, {}
+    local model = require "invite.model"
+    for _, name in ipairs(model.declared()) do
+      if not model.invitations(name) then
+        local module = "invite.sim." .. name
+        local ok, mod = pcall(require, module)
+        if ok then
+          by_name[name], list[#list + 1] = mod, name
+        elseif not tostring(mod):find("module '" .. module .. "' not found", 1, true) then
+          error(mod, 0)
+        end
+      end
+    end
+    others_cache = { by_name = by_name, list = list }
+  end
+  return others_cache.by_name, others_cache.list
+end
+
 -- The services the simulator answers: every invitation service of invite with a module
--- invite.sim.<name> (invite.sim.fixtures.services), and sts.
+-- invite.sim.<name> (invite.sim.fixtures.services), then the others (above).
 local function served()
   local list = {}
   for i, name in ipairs((fixtures.services())) do list[i] = name end
-  list[#list + 1] = "sts"
+  for _, name in ipairs(select(2, others())) do list[#list + 1] = name end
   return list
 end
 
@@ -142,12 +175,13 @@ local function generic_error(status, code, message, rid)
   return res
 end
 
--- Applies a replacing fault (throttle/500/503/reset) or returns nil.
-local function fault_response(service, svc, fault, rid)
+-- Applies a replacing fault (throttle/500/503/reset) or returns nil. `other`: the module of a
+-- service without invitations, else nil (svc is the invitation service's).
+local function fault_response(other, svc, fault, rid)
   if fault.kind == "reset" then
     return { fault = "reset", status = 0, error_code = "(connection reset)" }
   end
-  if service == "sts" then return sts.fault(fault.kind, fault.retry_after, rid) end
+  if other then return other.fault(fault.kind, fault.retry_after, rid) end
   return rest.fault(svc, fault.kind, fault.retry_after, rid)
 end
 
@@ -203,14 +237,14 @@ local function decoded(res)
 end
 
 -- A 400 in the service's style (STS: XML ValidationError) with `message`.
-local function bad_request(service, svc, message, rid)
-  if service == "sts" then return sts.error(400, "ValidationError", message, rid) end
+local function bad_request(other, svc, message, rid)
+  if other then return other.error(400, other.validation_code, message, rid) end
   return rest.error(svc, 400, "BadRequestException", message, rid)
 end
 
 -- bigmessage=BYTES: the message is an introduction then "x"s, exactly BYTES bytes, streamed.
-local function big_message(service, svc, bytes, rid)
-  local res = bad_request(service, svc, PLACEHOLDER, rid)
+local function big_message(other, svc, bytes, rid)
+  local res = bad_request(other, svc, PLACEHOLDER, rid)
   local at = res.body:find(PLACEHOLDER, 1, true)
   local intro = ("invite sim: a message of " .. bytes .. " bytes "):sub(1, bytes)
   res.stream, res.length = filled(res.body:sub(1, at - 1) .. intro, "x", bytes - #intro,
@@ -219,13 +253,13 @@ local function big_message(service, svc, bytes, rid)
   return res
 end
 
-local function echo_secrets(service, svc, req, rid)
+local function echo_secrets(other, svc, req, rid)
   local token = req.header["x-amz-security-token"]
   if not token then
     local _, q = util.parse_query(req.query)
     token = q and q["X-Amz-Security-Token"]
   end
-  return bad_request(service, svc, "invite sim refused the request signed with X-Amz-Security-Token: "
+  return bad_request(other, svc, "invite sim refused the request signed with X-Amz-Security-Token: "
     .. (token or "(none)") .. " and Authorization: " .. (req.header.authorization or "(none)"), rid)
 end
 
@@ -380,12 +414,20 @@ end
 function Sim:serve(req, rid, entry)
   local info, perr = auth.parse(req)
   local service = info and info.service
-  local unsigned_sts, sts_params
+  local by_other = others()
+  local unsigned, other_params
   if not info then
-    local looks, p = sts.looks_like(req)
-    if looks then
-      service, sts_params = "sts", p
-      unsigned_sts = sts.UNSIGNED[p.Action]
+    -- an unsigned request that looks like a call of a service answering in its own style (STS's
+    -- form-encoded Action=...): answered in that style, and its unsigned operations served
+    for _, name in ipairs(select(2, others())) do
+      local m = by_other[name]
+      local looks, p = false, nil
+      if m.looks_like then looks, p = m.looks_like(req) end
+      if looks then
+        service, other_params = name, p
+        unsigned = m.UNSIGNED and p and m.UNSIGNED[p.Action]
+        break
+      end
     end
   end
   entry.service = service
@@ -393,18 +435,19 @@ function Sim:serve(req, rid, entry)
   entry.auth = info and info.mode or "none"
   if info then entry.access_key_id = info.access_key_id end
   local _, rest_services = fixtures.services()
-  local svc = service ~= "sts" and rest_services[service] or nil
+  local other = service and by_other[service] or nil
+  local svc = not other and service and rest_services[service] or nil
   -- operation (known before authentication so errors and the log can name it)
   local operation, params
-  if service == "sts" then
-    operation, sts_params = sts.operation(req)
+  if other then
+    operation, other_params = other.operation(req)
   elseif svc then
     operation, params = rest.route(svc.routes, req.method, req.path)
   end
   entry.operation = operation
   -- authentication
   local principal
-  if unsigned_sts and operation then
+  if unsigned and operation then
     principal = nil
   else
     local f
@@ -417,21 +460,25 @@ function Sim:serve(req, rid, entry)
       })
     end
     if not principal then
-      if service == "sts" then return sts.auth_error(f, rid) end
+      if other then return other.auth_error(f, rid) end
       return rest.auth_error(svc, f, rid)
     end
     entry.account = principal.account
     entry.arn = principal.arn
   end
-  if not svc and service ~= "sts" then
+  if not svc and not other then
     return generic_error(404, "UnknownServiceException", "invite sim does not simulate the service '"
       .. tostring(service) .. "' (it serves " .. require("invite.model").join(served()) .. ")", rid)
   end
   if not operation then
-    if service == "sts" then return sts.unknown_action(sts_params and sts_params.Action, rid) end
+    if other then return other.unknown_operation(req, other_params, rid) end
     return generic_error(404, "UnknownOperationException", "Unknown operation " .. req.method .. " " .. req.path
       .. " for " .. service, rid)
   end
+  -- a region where the service does not exist, or that the account has not enabled
+  local refused = regions.refusal(self, { service = service, other = other, svc = svc, region = entry.region,
+                                          account = principal and principal.account, rid = rid })
+  if refused then return refused end
   -- faults
   local decision = self.faults:decide{ service = service, operation = operation, region = entry.region,
                                        account = entry.account }
@@ -440,11 +487,11 @@ function Sim:serve(req, rid, entry)
     entry.fault = decision.fault.kind
     local kind = decision.fault.kind
     if kind == "throttle" or kind == "500" or kind == "503" or kind == "reset" then
-      res = fault_response(service, svc, decision.fault, rid)
+      res = fault_response(other, svc, decision.fault, rid)
     elseif kind == "bigmessage" then
-      res = big_message(service, svc, decision.fault.bytes, rid)
+      res = big_message(other, svc, decision.fault.bytes, rid)
     elseif kind == "echo-secrets" then
-      res = echo_secrets(service, svc, req, rid)
+      res = echo_secrets(other, svc, req, rid)
     end
   end
   local replaced = res ~= nil
@@ -462,10 +509,10 @@ function Sim:serve(req, rid, entry)
     local ctx = {
       req = op_req, rid = rid, state = self.state, principal = principal, service = service,
       operation = operation, region = entry.region, account = principal and principal.account,
-      params = params or sts_params, cred_rng = self.cred_rng, token_now = self:token_now(),
+      params = params or other_params, cred_rng = self.cred_rng, token_now = self:token_now(),
     }
-    if service == "sts" then
-      res = sts.dispatch(ctx)
+    if other then
+      res = other.dispatch(ctx)
     else
       res = rest.dispatch(svc, ctx)
     end

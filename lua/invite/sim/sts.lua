@@ -6,7 +6,7 @@
 -- accepted by every service until they expire.
 local util = require "invite.sim.util"
 
-local _M = { name = "sts" }
+local _M = { name = "sts", validation_code = "ValidationError" }
 
 local format, concat, floor, tonumber, type, ipairs = string.format, table.concat, math.floor, tonumber, type, ipairs
 
@@ -251,6 +251,11 @@ end
 function _M.unknown_action(action, rid)
   if not action then return _M.error(400, "MissingAction", "Missing Action", rid) end
   return _M.error(400, "InvalidAction", format("Could not find operation %s for version 2011-06-15", action), rid)
+end
+
+-- A request naming no operation STS has (the simulator's hook for every service; see invite.sim).
+function _M.unknown_operation(_, params, rid)
+  return _M.unknown_action(params and params.Action, rid)
 end
 
 return _M
