@@ -378,8 +378,24 @@ function _M.check_endpoint_url(url, src, opts)
   return (url:gsub("/+$", ""))
 end
 
--- endpoint(service, region, opts) -> url, source | nil, err
-function _M.endpoint(service, region, opts)
+-- The endpoint of a partition-global service (a declaration's `partition_endpoints`, e.g.
+-- Organizations, Account) for `region`, or nil when the declaration names none for the region's
+-- partition (or for the FIPS/dual-stack variant asked for: then the regional name applies, as the
+-- services' endpoint rule sets fall back to it). -> host, the partition's entry
+local function partition_host(partition_endpoints, region, fips, dual)
+  if type(partition_endpoints) ~= "table" or dual then return nil end
+  local pe = partition_endpoints[_M.partition(region).id]
+  if type(pe) ~= "table" then return nil end
+  local host = fips and pe.fips_host or (not fips and pe.host) or nil
+  if host then return host, pe end
+  return nil
+end
+_M.partition_host = partition_host
+
+-- endpoint(service, region, opts [, partition_endpoints]) -> url, source | nil, err
+-- partition_endpoints: a declaration's table (see resolve below); every region of a listed
+-- partition goes to that partition's host.
+function _M.endpoint(service, region, opts, partition_endpoints)
   if type(service) ~= "string" or service == "" then
     error("config.endpoint: service must be a non-empty string", 2)
   end
@@ -430,6 +446,8 @@ function _M.endpoint(service, region, opts)
   local svc = service:lower()
   local part = _M.partition(region)
   local suffix = dual and part.dualstack or part.dns
+  local global_host = partition_host(partition_endpoints, region, fips, dual)
+  if global_host then return "https://" .. global_host, "default (" .. part.id .. " partition endpoint)" end
   if svc == "sts" and not fips and not dual then
     if region == "aws-global" then return "https://sts.amazonaws.com", "default (sts global)" end
     local mode = opts.sts_regional_endpoints
@@ -491,18 +509,24 @@ end
 
 --- resolve(service, options) -> settings | nil, err
 -- service: a service declaration (invite.services.*: name, endpoint_prefix, optional
--- global_endpoint = {region, host, signing_region}), or just a name that is its endpoint prefix.
+-- global_endpoint = {region, host, signing_region}, optional partition_endpoints = { [partition id]
+-- = {host, signing_region, fips_host?} }), or just a name that is its endpoint prefix.
 -- options: a client's options (the `endpoint` option is config's endpoint_url; env, home, profile,
 -- config_file, credentials_file and shared as everywhere in this module). Each setting is taken
 -- from the option, else the environment, else the profile, else its default:
 --   region          region, AWS_REGION, AWS_DEFAULT_REGION, profile region; else the global
---                   endpoint's region (STS: aws-global) for a service that has one
+--                   endpoint's region (STS: aws-global) for a service that has one, or the aws
+--                   partition's signing region (Organizations: us-east-1) for one with
+--                   partition_endpoints
 --   endpoint_url    endpoint / endpoint_url, AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the
 --                   profile's services section, its endpoint_url; else the AWS endpoint (no
 --                   trailing '/')
 --   endpoint        endpoint_url's parts (see endpoint_parts above); endpoint_source says where
 --                   the URL came from; signing_region the region of the credential scope:
---                   the global endpoint's (STS: us-east-1) when the call goes there
+--                   the global endpoint's (STS: us-east-1) when the call goes there; with
+--                   partition_endpoints, any region of a listed partition goes to its host,
+--                   signed with its signing_region (eu-west-1 -> organizations.us-east-1.
+--                   amazonaws.com signed for us-east-1); a configured endpoint still wins
 --   max_attempts    max_attempts, AWS_MAX_ATTEMPTS, profile max_attempts, 3
 --   retry_mode      retry_mode, AWS_RETRY_MODE, profile retry_mode, "standard"
 --   ca_bundle       ca_bundle, AWS_CA_BUNDLE, profile ca_bundle (~ and $VAR expanded); else nil
@@ -513,7 +537,7 @@ end
 -- ConfigError (max_attempts, retry_mode).
 function _M.resolve(service, options)
   local def = type(service) == "table" and service or { name = service, endpoint_prefix = service }
-  local prefix, global = def.endpoint_prefix, def.global_endpoint
+  local prefix, global, by_partition = def.endpoint_prefix, def.global_endpoint, def.partition_endpoints
   if type(prefix) ~= "string" or prefix == "" then
     error("config.resolve: service must be a service declaration or a non-empty name", 2)
   end
@@ -547,6 +571,10 @@ function _M.resolve(service, options)
     end
     -- a global service without a region: its global endpoint (STS: aws-global)
     if not region and global then region = global.region end
+    -- a partition-global service without a region: the aws partition's endpoint and region
+    if not region and type(by_partition) == "table" and type(by_partition.aws) == "table" then
+      region = by_partition.aws.signing_region
+    end
     if not region then
       return fail("NoRegionError", "no region for " .. name .. ": " .. message_of(rerr, "pass region="))
     end
@@ -557,7 +585,7 @@ function _M.resolve(service, options)
       .. "'-', like us-east-1"):format(require("invite.validate").describe(region)))
   end
 
-  local url, src = _M.endpoint(prefix, region, opts)
+  local url, src = _M.endpoint(prefix, region, opts, by_partition)
   if not url then
     -- keep the configuration's own code (ProfileNotFound, InvalidConfiguration: a broken shared
     -- file, a bad endpoint_url ...) rather than calling every such problem an endpoint error
@@ -586,6 +614,11 @@ function _M.resolve(service, options)
   local signing_region = _M.signing_region(prefix, region, url)
   if global and (region == global.region or url == "https://" .. global.host) then
     signing_region = global.signing_region
+  end
+  if by_partition then
+    local fips = _M.use_fips_endpoint(opts)
+    local host, pe = partition_host(by_partition, region, fips, _M.use_dualstack_endpoint(opts))
+    if host and url == "https://" .. host then signing_region = pe.signing_region end
   end
   return { region = region, endpoint = ep, endpoint_url = url, endpoint_source = src,
            signing_region = signing_region, max_attempts = n,

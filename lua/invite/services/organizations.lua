@@ -1,0 +1,168 @@
+-- invite.services.organizations - AWS Organizations, the read-only calls that find an
+-- organisation's accounts (scope discovery: invite.discover.accounts), declared as data:
+-- ListAccounts, ListAccountsForParent, ListChildren, ListRoots, DescribeOrganization and
+-- DescribeAccount. Not an invitation service (the handshakes are not declared yet). Facts from
+-- botocore's model organizations/2016-11-28/service-2.json (botocore 1.43; checked by
+-- spec/pipeline/organizations_spec.lua) and its endpoint rule set. The format is described in
+-- docs/clients.md ("How a service is declared"); the json protocol's part in invite.protocols.json.
+--
+-- The client checks what botocore's validator checks (required members, lengths, ranges, enums)
+-- and account IDs; the patterns of ParentId (`^(r-[0-9a-z]{4,32})|(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$`)
+-- and the other IDs are the service's to judge (invite.discover.accounts checks OU IDs itself).
+
+local function max_results()
+  return { name = "MaxResults", wire = "MaxResults", type = "integer", min = 1, max = 20 }
+end
+
+local function next_token_in()
+  return { name = "NextToken", wire = "NextToken", type = "string", max = 100000 }
+end
+
+local function next_token_out()
+  return { name = "NextToken", wire = "NextToken", type = "string" }
+end
+
+local function parent_id()
+  return { name = "ParentId", wire = "ParentId", required = true, type = "string", max = 100 }
+end
+
+-- Account: Status is deprecated in favour of State (botocore 1.43 has both; the service sends both)
+local function account_members()
+  return {
+    { name = "Id", wire = "Id", type = "string" },
+    { name = "Arn", wire = "Arn", type = "string" },
+    { name = "Email", wire = "Email", type = "string" },
+    { name = "Name", wire = "Name", type = "string" },
+    { name = "Status", wire = "Status", type = "string" },
+    { name = "State", wire = "State", type = "string" },
+    { name = "Paths", wire = "Paths", type = "list", member = { type = "string" } },
+    { name = "JoinedMethod", wire = "JoinedMethod", type = "string" },
+    { name = "JoinedTimestamp", wire = "JoinedTimestamp", type = "timestamp" },
+  }
+end
+
+local function accounts_out()
+  return { name = "Accounts", wire = "Accounts", type = "list",
+           member = { type = "structure", members = account_members() } }
+end
+
+local function policy_types()
+  return { name = "PolicyTypes", wire = "PolicyTypes", type = "list", member = { type = "structure", members = {
+    { name = "Type", wire = "Type", type = "string" },
+    { name = "Status", wire = "Status", type = "string" },
+  } } }
+end
+
+local function paginator(result_key, all, each)
+  return { input_token = "NextToken", output_token = "NextToken", limit_key = "MaxResults",
+           result_key = result_key, all = all, each = each }
+end
+
+return {
+  name = "organizations",
+  service_id = "Organizations",
+  api_version = "2016-11-28",
+  signing_name = "organizations",
+  endpoint_prefix = "organizations",
+  protocol = "json",
+  json_version = "1.1",
+  target_prefix = "AWSOrganizationsV20161128",
+  title = "AWS Organizations",
+  -- One endpoint per partition (the endpoint rule set; botocore's endpoints.json agrees): every
+  -- region of a partition goes to its host, signed for its region; without a region, the aws one.
+  -- FIPS: the aws partition's own host, us-gov's plain one; other variants use the regional name.
+  partition_endpoints = {
+    aws = { host = "organizations.us-east-1.amazonaws.com", signing_region = "us-east-1",
+            fips_host = "organizations-fips.us-east-1.amazonaws.com" },
+    ["aws-cn"] = { host = "organizations.cn-northwest-1.amazonaws.com.cn", signing_region = "cn-northwest-1" },
+    ["aws-us-gov"] = { host = "organizations.us-gov-west-1.amazonaws.com", signing_region = "us-gov-west-1",
+                       fips_host = "organizations.us-gov-west-1.amazonaws.com" },
+    ["aws-iso"] = { host = "organizations.us-iso-east-1.c2s.ic.gov", signing_region = "us-iso-east-1" },
+    ["aws-iso-b"] = { host = "organizations.us-isob-east-1.sc2s.sgov.gov", signing_region = "us-isob-east-1" },
+    ["aws-iso-f"] = { host = "organizations.us-isof-south-1.csp.hci.ic.gov", signing_region = "us-isof-south-1" },
+  },
+
+  operations = {
+    --- Lists every account of the organisation (management account or delegated administrator
+    -- only), one page of at most 20 at a time; a page may be empty while NextToken is set.
+    list_accounts = {
+      name = "ListAccounts", method = "POST", uri = "/",
+      input = { next_token_in(), max_results() },
+      output = { accounts_out(), next_token_out() },
+    },
+    --- Lists the accounts directly under a root or OU (`ParentId`), one page at a time.
+    list_accounts_for_parent = {
+      name = "ListAccountsForParent", method = "POST", uri = "/",
+      input = { parent_id(), next_token_in(), max_results() },
+      output = { accounts_out(), next_token_out() },
+    },
+    --- Lists the accounts or OUs (`ChildType` ACCOUNT or ORGANIZATIONAL_UNIT) directly under a root
+    -- or OU (`ParentId`), one page at a time.
+    list_children = {
+      name = "ListChildren", method = "POST", uri = "/",
+      input = {
+        parent_id(),
+        { name = "ChildType", wire = "ChildType", required = true, type = "string",
+          enum = { "ACCOUNT", "ORGANIZATIONAL_UNIT" } },
+        next_token_in(),
+        max_results(),
+      },
+      output = {
+        { name = "Children", wire = "Children", type = "list", member = { type = "structure", members = {
+          { name = "Id", wire = "Id", type = "string" },
+          { name = "Type", wire = "Type", type = "string" },
+        } } },
+        next_token_out(),
+      },
+    },
+    --- Lists the organisation's roots (there is one), one page at a time.
+    list_roots = {
+      name = "ListRoots", method = "POST", uri = "/",
+      input = { next_token_in(), max_results() },
+      output = {
+        { name = "Roots", wire = "Roots", type = "list", member = { type = "structure", members = {
+          { name = "Id", wire = "Id", type = "string" },
+          { name = "Arn", wire = "Arn", type = "string" },
+          { name = "Name", wire = "Name", type = "string" },
+          policy_types(),
+        } } },
+        next_token_out(),
+      },
+    },
+    --- Describes the organisation the caller's account belongs to (any member account may ask).
+    describe_organization = {
+      name = "DescribeOrganization", method = "POST", uri = "/",
+      input = {},
+      output = {
+        { name = "Organization", wire = "Organization", type = "structure", members = {
+          { name = "Id", wire = "Id", type = "string" },
+          { name = "Arn", wire = "Arn", type = "string" },
+          { name = "FeatureSet", wire = "FeatureSet", type = "string" },
+          { name = "MasterAccountArn", wire = "MasterAccountArn", type = "string" },
+          { name = "MasterAccountId", wire = "MasterAccountId", type = "string" },
+          { name = "MasterAccountEmail", wire = "MasterAccountEmail", type = "string" },
+          { name = "AvailablePolicyTypes", wire = "AvailablePolicyTypes", type = "list",
+            member = { type = "structure", members = {
+              { name = "Type", wire = "Type", type = "string" },
+              { name = "Status", wire = "Status", type = "string" },
+            } } },
+        } },
+      },
+    },
+    --- Describes one account of the organisation (`AccountId`).
+    describe_account = {
+      name = "DescribeAccount", method = "POST", uri = "/",
+      input = {
+        { name = "AccountId", wire = "AccountId", required = true, type = "string", account_id = true, max = 12 },
+      },
+      output = { { name = "Account", wire = "Account", type = "structure", members = account_members() } },
+    },
+  },
+
+  paginators = {
+    list_accounts = paginator("Accounts", "list_all_accounts", "each_account"),
+    list_accounts_for_parent = paginator("Accounts", "list_all_accounts_for_parent", "each_account_for_parent"),
+    list_children = paginator("Children", "list_all_children", "each_child"),
+    list_roots = paginator("Roots", "list_all_roots", "each_root"),
+  },
+}
