@@ -140,6 +140,17 @@ function _M.exists(service, region)
   return s ~= nil and s.global ~= nil
 end
 
+--- Whether the table has `service` at all (its endpoint prefix in some partition). A service
+-- declared after the table was generated is not listed: the table cannot say where it exists.
+-- @treturn boolean
+function _M.listed(service)
+  local prefix = prefix_of(service, "listed")
+  for _, id in ipairs(IDS) do
+    if T.partitions[id].services[prefix] then return true end
+  end
+  return false
+end
+
 --- Whether `region` is a region of the table (any partition).
 -- @treturn boolean
 function _M.known(region)
