@@ -17,16 +17,8 @@ local concat, sort = table.concat, table.sort
 -- (invite.model.invitations): the names of an invitation's members, of the account ID parameter
 -- and of the unprocessed list, and how it accepts.
 
---- Every region each service is offered in (commercial partition), for `regions = "all"`.
-_M.ALL_REGIONS = {
-  "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1", "ap-south-1",
-  "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2",
-  "ca-central-1", "eu-central-1", "eu-north-1", "eu-south-1", "eu-west-1", "eu-west-2", "eu-west-3",
-  "me-south-1", "sa-east-1",
-}
-
---- What a region name looks like (us-east-1, ap-southeast-2, us-gov-west-1).
-_M.REGION_PATTERN = "^%l%l%-[%l%-]+%-%d+$"
+-- What an account ID (of an invitation, of an unprocessed entry, of an option) must look like.
+local ACCOUNT_ID = "^%d%d%d%d%d%d%d%d%d%d%d%d$"
 
 local OUTCOME_OF = { decline = "declined", delete = "deleted", decline_and_delete = "declined_and_deleted",
                      accept = "accepted" }
@@ -39,11 +31,11 @@ end
 local function list_of_strings(v, field, pattern, rule)
   if type(v) == "string" then v = { v } end
   if type(v) ~= "table" or #v == 0 then
-    error("invite.run: " .. field .. " must be a non-empty list of strings", 4)
+    error("invite.run: " .. field .. " must be a non-empty list of strings", 5)
   end
   for i, s in ipairs(v) do
     if type(s) ~= "string" or (pattern and not s:match(pattern)) then
-      error("invite.run: " .. field .. "[" .. i .. "] = " .. tostring(s) .. ": " .. rule, 4)
+      error("invite.run: " .. field .. "[" .. i .. "] = " .. tostring(s) .. ": " .. rule, 5)
     end
   end
   return v
@@ -58,63 +50,98 @@ _M.parse_iso = parse_iso
 
 --- Every option invite.run reads (see _M.run); anything else is a mistake, not silently ignored.
 _M.OPTIONS = { "account", "accounts", "apply", "audit", "audit_log", "client", "concurrency", "credentials",
-               "endpoint", "identity", "max_attempts", "max_items", "max_pages", "now", "on_progress", "policy",
-               "profile", "regions", "role", "role_session_name", "run_id", "services", "sts_endpoint" }
+               "endpoint", "exclude_accounts", "external_id", "identity", "max_attempts", "max_items", "max_pages",
+               "now", "on_progress", "ous", "policy", "profile", "regions", "role", "role_session_name", "run_id",
+               "services", "sts_endpoint", "sts_region", "unlisted_regions" }
 local KNOWN_OPTION = {}
 for _, k in ipairs(_M.OPTIONS) do KNOWN_OPTION[k] = true end
 
 local function check_options(opts)
-  if type(opts) ~= "table" then error("invite.run: expected a table of options", 3) end
+  if type(opts) ~= "table" then error("invite.run: expected a table of options", 4) end
   for k in pairs(opts) do
     if not KNOWN_OPTION[k] then
       local hint = type(k) == "string" and require("invite.validate").closest(k, _M.OPTIONS)
       error("invite.run: unknown option "
         .. (type(k) == "string" and ("'" .. k .. "'") or ("[" .. tostring(k) .. "]"))
         .. (hint and (" (did you mean '" .. hint .. "'?)") or "")
-        .. " (options: " .. concat(_M.OPTIONS, ", ") .. ")", 3)
+        .. " (options: " .. concat(_M.OPTIONS, ", ") .. ")", 4)
     end
   end
   -- an empty endpoint is a mistake, not "the AWS endpoints" (clients and botocore refuse it too)
   for _, k in ipairs{ "endpoint", "sts_endpoint" } do
-    if opts[k] == "" then error("invite.run: " .. k .. " must be a URL like https://host, not empty", 3) end
+    if opts[k] == "" then error("invite.run: " .. k .. " must be a URL like https://host, not empty", 4) end
   end
   local p = opts.policy
   local pol, perr = policy_mod.normalize(p, "invite.run: policy")
-  if not pol then error(perr, 3) end
+  if not pol then error(perr, 4) end
   local services = opts.services or pol.services or model.SERVICES
   services = list_of_strings(services, "services", nil, "")
   for i, s in ipairs(services) do
     if not model.invitations(s) then
       error("invite.run: services[" .. i .. "] = '" .. s .. "': unknown service ("
-        .. concat(model.SERVICES, ", ") .. ")", 3)
+        .. concat(model.SERVICES, ", ") .. ")", 4)
     end
   end
+  local unlisted = opts.unlisted_regions
+  if unlisted ~= nil then
+    unlisted = list_of_strings(unlisted, "unlisted_regions", "^%l[%l%d%-]*%d$",
+      "a region name: lower-case letters, digits and '-', like us-east-1")
+  end
   local regions = opts.regions or pol.regions
-  if regions == "all" then regions = _M.ALL_REGIONS end
-  if regions == nil then error("invite.run: regions is required (a list, or \"all\")", 3) end
-  regions = list_of_strings(regions, "regions", _M.REGION_PATTERN, "not a region name like us-east-1")
+  if regions == nil then error("invite.run: regions is required (a list, \"all\" or \"enabled\")", 4) end
+  if regions ~= "all" and regions ~= "enabled" then
+    regions = list_of_strings(regions, "regions", nil, "")
+    local ok, rerr = require("invite.regions").check(regions, { field = "regions", unlisted = unlisted })
+    if not ok then error("invite.run: " .. rerr, 4) end
+  end
   local accounts = opts.accounts or pol.accounts
-  if accounts ~= nil then
+  if accounts == "org" then accounts = "organization" end
+  if accounts ~= nil and accounts ~= "organization" then
     accounts = list_of_strings(accounts, "accounts", "^%d+$", "account IDs are 12-digit strings")
     for i, a in ipairs(accounts) do
-      if #a ~= 12 then error("invite.run: accounts[" .. i .. "] = " .. a .. ": account IDs are 12-digit strings", 3) end
+      if #a ~= 12 then error("invite.run: accounts[" .. i .. "] = " .. a .. ": account IDs are 12-digit strings", 4) end
     end
+  end
+  if accounts ~= nil then
     local role = opts.role or pol.role
     if type(role) ~= "string" or role == "" then
-      error("invite.run: accounts needs role (a role name, or an ARN template with {account})", 3)
+      error("invite.run: accounts needs role (a role name, or an ARN template with {account})", 4)
     end
+  end
+  if (opts.ous ~= nil or opts.exclude_accounts ~= nil) and accounts ~= "organization" then
+    error("invite.run: " .. (opts.ous ~= nil and "ous" or "exclude_accounts")
+      .. " needs accounts = \"organization\"", 4)
+  end
+  local more = { unlisted = unlisted }
+  if opts.ous ~= nil then
+    more.ous = list_of_strings(opts.ous, "ous", nil, "")
+    local ok, oerr = require("invite.discover.accounts").check_parents(more.ous, "ous")
+    if not ok then error("invite.run: " .. oerr, 4) end
+  end
+  if opts.exclude_accounts ~= nil then
+    more.exclude = list_of_strings(opts.exclude_accounts, "exclude_accounts", ACCOUNT_ID,
+      "account IDs are 12-digit strings")
+  end
+  if opts.external_id ~= nil and (type(opts.external_id) ~= "string" or #opts.external_id < 2
+      or #opts.external_id > 1224 or not opts.external_id:find("^[%w%+=,%.@:/%-]+$")) then
+    error("invite.run: external_id must be 2-1224 characters of letters, digits and +=,.@:/-", 4)
+  end
+  local session = opts.role_session_name
+  if session ~= nil and (type(session) ~= "string" or #session < 2 or #session > 64
+      or not session:find("^[%w%+=,%.@_%-]+$")) then
+    error("invite.run: role_session_name must be 2-64 characters of letters, digits and +=,.@_-", 4)
   end
   for _, k in ipairs{ "max_pages", "max_items" } do
     local v = opts[k]
     if v ~= nil and (type(v) ~= "number" or v < 1 or v % 1 ~= 0 or v == math.huge) then
-      error("invite.run: " .. k .. " must be a whole number >= 1, got " .. tostring(v), 3)
+      error("invite.run: " .. k .. " must be a whole number >= 1, got " .. tostring(v), 4)
     end
   end
   local conc = opts.concurrency or 32
   if type(conc) ~= "number" or conc < 1 or conc % 1 ~= 0 then
-    error("invite.run: concurrency must be an integer >= 1", 3)
+    error("invite.run: concurrency must be an integer >= 1", 4)
   end
-  return pol, services, regions, accounts, conc
+  return pol, services, regions, accounts, conc, more
 end
 
 --- The ARN of the role to assume in `account`.
@@ -127,8 +154,6 @@ function _M.role_arn(role, account, partition)
   return "arn:" .. (partition or "aws") .. ":iam::" .. account .. ":role/" .. role
 end
 
--- What an account ID of an invitation (or of an unprocessed entry) must look like.
-local ACCOUNT_ID = "^%d%d%d%d%d%d%d%d%d%d%d%d$"
 
 -- Writes one audit event. A log that cannot record (full disk, file size limit, I/O error) stops
 -- every later mutating call of the run: `ctx.audit_error` is set and `ctx.stopped` names why.
@@ -380,48 +405,112 @@ local function run_scope(scope, ctx)
 end
 
 local function new_report(apply)
-  return { apply = apply, scopes = {}, invitations = {}, errors = {},
+  return { apply = apply, scopes = {}, invitations = {}, errors = {}, warnings = {}, skipped = {},
            totals = { invitations = 0, actions = {}, outcomes = {} } }
 end
 
 --- Runs a policy over services x regions (x accounts); `invite.run{...}` is this function.
--- Every invitation of a scope is decided before anything is sent there; an invalid action, a
--- policy error or two accepts in one scope stop that scope with an error (other scopes go on).
--- Decisions are carried out in batched calls: accept, then decline, then delete.
+-- First it finds the scope (@{invite.scope}): who the caller is (STS GetCallerIdentity), which
+-- accounts (a list, or the organisation's), each account's role session (one AssumeRole per
+-- account per run) and regions. Every invitation of a scope is decided before anything is sent
+-- there; an invalid action, a policy error or two accepts in one scope stop that scope with an
+-- error (other scopes go on). Decisions are carried out in batched calls: accept, then decline,
+-- then delete.
 --
---     local report = invite.run{ services = { "guardduty" }, regions = "all",
+--     local report = invite.run{ services = { "guardduty" }, regions = "enabled",
+--                                accounts = "organization", role = "InviteManager",
 --                                policy = require "mypolicy", apply = false }
 -- @tparam table opts
 -- @tparam function|table opts.policy `decide(inv) -> action, reason`, or a table with `decide`
 --   (and optional `services`, `regions`, `accounts`, `role`); actions: `keep`, `decline`, `delete`,
---   `decline_and_delete`, `accept`. `inv`: `service`, `region`, `account`, `account_id` (inviter),
---   `invitation_id`, `invited_at`, `status`, `age_days`
--- @tparam string|{string,...} opts.regions a list, or "all" (@{ALL_REGIONS}); required unless
---   the policy has them
+--   `decline_and_delete`, `accept`. `inv`: `service`, `region`, `account` (the invitee),
+--   `account_id` (inviter), `invitation_id`, `invited_at`, `status`, `age_days`
+-- @tparam string|{string,...} opts.regions a list of region names (each one invite's region table
+--   knows, @{invite.regions}), `"all"` (every region where the service exists in the caller's
+--   partition) or `"enabled"` (those of them each account has enabled: Account ListRegions, else
+--   EC2 DescribeRegions); required unless the policy has them
+-- @tparam[opt] {string,...} opts.unlisted_regions region names to accept though the table does
+--   not know them yet (a region newer than invite)
 -- @tparam[opt=every invitation service] {string,...} opts.services (@{invite.services})
 -- @tparam[opt=false] boolean opts.apply false: plan only, no mutating call
--- @tparam[opt] {string,...} opts.accounts account IDs to sweep by assuming `role` in each
+-- @tparam[opt] {string,...}|string opts.accounts account IDs to sweep by assuming `role` in each,
+--   or `"organization"` (also `"org"`): every ACTIVE account of the caller's organisation; the
+--   caller's own account is swept with the caller's credentials
+-- @tparam[opt] {string,...} opts.ous with `"organization"`: only the accounts under these roots or
+--   OUs (recursively)
+-- @tparam[opt] {string,...} opts.exclude_accounts with `"organization"`: accounts not to sweep
 -- @tparam[opt] string opts.role role name or ARN template (see @{role_arn}); needed with accounts
+-- @tparam[opt] string opts.external_id the ExternalId of every AssumeRole
+-- @tparam[opt] string opts.role_session_name default `invite-<run id>`
+-- @tparam[opt] string opts.sts_region the region of STS calls (default: the first listed region,
+--   else the configured one, else us-east-1; regional endpoints)
 -- @tparam[opt=32] int opts.concurrency scopes in flight at once
 -- @tparam[opt] string opts.audit_log path of a JSON-lines audit log (or `audit`, an invite.audit log)
 -- @param[opt] opts.endpoint endpoint URL of every call (e.g. the simulator); also `profile`,
---   `credentials`, `max_attempts`, `sts_endpoint`, `role_session_name`, `run_id`, `account`
+--   `credentials`, `max_attempts`, `max_pages`, `max_items`, `sts_endpoint`, `run_id`
 -- @param[opt] opts.on_progress `function(done, total, scope)` after each scope
 -- @param[opt] opts.now clock, `function() -> epoch seconds` (for age_days)
--- @param[opt] opts.client `function(scope) -> client` for custom clients; `identity` likewise
--- @treturn table report: `apply`, `scopes` (service, region, account, invitations, error),
---   `invitations` (one record per invitation, with `action`, `reason`, `outcome`, `detail`),
---   `errors` (one line per failed scope), `totals` (`invitations`, `actions`, `outcomes`)
--- @raise on misuse: an unknown option (naming the closest), a bad policy, region, account or
---   concurrency
+-- @param[opt] opts.client `function(scope) -> client` for custom clients (then no
+--   GetCallerIdentity unless accounts is "organization")
+-- @param[opt] opts.identity `{account =, arn =}` instead of asking STS, or a function(scope) ->
+--   account; `account` names the account of current-credential scopes likewise
+-- @treturn table report: `apply`, `run_id`, `identity` (`account`, `arn`, `user_id`, `partition`),
+--   `accounts` (`id`, `own`, `error`, `regions_source`), `scopes` (service, region, account,
+--   invitations, error), `skipped` (service, region, account, reason: a scope not swept, e.g. a
+--   region the account has not enabled), `invitations` (one record per invitation, with `action`,
+--   `reason`, `outcome`, `detail`), `errors` (one line per failed scope or account), `warnings`,
+--   `totals` (`invitations`, `actions`, `outcomes`)
+-- @raise on misuse: an unknown option (naming the closest), a bad policy, region (naming the
+--   closest known), account, OU or concurrency
+-- Checks the options and plans the scopes (invite.scope); raises on misuse (levels: the caller of
+-- run or plan).
+local function prepare(opts)
+  local pol, services, regions, accounts, concurrency, more = check_options(opts)
+  local run_id = opts.run_id or _M.new_run_id()
+  local sts_region = opts.sts_region or (type(regions) == "table" and regions[1]) or nil
+  if not sts_region then
+    local okr, r = pcall(require("invite.config").region, { profile = opts.profile })
+    sts_region = okr and r or "us-east-1"
+  end
+  local identity = nil
+  if type(opts.identity) == "table" then
+    identity = opts.identity
+  elseif opts.identity ~= nil or opts.account ~= nil or (opts.client and accounts ~= "organization") then
+    identity = false -- the caller says who it is (or brings its own clients): no GetCallerIdentity
+  end
+  local scope = require "invite.scope"
+  local plan = scope.plan{
+    services = services, regions = regions, unlisted = more.unlisted, accounts = accounts,
+    ous = more.ous, exclude = more.exclude, role = opts.role or pol.role, external_id = opts.external_id,
+    session_name = opts.role_session_name or scope.session_name(run_id),
+    sts_region = sts_region, sts_endpoint = opts.sts_endpoint, identity = identity,
+    endpoint = opts.endpoint, profile = opts.profile, credentials = opts.credentials,
+    max_attempts = opts.max_attempts, max_pages = opts.max_pages, max_items = opts.max_items,
+    concurrency = concurrency,
+  }
+  return pol, plan, run_id, concurrency
+end
+
+--- The scopes a run with these options would sweep (@{invite.scope.plan}), for commands that do
+-- their own calls per scope (`invite count`); a policy is not needed.
+-- @tparam table opts the options of @{run}
+-- @treturn table plan: `identity`, `accounts`, `scopes` (each with `credentials`), `skipped`, `errors`
+function _M.plan(opts)
+  local o = {}
+  for k, v in pairs(opts) do o[k] = v end
+  o.policy = o.policy or function() return "keep", "count" end
+  local _, plan = prepare(o)
+  return plan
+end
+
 function _M.run(opts)
-  local pol, services, regions, accounts, concurrency = check_options(opts)
+  local pol, plan, run_id, concurrency = prepare(opts)
   local apply = opts.apply == true
   local audit = opts.audit
   local own_audit = false
   if not audit then
     if opts.audit_log then
-      local a, aerr = audit_mod.open(opts.audit_log, { run_id = opts.run_id })
+      local a, aerr = audit_mod.open(opts.audit_log, { run_id = run_id })
       if not a then error("invite.run: " .. aerr, 2) end
       audit, own_audit = a, true
     else
@@ -430,46 +519,27 @@ function _M.run(opts)
   end
   local now = opts.now or os.time
 
-  local creds_cache = {}
-  local function credentials_for(account)
-    if not account then return opts.credentials end
-    local c = creds_cache[account]
-    if not c then
-      local credentials = require "invite.credentials"
-      local source = opts.credentials
-      if type(source) == "table" and type(source.get) ~= "function" then source = credentials.static(source) end
-      c = credentials.assume_role{
-        role_arn = _M.role_arn(opts.role or pol.role, account),
-        role_session_name = opts.role_session_name or "invite",
-        source = source, profile = opts.profile,
-        endpoint = opts.sts_endpoint or opts.endpoint, region = regions[1],
-      }
-      creds_cache[account] = c
-    end
-    return c
-  end
-
+  local legacy_identity = type(opts.identity) == "function" and opts.identity or nil
   local ctx = {
     policy = pol, apply = apply, audit = audit, now = now,
     client_for = opts.client or function(scope)
       local svc = require("invite")[scope.service]
       return svc.client{ region = scope.region, endpoint = opts.endpoint, profile = opts.profile,
-                         credentials = credentials_for(scope.account), max_attempts = opts.max_attempts,
+                         credentials = scope.credentials, max_attempts = opts.max_attempts,
                          max_pages = opts.max_pages, max_items = opts.max_items }
     end,
-    identity_for = opts.identity or function() return opts.account end,
+    identity_for = legacy_identity or function() return opts.account end,
   }
 
-  local scopes = {}
-  for _, account in ipairs(accounts or { false }) do
-    for _, service in ipairs(services) do
-      for _, region in ipairs(regions) do
-        scopes[#scopes + 1] = { service = service, region = region, account = account or nil }
-      end
-    end
+  local scopes = plan.scopes
+  local caller = plan.identity or {}
+  local start = { event = "start", apply = apply, scopes = #scopes, skipped = #plan.skipped,
+                  accounts = #plan.accounts, caller_account = caller.account, caller_arn = caller.arn,
+                  caller_error = plan.identity_error }
+  log(ctx, start)
+  for _, e in ipairs(plan.errors) do
+    log(ctx, { event = "scope_error", error = e })
   end
-
-  log(ctx, { event = "start", apply = apply, scopes = #scopes })
   local finished = 0
   local tasks = {}
   for i, scope in ipairs(scopes) do
@@ -482,6 +552,20 @@ function _M.run(opts)
   local results = scheduler.run(tasks, { concurrency = concurrency })
 
   local report = new_report(apply)
+  report.run_id, report.identity = run_id, plan.identity
+  report.partition = plan.partition
+  for _, e in ipairs(plan.errors) do report.errors[#report.errors + 1] = e end
+  if plan.identity_error then report.warnings[#report.warnings + 1] = plan.identity_error end
+  report.accounts = {}
+  for i, a in ipairs(plan.accounts) do
+    report.accounts[i] = { id = a.id, own = a.own or nil, error = a.error, regions_source = a.regions_source }
+  end
+  for _, s in ipairs(plan.skipped) do
+    report.skipped[#report.skipped + 1] = { service = s.service, region = s.region, account = s.account,
+                                            reason = s.reason }
+    log(ctx, { event = "scope_skipped", service = s.service, region = s.region, account = s.account,
+               reason = s.reason })
+  end
   for i, scope in ipairs(scopes) do
     if not results[i].ok then
       scope.error = "internal error: " .. tostring(results[i].error)
@@ -531,6 +615,21 @@ function _M.run(opts)
   return report
 end
 
+--- A new run ID: the UTC time and 8 random hex digits, e.g. "20261203T194501Z-3f9a0c1d" (it names
+-- the run in the audit log and in the role sessions, `invite-<run id>`).
+-- @treturn string
+function _M.new_run_id()
+  local hex
+  local f = io.open("/dev/urandom", "rb")
+  if f then
+    local b = f:read(4)
+    f:close()
+    if b and #b == 4 then hex = ("%02x%02x%02x%02x"):format(b:byte(1, 4)) end
+  end
+  hex = hex or ("%08x"):format(math.random(0, 0x7fffffff))
+  return os.date("!%Y%m%dT%H%M%SZ") .. "-" .. hex
+end
+
 --- The CLI exit code of a report: 0 all done, 1 errors, 3 some accounts unprocessed.
 -- @tparam table report from @{run}
 -- @treturn int
@@ -548,7 +647,10 @@ function _M.summary(report)
   local parts = {}
   for k, v in pairs(report.totals.outcomes) do parts[#parts + 1] = k .. " " .. v end
   sort(parts)
-  return report.totals.invitations .. " invitations: " .. (#parts > 0 and concat(parts, ", ") or "none")
+  local line = report.totals.invitations .. " invitations: " .. (#parts > 0 and concat(parts, ", ") or "none")
+  local skipped = report.skipped and #report.skipped or 0
+  if skipped > 0 then line = line .. "; " .. skipped .. (skipped == 1 and " scope" or " scopes") .. " skipped" end
+  return line
 end
 
 return _M

@@ -235,7 +235,7 @@ return { services = { "examplesvc", "nosuchsvc" }, decide = function() return "k
     assert.are.same({ "macie2=1", "securityhub=0", "guardduty=0", "examplesvc=3" }, counts)
     code, out, err = invite("count --services examplesvc --regions us-east-1 --endpoint-url " .. s.endpoint)
     assert.are.equal(0, code, err)
-    assert.matches("examplesvc%s+us%-east%-1%s+3", out)
+    assert.matches("examplesvc%s+us%-east%-1%s+%d+%s+3", out)
   end)
 
   it("is declined by invite decline, with its unprocessed reasons", function()
@@ -258,7 +258,7 @@ return { services = { "examplesvc", "nosuchsvc" }, decide = function() return "k
     s:set_faults("first 1 examplesvc:GetInvitationsCount 500")
     local code, out, err = invite("count --services examplesvc --regions us-east-1 --endpoint-url " .. s.endpoint)
     assert.are.equal(0, code, err) -- retried
-    assert.matches("examplesvc%s+us%-east%-1%s+3", out)
+    assert.matches("examplesvc%s+us%-east%-1%s+%d+%s+3", out)
     assert.are.equal(2, s:count("GetInvitationsCount"))
     local ok, why = pcall(s.set_faults, s, "first 1 nosuchsvc:GetInvitationsCount 500")
     assert.is_false(ok)

@@ -152,7 +152,9 @@ describe("the CLI's terminal output", function()
             relationshipStatus = "Invited" } },
         securityhub = { status = 400, body = cjson.encode{ __type = "InvalidInputException",
           message = "no such thing\27]0;pwned-too\7\27[2J\155" .. "2J" } } })
-    assert.are.equal(2, #requests, table.concat(requests, "\n"))
+    -- who am I (STS GetCallerIdentity), then one list per service
+    assert.are.equal(3, #requests, table.concat(requests, "\n"))
+    assert.matches(" sts$", requests[1])
     assert.are.equal(1, code, err)
     assert_inert(out, "stdout")
     assert_inert(err, "stderr")

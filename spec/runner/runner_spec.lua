@@ -187,9 +187,29 @@ describe("invite.run", function()
     local p = function() return "keep" end
     assert.has_error(function() runner.run{ policy = p, regions = { "us-east-1" }, services = { "s3" } } end,
                      "invite.run: services[1] = 's3': unknown service (macie2, securityhub, guardduty)")
-    assert.has_error(function() runner.run{ policy = p } end, "invite.run: regions is required (a list, or \"all\")")
+    assert.has_error(function() runner.run{ policy = p } end,
+                     "invite.run: regions is required (a list, \"all\" or \"enabled\")")
     assert.has_error(function() runner.run{ policy = p, regions = { "nowhere" } } end,
-                     "invite.run: regions[1] = nowhere: not a region name like us-east-1")
+                     "invite.run: regions[1] = 'nowhere': not a region name like us-east-1")
+    -- a region-shaped name the region table does not know: the closest known one, and the way past
+    local ok, err = pcall(runner.run, { policy = p, regions = { "us-east-1", "us-east-7" } })
+    assert.is_false(ok)
+    assert.matches("regions[2] = 'us-east-7': not an AWS region invite knows", err, 1, true)
+    assert.matches("did you mean 'us-east-1'?", err, 1, true)
+    assert.matches("unlisted_regions", err, 1, true)
+    assert.has_error(function()
+      runner.run{ policy = p, regions = { "us-east-1" }, ous = { "ou-ab12-cd34ef56" } }
+    end, 'invite.run: ous needs accounts = "organization"')
+    assert.has_error(function()
+      runner.run{ policy = p, regions = { "us-east-1" }, accounts = "organization", role = "R",
+                  exclude_accounts = { "12" } }
+    end, "invite.run: exclude_accounts[1] = 12: account IDs are 12-digit strings")
+    assert.has_error(function()
+      runner.run{ policy = p, regions = { "us-east-1" }, accounts = { "222222222222" }, role = "R", external_id = "x" }
+    end, "invite.run: external_id must be 2-1224 characters of letters, digits and +=,.@:/-")
+    assert.has_error(function()
+      runner.run{ policy = p, regions = { "us-east-1" }, accounts = "organization" }
+    end, "invite.run: accounts needs role (a role name, or an ARN template with {account})")
     assert.has_error(function()
                        runner.run{ policy = p, regions = { "us-east-1" }, accounts = { "1234" }, role = "R" }
                      end,

@@ -24,15 +24,25 @@ end
 function _M.sweep_flags(cmd)
   cmd:option("--services", "Comma-separated services among " .. table.concat(require("invite.model").SERVICES, ", ")
     .. " (default: the policy's, else all).\nExample: --services macie2,guardduty"):argname("<list>")
-  cmd:option("--regions", "Comma-separated regions, or 'all' (default: the policy's, else AWS_REGION / "
-    .. "AWS_DEFAULT_REGION / the profile's region).\nExample: --regions us-east-1,eu-west-1"):argname("<list>")
+  cmd:option("--regions", "Comma-separated regions; 'all' (every region where each service exists in your "
+    .. "partition) or 'enabled' (those of them each account has enabled) (default: the policy's, else "
+    .. "AWS_REGION / AWS_DEFAULT_REGION / the profile's region).\nExample: --regions enabled"):argname("<list>")
+  cmd:option("--unlisted-region", "Accept this region though invite's region table does not know it yet "
+    .. "(repeatable or comma-separated).\nExample: --unlisted-region xx-newreg-1"):argname("<region>"):count("*")
   cmd:option("--profile", "Shared-config profile to take credentials and region from.\nExample: --profile audit")
   cmd:option("--endpoint-url", "Send every call to this endpoint (e.g. the simulator).\n"
     .. "Example: --endpoint-url http://127.0.0.1:4566"):argname("<url>")
-  cmd:option("--accounts", "Comma-separated account IDs to sweep by assuming --role in each.\n"
-    .. "Example: --accounts 222222222222,333333333333"):argname("<list>")
-  cmd:option("--role", "Role name or ARN template ({account}) assumed in each of --accounts.\n"
-    .. "Example: --role InviteAuditor"):argname("<role>")
+  cmd:option("--accounts", "Comma-separated account IDs to sweep by assuming --role in each, or 'org': "
+    .. "every ACTIVE account of your AWS Organizations organisation (your own account with your own "
+    .. "credentials).\nExample: --accounts org"):argname("<list>")
+  cmd:option("--ou", "With --accounts org: only the accounts under these roots or OUs, recursively "
+    .. "(comma-separated).\nExample: --ou ou-ab12-34cd56ef"):argname("<list>")
+  cmd:option("--exclude-accounts", "With --accounts org: account IDs not to sweep (comma-separated).\n"
+    .. "Example: --exclude-accounts 999999999999"):argname("<list>")
+  cmd:option("--role", "Role name or ARN template ({account}) assumed in each of --accounts "
+    .. "(once per account per run).\nExample: --role InviteAuditor"):argname("<role>")
+  cmd:option("--external-id", "The ExternalId the role's trust policy asks for.\n"
+    .. "Example: --external-id audit-7c1e4b"):argname("<id>")
   cmd:option("--concurrency", "Scopes (service x region x account) in flight at once (default 32).\n"
     .. "Example: --concurrency 4", "32"):show_default(false)
   cmd:flag("--json", "Print the report as JSON on stdout instead of a table.\n"
@@ -68,12 +78,22 @@ function _M.check_flags(args)
   return true
 end
 
---- A region given on the command line, checked like invite.run does.
-function _M.check_region(flag, r)
-  if not tostring(r):match(require("invite.runner").REGION_PATTERN) then
-    return nil, ("%s: '%s' is not a region name like us-east-1"):format(flag, tostring(r))
+--- Regions given on the command line, checked like invite.run does (invite.regions.check): a
+-- name the region table does not know is refused with the closest one, unless it is unlisted.
+-- @treturn {string,...} the regions, or nil and a message naming `flag`
+function _M.check_regions(flag, list, unlisted)
+  local ok, err = require("invite.regions").check(list, { field = flag, unlisted = unlisted })
+  if not ok then return nil, err end
+  return list
+end
+
+--- The --unlisted-region values (repeated, or comma-separated), or nil.
+function _M.unlisted(args)
+  local out = {}
+  for _, v in ipairs(args.unlisted_region or {}) do
+    for _, r in ipairs(split(v)) do out[#out + 1] = r end
   end
-  return r
+  return #out > 0 and out or nil
 end
 
 --- Turn parsed flags (and policy defaults) into invite.run options.
@@ -83,14 +103,14 @@ function _M.run_options(args, policy)
   if not fok then return nil, ferr end
   local opts = { endpoint = args.endpoint_url, profile = args.profile, audit_log = args.audit_log }
   if args.services then opts.services = split(args.services) end
+  opts.unlisted_regions = _M.unlisted(args)
   if args.regions then
-    opts.regions = (args.regions == "all") and "all" or split(args.regions)
-    if opts.regions ~= "all" then
-      if #opts.regions == 0 then return nil, "--regions: give at least one region, or 'all'" end
-      for _, r in ipairs(opts.regions) do
-        local ok, rerr = _M.check_region("--regions", r)
-        if not ok then return nil, rerr end
-      end
+    local word = args.regions
+    opts.regions = (word == "all" or word == "enabled") and word or split(word)
+    if type(opts.regions) == "table" then
+      if #opts.regions == 0 then return nil, "--regions: give at least one region, 'all' or 'enabled'" end
+      local ok, rerr = _M.check_regions("--regions", opts.regions, opts.unlisted_regions)
+      if not ok then return nil, rerr end
     end
   elseif not (policy and policy.regions) then
     local region, err = require("invite.config").region{ profile = args.profile }
@@ -99,10 +119,20 @@ function _M.run_options(args, policy)
     opts.regions = { region }
   end
   if args.accounts then
-    opts.accounts = split(args.accounts)
+    local word = args.accounts
+    opts.accounts = (word == "org" or word == "organization") and "organization" or split(word)
+    if type(opts.accounts) == "table" and #opts.accounts == 0 then
+      return nil, "--accounts: give account IDs or 'org'"
+    end
     if not args.role and not (policy and policy.role) then return nil, "--accounts needs --role" end
   end
+  if (args.ou or args.exclude_accounts) and opts.accounts ~= "organization" then
+    return nil, (args.ou and "--ou" or "--exclude-accounts") .. " needs --accounts org"
+  end
+  if args.ou then opts.ous = split(args.ou) end
+  if args.exclude_accounts then opts.exclude_accounts = split(args.exclude_accounts) end
   opts.role = args.role
+  opts.external_id = args.external_id
   local c = tonumber(args.concurrency)
   if not c or c < 1 or c % 1 ~= 0 then
     return nil, "--concurrency must be a whole number >= 1, got " .. _M.shown(args.concurrency)
@@ -135,6 +165,8 @@ function _M.finish(args, report)
   io.stdout:write(redact.text(args.json and render.json(report) or render.table(report)))
   if not args.quiet then
     io.stderr:write(runner.summary(report), "\n")
+    for _, line in ipairs(require("invite.scope").skipped_lines(report)) do io.stderr:write(line, "\n") end
+    for _, w in ipairs(report.warnings or {}) do io.stderr:write("warning: ", render.printable(w), "\n") end
     for _, e in ipairs(report.errors) do io.stderr:write("error: ", render.printable(e), "\n") end
   elseif report.audit_error then
     -- even --quiet says why the run stopped making calls

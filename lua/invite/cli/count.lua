@@ -15,38 +15,48 @@ function _M.run(args)
     return 2
   end
   local runner = require "invite.runner"
-  local regions = opts.regions == "all" and runner.ALL_REGIONS or opts.regions
-  local invite = require "invite"
-  local services = opts.services or invite.services
-  local rows, tasks = {}, {}
   local model = require "invite.model"
-  for _, service in ipairs(services) do
-    local names = model.invitations(service)
-    if not names then
+  for _, service in ipairs(opts.services or {}) do
+    if not model.invitations(service) then
       io.stderr:write("invite: unknown service '", service, "' (", table.concat(model.SERVICES, ", "), ")\n")
       return 2
     end
-    for _, region in ipairs(regions) do
-      local row = { service = service, region = region }
-      rows[#rows + 1] = row
-      tasks[#tasks + 1] = function()
-        local c = invite[service].client{ region = region, endpoint = opts.endpoint, profile = opts.profile }
-        local res, err = c:get_invitations_count{}
-        if res then row.count = res[names.count] else row.error = tostring(err) end
-      end
+  end
+  -- the same scopes as invite list/plan: who am I, the accounts, their role sessions and regions
+  local ok, plan = pcall(runner.plan, opts)
+  if not ok then
+    io.stderr:write("invite: ", (tostring(plan):gsub("^[^:]*:%d+: ", "")), "\n")
+    return 2
+  end
+  local invite = require "invite"
+  local rows, tasks = {}, {}
+  for _, scope in ipairs(plan.scopes) do
+    local names = model.invitations(scope.service)
+    local row = { service = scope.service, region = scope.region, account = scope.account }
+    rows[#rows + 1] = row
+    tasks[#tasks + 1] = function()
+      local c = invite[scope.service].client{ region = scope.region, endpoint = opts.endpoint, profile = opts.profile,
+                                              credentials = scope.credentials }
+      local res, err = c:get_invitations_count{}
+      if res then row.count = res[names.count] else row.error = tostring(err) end
     end
   end
   require("invite.scheduler").run(tasks, { concurrency = opts.concurrency })
-  local failed = 0
+  local failed = #plan.errors
+  local printable = require("invite.report").printable
   if args.json then
     io.stdout:write(require("cjson").encode(rows), "\n")
   else
-    io.stdout:write(("%-12s %-16s %s\n"):format("SERVICE", "REGION", "INVITATIONS"))
+    io.stdout:write(("%-12s %-16s %-14s %s\n"):format("SERVICE", "REGION", "ACCOUNT", "INVITATIONS"))
     for _, r in ipairs(rows) do
       -- a server's error message is escaped and redacted (invite.report.printable)
-      io.stdout:write(("%-12s %-16s %s\n"):format(r.service, r.region,
-        r.count or ("error: " .. require("invite.report").printable(r.error))))
+      io.stdout:write(("%-12s %-16s %-14s %s\n"):format(r.service, r.region, r.account or "-",
+        r.count or ("error: " .. printable(r.error))))
     end
+  end
+  if not args.quiet then
+    for _, e in ipairs(plan.errors) do io.stderr:write("error: ", printable(e), "\n") end
+    for _, line in ipairs(require("invite.scope").skipped_lines(plan)) do io.stderr:write(line, "\n") end
   end
   for _, r in ipairs(rows) do if r.error then failed = failed + 1 end end
   return failed > 0 and 1 or 0

@@ -56,7 +56,7 @@ local function run(args, op, done_word)
   end
   local common = require "invite.cli.common"
   local fok, ferr = common.check_flags(args)
-  if fok and args.region then fok, ferr = common.check_region("--region", args.region) end
+  if fok and args.region then fok, ferr = common.check_regions("--region", { args.region }) end
   if fok then
     args.ids, ferr = expand_ids(args.ids)
     fok = args.ids ~= nil

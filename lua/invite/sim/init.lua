@@ -374,15 +374,15 @@ local function without_first_id(svc, req)
   if type(body) ~= "table" then return req end
   local k, ids = member(body, svc.names.ids)
   if type(ids) ~= "table" or type(ids[1]) ~= "string" then return req end
-  local first, others = ids[1], {}
+  local first, rest_ids = ids[1], {}
   for _, id in ipairs(ids) do
-    if id ~= first then others[#others + 1] = id end
+    if id ~= first then rest_ids[#rest_ids + 1] = id end
   end
-  body[k] = util.array(others)
+  body[k] = util.array(rest_ids)
   local copy = {}
   for key, v in pairs(req) do copy[key] = v end
   copy.body = util.json_encode(body)
-  return copy, first, ids, #others
+  return copy, first, ids, #rest_ids
 end
 
 --- One request in, one response out, without a socket (the HTTP server calls it; so can tests).
