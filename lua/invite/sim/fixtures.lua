@@ -196,7 +196,7 @@ local function check_accounts(c, fx, out)
       for j, r in ipairs(roles) do
         local rp = idx(p .. ".roles", j)
         if c:object(r, rp, { name = true, trusted_accounts = true, max_session_duration = true,
-                             web_identity_tokens = true, role_id = true }) then
+                             web_identity_tokens = true, role_id = true, external_id = true }) then
           local rname = c:string(r.name, rp .. ".name")
           if rname and (not rname:find("^[%w%+=,%.@_%-]+$") or #rname > 64) then
             c:fail(rp .. ".name", "must be an IAM role name (1-64 of letters, digits, +=,.@_-)")
@@ -233,6 +233,7 @@ local function check_accounts(c, fx, out)
               name = rname, account = id, trusted = trusted, max_session_duration = maxd, web_identity = tokens,
               arn = format("arn:aws:iam::%s:role/%s", id or "?", rname),
               role_id = c:string(r.role_id, rp .. ".role_id", true),
+              external_id = c:string(r.external_id, rp .. ".external_id", true),
             }
             acct.roles[rname] = role
             acct.role_list[#acct.role_list + 1] = role

@@ -187,7 +187,8 @@ function ops.AssumeRole(ctx)
   if not role and why == "malformed" then
     return validation(ctx, p.RoleArn .. " is invalid")
   end
-  if not role or not role.trusted[caller.account] then
+  -- a role whose trust policy asks for an ExternalId (sts:ExternalId) refuses a call without it
+  if not role or not role.trusted[caller.account] or (role.external_id and p.ExternalId ~= role.external_id) then
     return _M.error(403, "AccessDenied", format("User: %s is not authorized to perform: sts:AssumeRole on "
       .. "resource: %s", caller.arn, p.RoleArn), ctx.rid)
   end
