@@ -67,7 +67,8 @@ describe("scope discovery", function()
     assert.are.equal("spec-run-1", start.run_id)
   end)
 
-  it("assumes each account's role once, for every service and region, and sweeps the caller's own account with its own keys", function()
+  it("assumes each account's role once for every service and region; the caller's own account uses its keys",
+     function()
     local list = { ids[1], ids[2], ids[3], ids[4], ADMIN }
     local report = runner.run{ policy = keep, regions = { "us-east-1", "eu-west-1" }, accounts = list,
                                role = "InviteManager", endpoint = s.endpoint, credentials = CREDS,
