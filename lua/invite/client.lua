@@ -4,7 +4,7 @@
 --     validate -> batch.split -> build -> sign -> transport (retry) -> parse -> batch.merge
 --
 -- Building and parsing are the protocol's (the declaration's `protocol`: "rest-json", the
--- default, "json" or "query"; modules invite.protocols.*): build(op, params, endpoint, def) ->
+-- default, "json", "query" or "ec2"; modules invite.protocols.*): build(op, params, endpoint, def) ->
 -- request, parse(op, answer, ctx) -> result | nil, err for a 2xx answer, error(answer, ctx) -> err
 -- for any other. Everything else is the same for all: validation, batches, signing (skipped for an
 -- operation declared `authtype = "none"`), retries, redaction, the error context.
@@ -464,12 +464,13 @@ local PROTOCOLS = {
   ["rest-json"] = "invite.protocols.rest_json",
   json = "invite.protocols.json",
   query = "invite.protocols.query",
+  ec2 = "invite.protocols.ec2",
 }
 
 local function protocol_for(name, def)
   local module = PROTOCOLS[def.protocol or "rest-json"]
   if not module then
-    error(format("invite.%s: protocol %q is not supported (known: json, query, rest-json)", name,
+    error(format("invite.%s: protocol %q is not supported (known: ec2, json, query, rest-json)", name,
       tostring(def.protocol)), 3)
   end
   return require(module)

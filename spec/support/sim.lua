@@ -19,7 +19,7 @@
 --   sim.accounts.prod -> "222222222222";  sim.FIXTURE -> path of examples/fixtures/org.json
 --   sim.stop_all()        -- stops every simulator this process started (for teardown)
 --   sim.shell_quote(s), sim.read_file(path), sim.write_file(path, text)   -- helpers the specs share
---   sim.org_fixture{ admin=, key=, inviter=, members=, services=, regions= }
+--   sim.org_fixture{ admin=, key=, inviter=, members=, services=, regions=, enabled_regions= }
 --                         -- an organisation to sweep: -> fixture, member IDs (see below)
 --
 -- The simulator runs as `env -u LD_PRELOAD <lua> bin/invite sim ... --port 0 --exit-with-parent`
@@ -193,6 +193,8 @@ end
 --- An organisation for cross-account sweeps: the admin account with access key `key` ({id, secret}),
 -- a stranger `inviter`, and one member per ID in `members` with an InviteManager role the admin may
 -- assume and, in every service x region, one invitation from the stranger (5 days old).
+-- o.enabled_regions: the opt-in regions each account has enabled, function(id) -> list or a table
+-- by account ID (default: none).
 -- -> fixture (for sim.start), members
 function _M.org_fixture(o)
   local accounts = { { id = o.admin, name = "admin", access_keys = { o.key } } }
@@ -207,6 +209,10 @@ function _M.org_fixture(o)
     end
   end
   accounts[#accounts + 1] = { id = o.inviter, name = "stranger" }
+  local er = o.enabled_regions
+  for _, a in ipairs(accounts) do
+    if type(er) == "function" then a.enabled_regions = er(a.id) elseif er then a.enabled_regions = er[a.id] end
+  end
   return { accounts = accounts, invitations = invitations }, o.members
 end
 

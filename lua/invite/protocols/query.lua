@@ -18,7 +18,7 @@
 -- `<Message>`, and `<RequestId>`. XML is read by invite.xml (expat when installed).
 --
 -- The module is made by @{dialect} from the rules that differ between query dialects (where the
--- result and the error sit, how lists are written), so EC2's variant can be one more dialect.
+-- result and the error sit, how lists are written); EC2's variant is one more dialect, @{ec2}.
 -- @module invite.protocols.query
 local build = require "invite.build"
 local parse = require "invite.parse"
@@ -81,7 +81,9 @@ function serialize(d, out, spec, v, prefix)
     end
     local member = spec.member
     local list_prefix
-    if spec.flattened or d.flattened then
+    if d.numbered_lists then
+      list_prefix = prefix
+    elseif spec.flattened or d.flattened then
       list_prefix = member.wire and rename_last(prefix, member.wire) or prefix
     else
       list_prefix = prefix .. "." .. (member.wire or "member")
@@ -196,6 +198,8 @@ end
 --- Makes a query-protocol module from the rules of one dialect:
 --   member_name(m) -> the name a member is sent under (default: its `wire`, else its name);
 --   flattened      -> every list is written and read flattened;
+--   numbered_lists -> every list is written `<prefix>.<i>` whatever its member's `wire` (EC2),
+--                    and read as the dialect's lists are;
 --   empty_list     -> an empty list is sent as `<prefix>=` (query: yes);
 --   result(root, op) -> the element holding the output members (default `<Op>Result` in the root,
 --                    or op.def.result_wrapper);
@@ -274,5 +278,26 @@ end
 
 local query = _M.dialect{ name = "query" }
 _M.name, _M.build, _M.parse, _M.error = query.name, query.build, query.parse, query.error
+
+--- EC2's dialect (botocore's "ec2" protocol; invite.protocols.ec2 is this table). A request: a
+-- member is sent under its `query_name`, else its `wire` with the first letter in capitals
+-- (`dryRun` -> `DryRun`), else its name; every list is `<prefix>.<i>` (`RegionName.1`,
+-- `Filter.1.Name`, `Filter.1.Value.1`), and an empty list is not sent at all. An answer:
+-- `<OperationResponse>` itself holds the output members and `<requestId>`; lists are wrapped
+-- (`<regionInfo><item>...</item></regionInfo>`, the member's `wire` naming the items). An error:
+-- `<Response><Errors><Error><Code/><Message/></Error></Errors><RequestID/></Response>`.
+-- @table ec2
+_M.ec2 = _M.dialect{
+  name = "ec2",
+  member_name = function(m)
+    if m.query_name then return m.query_name end
+    local w = m.wire
+    if w then return string.upper(sub(w, 1, 1)) .. sub(w, 2) end
+    return m.name
+  end,
+  numbered_lists = true,
+  empty_list = false,
+  result = function(root) return root end,
+}
 
 return _M

@@ -152,9 +152,9 @@ local function check_accounts(c, fx, out)
   for i, a in ipairs(accounts) do
     local p = idx("accounts", i)
     -- status, email, parent, joined: the account in the organisation (check_organization);
-    -- enabled_regions: the opt-in regions it has enabled (check_regions)
+    -- enabled_regions: the opt-in regions it has enabled, denied: operations refused to it (check_regions)
     if c:object(a, p, { id = true, name = true, access_keys = true, roles = true, status = true, email = true,
-                        parent = true, joined = true, enabled_regions = true }) then
+                        parent = true, joined = true, enabled_regions = true, denied = true }) then
       local id = c:account_id(a.id, p .. ".id")
       local name = c:string(a.name, p .. ".name", true)
       local acct = { id = id, name = name or id, roles = {}, role_list = {} }
@@ -300,6 +300,52 @@ local function check_detectors(c, fx, out)
   end
 end
 
+-- The services whose simulator modules honour an account's `denied` list (their OPERATIONS).
+local DENIABLE = { "account", "ec2" }
+
+-- accounts[].enabled_regions (opt-in regions of invite.sim.regions.OPT_IN, each once) and
+-- accounts[].denied ("service:Operation" of DENIABLE), kept on the account as sets.
+local function check_regions(c, fx, out)
+  if not is_list(fx.accounts) then return end
+  local regions = require "invite.sim.regions"
+  for i, a in ipairs(fx.accounts) do
+    local p = idx("accounts", i)
+    local acct = type(a) == "table" and util.is_account_id(a.id) and out.accounts[a.id] or nil
+    if type(a) == "table" and a.enabled_regions ~= nil then
+      local set = {}
+      for j, r in ipairs(c:list(a.enabled_regions, p .. ".enabled_regions") or {}) do
+        local rp = idx(p .. ".enabled_regions", j)
+        if c:region(r, rp) then
+          if not regions.OPT_IN[r] then
+            c:fail(rp, "must be an opt-in region (" .. concat(regions.opt_in_list(), ", ")
+              .. "); the others are enabled by default")
+          elseif set[r] then
+            c:fail(rp, "duplicate region " .. r)
+          end
+          set[r] = true
+        end
+      end
+      if acct then acct.enabled_regions = set end
+    end
+    if type(a) == "table" and a.denied ~= nil then
+      local names, known, set = {}, {}, {}
+      for _, svc in ipairs(DENIABLE) do
+        local ops = {}
+        for op in pairs(require("invite.sim." .. svc).OPERATIONS) do ops[#ops + 1] = svc .. ":" .. op end
+        sort(ops)
+        for _, n in ipairs(ops) do names[#names + 1], known[n] = n, true end
+      end
+      for j, d in ipairs(c:list(a.denied, p .. ".denied") or {}) do
+        if not known[d] then
+          c:fail(idx(p .. ".denied", j), "must be an operation the simulator can deny (" .. concat(names, ", ") .. ")")
+        end
+        set[d] = true
+      end
+      if acct then acct.denied = set end
+    end
+  end
+end
+
 local function check_invitations(c, fx, out)
   local seen = {}
   local enabled = {}
@@ -397,6 +443,7 @@ function _M.validate(fx, source, opts)
   if c:object(fx, "", { accounts = true, sessions = true, detectors = true, invitations = true,
                         administrators = true, disabled = true, organization = true }) then
     check_accounts(c, fx, out)
+    check_regions(c, fx, out)
     check_sessions(c, fx, out)
     check_detectors(c, fx, out)
     check_invitations(c, fx, out)
