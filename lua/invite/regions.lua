@@ -80,6 +80,17 @@ local function partition_entry(partition, fn)
   return p, partition
 end
 
+--- Every region of `partition` (default "aws"), sorted (a new list).
+-- @tparam[opt="aws"] string partition
+-- @treturn {string,...}
+function _M.all(partition)
+  local p = partition_entry(partition, "all")
+  local out = {}
+  for name in pairs(p.regions) do out[#out + 1] = name end
+  sort(out)
+  return out
+end
+
 --- The regions of `partition` (default "aws") where `service` has a regional endpoint, sorted
 -- (a new list; empty for a service with only a global endpoint, or none in that partition).
 -- @tparam string service an invite service name, e.g. "guardduty"

@@ -190,6 +190,8 @@ describe("invite.regions", function()
     for name in pairs(TABLE.partitions.aws.regions) do all[#all + 1] = name end
     table.sort(all)
     assert.equal(34, #all)
+    assert.same(all, regions.all())
+    assert.same({ "eusc-de-east-1" }, regions.all("aws-eusc"))
     assert.same(all, regions.of("guardduty"))
     assert.same(all, regions.of("securityhub", "aws"))
     local macie = regions.of("macie2")

@@ -106,8 +106,25 @@ function Checker:account_id(v, path)
 end
 
 function Checker:region(v, path)
-  if not util.is_region(v) then return self:fail(path, "must be a region name like us-east-1") end
+  if not util.is_region(v) and not require("invite.regions").known(v) then
+    return self:fail(path, "must be a region name like us-east-1")
+  end
   return v
+end
+
+-- `service` exists in `region` (invite.sim.regions.exists: the simulator answers 404 UnknownEndpoint
+-- where it does not, as AWS has no endpoint there).
+function Checker:exists(service, region, path)
+  if require("invite.sim.regions").exists(service, region) then return true end
+  local regions = require "invite.regions"
+  if not regions.known(region) then
+    return self:fail(path, "is not a region invite knows (its region table is from botocore " .. regions.BOTOCORE
+      .. "); the simulator answers no service there")
+  end
+  local partition = regions.partition(region)
+  return self:fail(path, service .. " does not exist in " .. region .. " (it has " .. #regions.of(service, partition)
+    .. " regions in partition " .. partition .. ", botocore " .. regions.BOTOCORE
+    .. "); the simulator answers 404 UnknownEndpoint there")
 end
 
 function Checker:service(v, path)
@@ -281,6 +298,7 @@ local function check_detectors(c, fx, out)
       local account = c:account_id(d.account, p .. ".account")
       if account and not out.accounts[account] then c:fail(p .. ".account", "is not an account of this fixture") end
       local region = c:region(d.region, p .. ".region")
+      if region and not c:exists("guardduty", region, p .. ".region") then region = nil end
       local id = c:string(d.id, p .. ".id")
       if id and (#id > 300 or not id:find("^[%w%-]+$")) then
         c:fail(p .. ".id", "must be 1-300 letters, digits or '-'")
@@ -355,6 +373,7 @@ local function check_invitations(c, fx, out)
                         invited_at = true, status = true }) then
       local service = c:service(v.service, p .. ".service")
       local region = c:region(v.region, p .. ".region")
+      if service and region and not c:exists(service, region, p .. ".region") then region = nil end
       local account = c:account_id(v.account, p .. ".account")
       if account and not out.accounts[account] then
         c:fail(p .. ".account", "the invited account must be an account of this fixture")
@@ -393,6 +412,7 @@ local function check_invitations(c, fx, out)
     if c:object(a, p, { service = true, region = true, account = true, administrator = true }) then
       local service = c:service(a.service, p .. ".service")
       local region = c:region(a.region, p .. ".region")
+      if service and region and not c:exists(service, region, p .. ".region") then region = nil end
       local account = c:account_id(a.account, p .. ".account")
       if account and not out.accounts[account] then c:fail(p .. ".account", "is not an account of this fixture") end
       local admin = c:account_id(a.administrator, p .. ".administrator")
@@ -422,6 +442,7 @@ local function check_invitations(c, fx, out)
           .. "; list " .. require("invite.model").join(can, " or ") .. " here")
       end
       local region = c:region(d.region, p .. ".region")
+      if service and region and not c:exists(service, region, p .. ".region") then region = nil end
       local account = c:account_id(d.account, p .. ".account")
       if service and region and account then
         out.disabled[service .. "/" .. region .. "/" .. account] = true

@@ -61,13 +61,35 @@ local function not_enabled(sim, r)
   return rest.auth_error(r.svc, failure, r.rid)
 end
 
+--- Whether the simulator serves the invitation service `service` in `region`: where it exists
+-- (invite.regions, botocore's table). A region the table does not know serves nothing; a service
+-- the table does not list at all (declared after it was generated) is served in every region the
+-- table knows. The fixture checker asks it too.
+-- @treturn boolean
+function _M.exists(service, region)
+  local regions = require "invite.regions"
+  return regions.known(region) and (not regions.listed(service) or regions.exists(service, region))
+end
+
+-- Where the service does not exist, AWS has no endpoint (an SDK fails to resolve the host); the
+-- simulator, reached on one address, answers 404 UnknownEndpoint in the service's style instead
+-- (docs/simulator.md, "Limits and deliberate differences").
+local function no_endpoint(r)
+  if not r.svc or type(r.region) ~= "string" or _M.exists(r.service, r.region) then return nil end
+  local def = require("invite.model").service(r.service).def
+  local host = (def.endpoint_prefix or r.service) .. "." .. r.region .. "."
+    .. require("invite.config").partition(r.region).dns
+  return rest.error(r.svc, 404, "UnknownEndpoint", "invite sim: " .. r.service .. " does not exist in " .. r.region
+    .. " (no endpoint " .. host .. ")", r.rid)
+end
+
 --- The answer refusing a request in its region, or nil when the request may be served.
 -- @tparam table sim the simulator (fixture, state)
 -- @tparam table r `service`, `other` (module of a service without invitations) or `svc` (an
 --   invitation service's), `region`, `account` (the caller's), `rid`
 -- @return response or nil
 function _M.refusal(sim, r)
-  return not_enabled(sim, r)
+  return no_endpoint(r) or not_enabled(sim, r)
 end
 
 return _M
