@@ -103,29 +103,6 @@ function _M.of(service, partition)
   return s and copy(s.regions) or {}
 end
 
---- Whether the table has any data for `service` (false for a service declared after the table
--- was generated: the runner then takes every region of the partition for it).
--- @tparam string service
--- @treturn boolean
-function _M.covers(service)
-  local prefix = prefix_of(service, "covers")
-  for _, p in pairs(T.partitions) do
-    if p.services[prefix] then return true end
-  end
-  return false
-end
-
---- Every region of `partition` (default "aws"), sorted.
--- @tparam[opt="aws"] string partition
--- @treturn {string,...}
-function _M.all(partition)
-  local p = partition_entry(partition, "all")
-  local out = {}
-  for name in pairs(p.regions) do out[#out + 1] = name end
-  sort(out)
-  return out
-end
-
 --- The partition endpoint of a global service (organizations, account; sts has one too):
 -- `{ host = ..., signing_region = ... }` (a copy), or nil.
 -- @tparam string service

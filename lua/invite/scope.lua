@@ -75,7 +75,7 @@ end
 local function service_regions(r, service, partition)
   local regions = require "invite.regions"
   -- a service the table has no data for (declared after it was made): every region of the partition
-  local covered = regions.covers(service)
+  local covered = regions.listed(service)
   if r.regions == "all" or r.regions == "enabled" then
     return covered and regions.of(service, partition) or regions.all(partition), {}
   end
