@@ -462,33 +462,38 @@ end
 --   `totals` (`invitations`, `actions`, `outcomes`)
 -- @raise on misuse: an unknown option (naming the closest), a bad policy, region (naming the
 --   closest known), account, OU or concurrency
--- Checks the options and plans the scopes (invite.scope); raises on misuse (levels: the caller of
--- run or plan).
-local function prepare(opts)
+-- Checks the options (raises on misuse, at the level of the caller of run or plan) and returns
+-- what planning needs; nothing is sent.
+local function check(opts)
   local pol, services, regions, accounts, concurrency, more = check_options(opts)
-  local run_id = opts.run_id or _M.new_run_id()
-  local sts_region = opts.sts_region or (type(regions) == "table" and regions[1]) or nil
-  if not sts_region then
+  local c = { pol = pol, services = services, regions = regions, accounts = accounts, concurrency = concurrency,
+              more = more, run_id = opts.run_id or _M.new_run_id() }
+  c.sts_region = opts.sts_region or (type(regions) == "table" and regions[1]) or nil
+  if not c.sts_region then
     local okr, r = pcall(require("invite.config").region, { profile = opts.profile })
-    sts_region = okr and r or "us-east-1"
+    c.sts_region = okr and r or "us-east-1"
   end
-  local identity = nil
   if type(opts.identity) == "table" then
-    identity = opts.identity
+    c.identity = opts.identity
   elseif opts.identity ~= nil or opts.account ~= nil or (opts.client and accounts ~= "organization") then
-    identity = false -- the caller says who it is (or brings its own clients): no GetCallerIdentity
+    c.identity = false -- the caller says who it is (or brings its own clients): no GetCallerIdentity
   end
+  return c
+end
+
+-- Plans the scopes of checked options (invite.scope): who am I, accounts, sessions, regions.
+local function plan_of(opts, c)
   local scope = require "invite.scope"
-  local plan = scope.plan{
-    services = services, regions = regions, unlisted = more.unlisted, accounts = accounts,
-    ous = more.ous, exclude = more.exclude, role = opts.role or pol.role, external_id = opts.external_id,
-    session_name = opts.role_session_name or scope.session_name(run_id),
-    sts_region = sts_region, sts_endpoint = opts.sts_endpoint, identity = identity,
+  local more = c.more
+  return scope.plan{
+    services = c.services, regions = c.regions, unlisted = more.unlisted, accounts = c.accounts,
+    ous = more.ous, exclude = more.exclude, role = opts.role or c.pol.role, external_id = opts.external_id,
+    session_name = opts.role_session_name or scope.session_name(c.run_id),
+    sts_region = c.sts_region, sts_endpoint = opts.sts_endpoint, identity = c.identity,
     endpoint = opts.endpoint, profile = opts.profile, credentials = opts.credentials,
     max_attempts = opts.max_attempts, max_pages = opts.max_pages, max_items = opts.max_items,
-    concurrency = concurrency,
+    concurrency = c.concurrency,
   }
-  return pol, plan, run_id, concurrency
 end
 
 --- The scopes a run with these options would sweep (@{invite.scope.plan}), for commands that do
@@ -499,12 +504,12 @@ function _M.plan(opts)
   local o = {}
   for k, v in pairs(opts) do o[k] = v end
   o.policy = o.policy or function() return "keep", "count" end
-  local _, plan = prepare(o)
-  return plan
+  return plan_of(o, check(o))
 end
 
 function _M.run(opts)
-  local pol, plan, run_id, concurrency = prepare(opts)
+  local checked = check(opts)
+  local pol, run_id, concurrency = checked.pol, checked.run_id, checked.concurrency
   local apply = opts.apply == true
   local audit = opts.audit
   local own_audit = false
@@ -518,6 +523,8 @@ function _M.run(opts)
     end
   end
   local now = opts.now or os.time
+  -- bad input (the audit log's path included) has been refused before anything is sent
+  local plan = plan_of(opts, checked)
 
   local legacy_identity = type(opts.identity) == "function" and opts.identity or nil
   local ctx = {

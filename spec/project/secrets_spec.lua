@@ -20,6 +20,7 @@ local cjson = require "cjson"
 
 local PROBE = "777777777777"    -- the probe account: has invitations in us-east-1
 local CLOSED = "222222222222"   -- its role does not trust PROBE (AccessDenied from STS)
+local MEMBER = "888888888888"   -- its ProbeRole trusts PROBE (a cross-account sweep assumes it)
 local REGION = "us-east-1"
 
 local function hex(s) return (s:gsub(".", function(c) return ("%02x"):format(c:byte()) end)) end
@@ -208,6 +209,8 @@ local function fixture()
     for i, who in ipairs(INVITERS) do
       invitations[#invitations + 1] = { service = svc, region = REGION, account = PROBE, inviter = who,
         id = svc .. "-probe-" .. i, invited_at = (i == 1) and "now-90d" or "now-2d" }
+      invitations[#invitations + 1] = { service = svc, region = REGION, account = MEMBER, inviter = who,
+        id = svc .. "-member-" .. i, invited_at = "now-2d" }
     end
   end
   local function session(k, expiration)
@@ -222,10 +225,12 @@ local function fixture()
         roles = { { name = "ProbeRole", trusted_accounts = { PROBE } },
                   { name = "ProbeWebRole", trusted_accounts = {}, web_identity_tokens = { WEB_TOKEN } } } },
       { id = CLOSED, name = "closed", roles = { { name = "InviteManager", trusted_accounts = {} } } },
+      { id = MEMBER, name = "member", roles = { { name = "ProbeRole", trusted_accounts = { PROBE } } } },
     },
     sessions = { session(K.session, "now+1d"), session(K.process, "now+1d"),
                  session(K.expired, "2020-01-01T00:00:00Z") },
-    detectors = { { account = PROBE, region = REGION, id = "70726f6265000000000000000000abcd" } },
+    detectors = { { account = PROBE, region = REGION, id = "70726f6265000000000000000000abcd" },
+                  { account = MEMBER, region = REGION, id = "6d656d6265720000000000000000abcd" } },
     invitations = invitations,
     disabled = { { service = "macie2", region = "us-west-2", account = PROBE } },
   }
@@ -423,8 +428,9 @@ return {
   it("CLI: apply sweeping --accounts with --role (AssumeRole per account)", function()
     s:reset()
     logged()
-    local code, out, err = invite(("apply %s/policy.lua --accounts %s --role ProbeRole --endpoint-url %s "
-      .. "--audit-log %s/audit-accounts.jsonl"):format(IN, PROBE, s.endpoint, OUT), SOURCES[1].env)
+    -- the caller's own account (PROBE) is swept with its own keys; MEMBER through an assumed role
+    local code, out, err = invite(("apply %s/policy.lua --accounts %s,%s --role ProbeRole --endpoint-url %s "
+      .. "--audit-log %s/audit-accounts.jsonl"):format(IN, PROBE, MEMBER, s.endpoint, OUT), SOURCES[1].env)
     assert.is_true(code == 0 or code == 3, err)
     assert.matches("declined", out)
     local sts = 0

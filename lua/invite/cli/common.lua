@@ -83,7 +83,11 @@ end
 -- @treturn {string,...} the regions, or nil and a message naming `flag`
 function _M.check_regions(flag, list, unlisted)
   local ok, err = require("invite.regions").check(list, { field = flag, unlisted = unlisted })
-  if not ok then return nil, err end
+  if not ok then
+    -- a flag of one region (--region) is named without an index
+    if flag == "--region" then err = err:gsub("^%-%-region%[1%] = ", "--region ") end
+    return nil, err
+  end
   return list
 end
 
@@ -109,6 +113,11 @@ function _M.run_options(args, policy)
     opts.regions = (word == "all" or word == "enabled") and word or split(word)
     if type(opts.regions) == "table" then
       if #opts.regions == 0 then return nil, "--regions: give at least one region, 'all' or 'enabled'" end
+      for _, r in ipairs(opts.regions) do
+        if r == "all" or r == "enabled" then
+          return nil, "--regions: '" .. r .. "' stands alone, not in a list of regions"
+        end
+      end
       local ok, rerr = _M.check_regions("--regions", opts.regions, opts.unlisted_regions)
       if not ok then return nil, rerr end
     end
