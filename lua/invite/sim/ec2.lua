@@ -194,6 +194,14 @@ end
 
 -- ctx: req, rid, state, principal, operation, region, account, params (see invite.sim).
 function _M.dispatch(ctx)
+  -- the log's `form`: every parameter of the body and the query string, decoded, in the order sent
+  local form = {}
+  for _, raw in ipairs{ ctx.req.query or "", ctx.req.body or "" } do
+    for pair in raw:gmatch("[^&]+") do
+      if not pair:find("^X%-Amz%-") then form[#form + 1] = util.url_decode(pair) end
+    end
+  end
+  ctx.log_form = form
   local acct = ctx.state:account(ctx.account)
   if acct and acct.denied and acct.denied["ec2:" .. ctx.operation] then
     return _M.error(403, "UnauthorizedOperation", "You are not authorized to perform this operation. User: "

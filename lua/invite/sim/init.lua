@@ -518,6 +518,7 @@ function Sim:serve(req, rid, entry)
     end
     entry.account = ctx.account or entry.account
     if ctx.log_ids then entry.account_ids = util.array(util.copy(ctx.log_ids)) end
+    if ctx.log_form then entry.form = util.array(ctx.log_form) end -- EC2: the form as sent (no secrets)
   end
   if all_ids then entry.account_ids = util.array(util.copy(all_ids)) end -- what was sent, first ID included
   if decision and decision.fault and not replaced then
