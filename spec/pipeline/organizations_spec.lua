@@ -3,8 +3,11 @@
 -- the client against the simulator (invite.sim.organizations): every operation, pagination with
 -- the empty first page Organizations sometimes sends, bad input refused with nothing sent, a
 -- member account's AccessDeniedException (not retried).
+local cjson = require "cjson"
 local envh = require "support.env"
+local interp = require "support.interp"
 local config = require "invite.config"
+local model = require "invite.model"
 
 local DEF = require "invite.services.organizations"
 
@@ -86,5 +89,386 @@ describe("organizations endpoint: one per partition", function()
     local auth
     for _, h in ipairs(sent.headers) do if h[1]:lower() == "authorization" then auth = h[2] end end
     assert.truthy(auth:find("/us-east-1/organizations/aws4_request", 1, true), auth)
+  end)
+end)
+
+---------------------------------------------------------------------------------------------------
+-- The declaration against botocore's model (the newest botocore a python3 here has: 1.43)
+---------------------------------------------------------------------------------------------------
+
+local PY_MODEL = [=[
+import gzip, json, os, botocore
+base = os.path.join(os.path.dirname(botocore.__file__), "data")
+def load(*parts):
+    p = os.path.join(base, *parts)
+    if os.path.exists(p):
+        return json.load(open(p))
+    return json.load(gzip.open(p + ".gz"))
+def strip(d):
+    if isinstance(d, dict): return {k: strip(v) for k, v in d.items() if k != "documentation"}
+    if isinstance(d, list): return [strip(x) for x in d]
+    return d
+m = load("organizations", "2016-11-28", "service-2.json")
+pag = load("organizations", "2016-11-28", "paginators-1.json")
+eps = {p["partition"]: p["services"].get("organizations") for p in load("endpoints.json")["partitions"]}
+print(json.dumps({"version": botocore.__version__, "model": strip(m), "paginators": pag["pagination"],
+                  "endpoints": eps}))
+]=]
+
+local function version_number(v)
+  local a, b, c = tostring(v):match("^(%d+)%.(%d+)%.(%d+)")
+  return a and (tonumber(a) * 1e6 + tonumber(b) * 1e3 + tonumber(c)) or 0
+end
+
+local newest
+local function botocore_model()
+  if newest ~= nil then return newest or nil end
+  newest = false
+  local script = os.tmpname()
+  local f = assert(io.open(script, "w"))
+  f:write(PY_MODEL)
+  f:close()
+  for _, python in ipairs({ "python3", "/usr/bin/python3" }) do
+    if interp.have(python) then
+      local p = io.popen("env -u LD_PRELOAD " .. python .. " " .. script .. " 2>/dev/null")
+      local out = p and p:read("*a") or ""
+      if p then p:close() end
+      local ok, got = pcall(cjson.decode, out)
+      local newer = ok and type(got) == "table"
+        and (not newest or version_number(got.version) > version_number(newest.version))
+      if newer then
+        newest = got
+      end
+    end
+  end
+  os.remove(script)
+  return newest or nil
+end
+
+local function compare(where, declared, shapes, shape, input)
+  local names, want = {}, {}
+  for _, m in ipairs(declared) do names[#names + 1] = m.name end
+  for k in pairs(shape.members or {}) do want[#want + 1] = k end
+  table.sort(names)
+  table.sort(want)
+  assert.same(want, names, where .. ": members")
+  local required = {}
+  for _, r in ipairs(shape.required or {}) do required[r] = true end
+  for _, m in ipairs(declared) do
+    local ref = shape.members[m.name]
+    local s = shapes[ref.shape]
+    local w = where .. "." .. m.name
+    assert.equal(ref.locationName or m.name, m.wire, w .. ": wire name")
+    assert.equal(s.type, m.type, w .. ": type")
+    if input then
+      assert.equal(required[m.name] == true, m.required == true, w .. ": required")
+      assert.equal(s.min, m.min, w .. ": min")
+      assert.equal(s.max, m.max, w .. ": max")
+      if s.enum then assert.same(s.enum, m.enum, w .. ": enum") end
+      if s.pattern == "^\\d{12}$" then assert.is_true(m.account_id, w .. ": an account ID") end
+    end
+    if s.type == "structure" then compare(w, m.members, shapes, s, input) end
+    if s.type == "list" then
+      local ms = shapes[s.member.shape]
+      assert.equal(ms.type, m.member.type, w .. "[]: type")
+      if ms.type == "structure" then compare(w .. "[]", m.member.members, shapes, ms, input) end
+    end
+  end
+end
+
+describe("services/organizations.lua against botocore's model", function()
+  it("has the model's metadata: json 1.1, the target prefix, signing name and endpoint prefix", function()
+    local b = botocore_model()
+    if not b then return pending("no python3 with botocore") end
+    local md = b.model.metadata
+    assert.same({ md.protocol, md.jsonVersion, md.targetPrefix, md.endpointPrefix, md.signingName or md.endpointPrefix,
+      md.serviceId, md.apiVersion }, { DEF.protocol, DEF.json_version, DEF.target_prefix, DEF.endpoint_prefix,
+      DEF.signing_name, DEF.service_id, DEF.api_version })
+    assert.is_nil(DEF.invitations, "a client only, no handshakes yet")
+  end)
+
+  for _, key in ipairs{ "list_accounts", "list_accounts_for_parent", "list_children", "list_roots",
+                        "describe_organization", "describe_account" } do
+    it(key .. ": method, URI, every input and output member, the paginator", function()
+      local b = botocore_model()
+      if not b then return pending("no python3 with botocore") end
+      local op = model.service("organizations").ops[key]
+      local mop = b.model.operations[op.name]
+      assert.is_table(mop, op.name .. " in botocore " .. b.version)
+      assert.same({ mop.http.method, mop.http.requestUri }, { op.method, op.uri })
+      local shapes = b.model.shapes
+      local input = mop.input and shapes[mop.input.shape] or { members = {} }
+      compare(op.name .. " input (botocore " .. b.version .. ")", op.input, shapes, input, true)
+      compare(op.name .. " output", op.output, shapes, shapes[mop.output.shape], false)
+      local p = b.paginators[op.name]
+      if p then
+        assert.same({ p.input_token, p.output_token, p.limit_key, p.result_key },
+          { op.paginator.input_token, op.paginator.output_token, op.paginator.limit_key, op.paginator.result_key })
+        assert.is_string(op.paginator.all)
+        assert.is_string(op.paginator.each)
+      else
+        assert.is_nil(op.paginator)
+      end
+    end)
+  end
+
+  it("has endpoints.json's partition endpoints (host and credential scope) for every partition it lists", function()
+    local b = botocore_model()
+    if not b then return pending("no python3 with botocore") end
+    local n = 0
+    for partition, pe in pairs(DEF.partition_endpoints) do
+      local svc = b.endpoints[partition]
+      assert.is_table(svc, partition)
+      assert.is_false(svc.isRegionalized, partition)
+      local ep = svc.endpoints[svc.partitionEndpoint]
+      assert.same({ ep.hostname, ep.credentialScope.region }, { pe.host, pe.signing_region }, partition)
+      n = n + 1
+    end
+    assert.is_true(n >= 3)
+  end)
+end)
+
+---------------------------------------------------------------------------------------------------
+-- The client against the simulator
+---------------------------------------------------------------------------------------------------
+
+local sim = require "support.sim"
+local invite = require "invite"
+
+local ADMIN, STRANGER = "111111111111", "999999999999"
+local ADMIN_KEY = { id = "AKIASIMORGSPECADMIN1", secret = "org-spec-admin-secret-FAKE" }
+local MEMBER_KEY = { id = "AKIASIMORGSPECMEMB01", secret = "org-spec-member-secret-FAKE" }
+local STRANGER_KEY = { id = "AKIASIMORGSPECSTRAN1", secret = "org-spec-stranger-secret-FAKE" }
+local OU_A, OU_B, OU_C = "ou-sim1-aaaaaaaa", "ou-sim1-bbbbbbbb", "ou-sim1-cccccccc"
+
+local function creds(key) return { access_key_id = key.id, secret_access_key = key.secret } end
+
+-- 44 members and the admin: 45 accounts; members 1-10 in OU A, 11-15 in OU C (under A), 3 and 12
+-- suspended, the rest in the root
+local function org_fixture(extra)
+  local members = {}
+  for i = 1, 44 do members[i] = ("2000000000%02d"):format(i) end
+  local parents = {}
+  for i = 1, 10 do parents[members[i]] = OU_A end
+  for i = 11, 15 do parents[members[i]] = OU_C end
+  local fx = sim.org_fixture{ admin = ADMIN, key = ADMIN_KEY, inviter = STRANGER, members = members,
+    services = {}, regions = {}, organization = extra or true, parents = parents,
+    suspended = { members[3], members[12] },
+    units = { { id = OU_A, name = "A" }, { id = OU_B, name = "B" }, { id = OU_C, name = "C", parent = OU_A } } }
+  fx.accounts[2].access_keys = { MEMBER_KEY }
+  fx.accounts[#fx.accounts].access_keys = { STRANGER_KEY }
+  return fx, members
+end
+
+local function requests_of(s, op)
+  local out = {}
+  for _, r in ipairs(s:requests()) do
+    if r.operation == op then out[#out + 1] = r end
+  end
+  return out
+end
+
+describe("organizations client against invite sim", function()
+  local s, members
+  local function client(o)
+    local opts = { endpoint = s.endpoint, region = "eu-west-1", credentials = creds(ADMIN_KEY), env = e.vars,
+                   sleep = function() end }
+    for k, v in pairs(o or {}) do opts[k] = v end
+    return invite.organizations.client(opts)
+  end
+  setup(function()
+    local fx
+    fx, members = org_fixture()
+    s = sim.start{ fixtures = fx }
+  end)
+  teardown(function() s:stop() end)
+  before_each(function()
+    s:set_faults("")
+    s:clear_requests()
+  end)
+
+  it("list_all_accounts: 45 accounts at MaxResults 20 in 4 requests, the first page empty with a NextToken", function()
+    local c = client()
+    local pages = {}
+    for page, err in c:paginate("list_accounts", { MaxResults = 20 }) do
+      assert.is_truthy(page, tostring(err))
+      pages[#pages + 1] = page
+    end
+    assert.are.same({ 0, 20, 20, 5 }, { #pages[1].Accounts, #pages[2].Accounts, #pages[3].Accounts,
+                                          #pages[4].Accounts })
+    assert.is_string(pages[1].NextToken)
+    assert.is_nil(pages[4].NextToken)
+    local all = assert(c:list_all_accounts{ MaxResults = 20 })
+    assert.are.equal(45, #all)
+    assert.are.equal(ADMIN, all[1].Id)
+    for i = 2, 45 do assert.is_true(all[i - 1].Id < all[i].Id) end
+    local n = 0
+    for a, err in c:each_account{ MaxResults = 20 } do
+      assert.is_truthy(a, tostring(err))
+      n = n + 1
+    end
+    assert.are.equal(45, n)
+    assert.are.equal(12, #requests_of(s, "ListAccounts"))
+    -- the wire: awsJson 1.1, signed for us-east-1 would be AWS's; with an endpoint, the client's region
+    for _, r in ipairs(requests_of(s, "ListAccounts")) do
+      assert.same({ "POST", "/", "organizations", "eu-west-1", ADMIN }, { r.method, r.path, r.service, r.region,
+                                                                       r.account })
+    end
+  end)
+
+  it("an account: Id, Arn, Email, Name, Status and State, JoinedMethod, JoinedTimestamp", function()
+    local all = assert(client():list_all_accounts{})
+    local m3
+    for _, a in ipairs(all) do if a.Id == members[3] then m3 = a end end
+    assert.are.same({ members[3], "arn:aws:organizations::" .. ADMIN .. ":account/o-simspecorg1/" .. members[3],
+      members[3] .. "@accounts.sim.invalid", members[3], "SUSPENDED", "SUSPENDED", "CREATED" },
+      { m3.Id, m3.Arn, m3.Email, m3.Name, m3.Status, m3.State, m3.JoinedMethod })
+    assert.matches("^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%dZ$", m3.JoinedTimestamp)
+    assert.are.equal("INVITED", all[1].JoinedMethod)
+    local d = assert(client():describe_account{ AccountId = members[12] })
+    assert.are.same({ members[12], "SUSPENDED", "SUSPENDED" }, { d.Account.Id, d.Account.Status, d.Account.State })
+  end)
+
+  it("list_roots, describe_organization", function()
+    local roots = assert(client():list_all_roots{})
+    assert.are.same({ { Id = "r-sim1", Arn = "arn:aws:organizations::" .. ADMIN .. ":root/o-simspecorg1/r-sim1",
+                        Name = "Root", PolicyTypes = {} } }, roots)
+    assert.are.equal(1, #requests_of(s, "ListRoots"))
+    local o = assert(client():describe_organization()).Organization
+    assert.are.same({ Id = "o-simspecorg1", Arn = "arn:aws:organizations::" .. ADMIN .. ":organization/o-simspecorg1",
+      FeatureSet = "ALL", MasterAccountId = ADMIN,
+      MasterAccountArn = "arn:aws:organizations::" .. ADMIN .. ":account/o-simspecorg1/" .. ADMIN,
+      MasterAccountEmail = ADMIN .. "@accounts.sim.invalid", AvailablePolicyTypes = {} }, o)
+  end)
+
+  it("list_children and list_accounts_for_parent: OUs and accounts under a parent, first page empty", function()
+    local c = client()
+    local ous = assert(c:list_all_children{ ParentId = "r-sim1", ChildType = "ORGANIZATIONAL_UNIT" })
+    assert.are.same({ { Id = OU_A, Type = "ORGANIZATIONAL_UNIT" }, { Id = OU_B, Type = "ORGANIZATIONAL_UNIT" } }, ous)
+    assert.are.same({ { Id = OU_C, Type = "ORGANIZATIONAL_UNIT" } },
+      assert(c:list_all_children{ ParentId = OU_A, ChildType = "ORGANIZATIONAL_UNIT" }))
+    local in_a = assert(c:list_all_children{ ParentId = OU_A, ChildType = "ACCOUNT", MaxResults = 4 })
+    assert.are.equal(10, #in_a)
+    assert.are.same({ Id = members[1], Type = "ACCOUNT" }, in_a[1])
+    -- root: the admin and members 16-44
+    assert.are.equal(30, #assert(c:list_all_children{ ParentId = "r-sim1", ChildType = "ACCOUNT" }))
+    local in_c = assert(c:list_all_accounts_for_parent{ ParentId = OU_C })
+    assert.are.equal(5, #in_c)
+    assert.are.equal(members[11], in_c[1].Id)
+    assert.are.same({}, assert(c:list_all_accounts_for_parent{ ParentId = OU_B }))
+    -- empty first page each walk: 1 + ceil(10 / 4) = 4 ListChildren for OU A's accounts
+    local page = assert(c:list_accounts_for_parent{ ParentId = OU_C })
+    assert.are.same({}, page.Accounts)
+    assert.is_string(page.NextToken)
+  end)
+
+  it("organization.empty_first_page = false: the walk starts with accounts", function()
+    local fx = org_fixture{ empty_first_page = false }
+    local s2 = sim.start{ fixtures = fx }
+    local c = invite.organizations.client{ endpoint = s2.endpoint, credentials = creds(ADMIN_KEY), env = e.vars }
+    local page = assert(c:list_accounts{ MaxResults = 20 })
+    assert.are.equal(20, #page.Accounts)
+    assert.are.equal(45, #assert(c:list_all_accounts{ MaxResults = 20 }))
+    assert.are.equal(1 + 3, s2:count("ListAccounts"))
+    s2:stop()
+  end)
+
+  it("bad input is refused with nothing sent: MaxResults 21, ChildType, AccountId, ParentId missing", function()
+    local c = client()
+    local cases = {
+      { "list_accounts", { MaxResults = 21 }, "MaxResults: must be an integer between 1 and 20, got 21" },
+      { "list_accounts", { MaxResults = 0 }, "MaxResults: must be an integer between 1 and 20, got 0" },
+      { "list_children", { ParentId = "r-sim1", ChildType = "USER" }, "ChildType: must be one of ACCOUNT, "
+        .. "ORGANIZATIONAL_UNIT" },
+      { "list_children", { ChildType = "ACCOUNT" }, "ParentId" },
+      { "describe_account", { AccountId = "12345" }, "AccountId: must be a 12-digit account ID" },
+      { "list_all_accounts", { MaxResults = 21 }, "MaxResults" },
+    }
+    for _, case in ipairs(cases) do
+      local res, err = c[case[1]](c, case[2])
+      assert.is_nil(res, case[1])
+      assert.are.equal("ValidationError", err.code)
+      assert.truthy(tostring(err):find(case[3], 1, true), tostring(err))
+    end
+    assert.are.same({}, s:requests())
+  end)
+
+  it("the service's own checks: a ParentId off the pattern, an unknown parent or account, a foreign token", function()
+    local c = client()
+    local _, err = c:list_children{ ParentId = "r-NOPE", ChildType = "ACCOUNT" }
+    assert.are.same({ "InvalidInputException", 400, false }, { err.code, err.status, err.retryable })
+    assert.truthy(err.message:find("You provided a value that does not match the required pattern. (ParentId", 1, true))
+    _, err = c:list_accounts_for_parent{ ParentId = "ou-sim1-zzzzzzzz" }
+    assert.are.equal("ParentNotFoundException", err.code)
+    _, err = c:describe_account{ AccountId = STRANGER }
+    assert.are.equal("AccountNotFoundException", err.code)
+    local page = assert(c:list_accounts{})
+    _, err = c:list_accounts_for_parent{ ParentId = OU_A, NextToken = page.NextToken }
+    assert.are.equal("InvalidInputException", err.code)
+    assert.truthy(err.message:find("nextToken", 1, true))
+  end)
+
+  it("a member account gets AccessDeniedException, not retried: one request", function()
+    local c = client{ credentials = creds(MEMBER_KEY), max_attempts = 3 }
+    local res, err = c:list_all_accounts{}
+    assert.is_nil(res)
+    assert.are.same({ "AccessDeniedException", 400, false }, { err.code, err.status, err.retryable })
+    assert.are.equal("You don't have permissions to access this resource.", err.message)
+    assert.are.equal(1, s:count("ListAccounts"))
+    -- any member may describe its organisation
+    assert.are.equal(ADMIN, assert(c:describe_organization()).Organization.MasterAccountId)
+    res, err = c:describe_account{ AccountId = members[1] }
+    assert.is_nil(res)
+    assert.are.equal("AccessDeniedException", err.code)
+  end)
+
+  it("an account outside the organisation gets AWSOrganizationsNotInUseException", function()
+    local _, err = client{ credentials = creds(STRANGER_KEY) }:describe_organization()
+    assert.are.equal("AWSOrganizationsNotInUseException", err.code)
+    assert.are.equal(1, s:count("DescribeOrganization"))
+  end)
+
+  it("TooManyRequestsException is retried as throttling", function()
+    s:set_faults("first 2 organizations:ListRoots throttle")
+    local retried = 0
+    local c = client{ on_retry = function() retried = retried + 1 end }
+    assert.are.equal(1, #assert(c:list_all_roots{}))
+    assert.are.equal(3, s:count("ListRoots"))
+    assert.are.equal(2, retried)
+    s:set_faults("first 5 organizations throttle")
+    local _, err = client{ max_attempts = 2 }:describe_organization()
+    assert.are.same({ "TooManyRequestsException", true }, { err.code, err.throttle })
+  end)
+
+  it("the wire: POST / with X-Amz-Target, answers and errors in awsJson 1.1", function()
+    local res = assert(s:call{ service = "organizations", method = "POST", path = "/", creds = creds(ADMIN_KEY),
+      content_type = "application/x-amz-json-1.1", body = '{"MaxResults": 2}',
+      headers = { { "X-Amz-Target", "AWSOrganizationsV20161128.ListRoots" } } })
+    assert.are.same({ 200, "application/x-amz-json-1.1" }, { res.status, res.headers["content-type"] })
+    assert.is_string(res.headers["x-amzn-requestid"])
+    assert.are.equal("r-sim1", res.json.Roots[1].Id)
+    res = assert(s:call{ service = "organizations", method = "POST", path = "/", creds = creds(ADMIN_KEY),
+      content_type = "application/x-amz-json-1.1", body = '{"MaxResults": 21}',
+      headers = { { "X-Amz-Target", "AWSOrganizationsV20161128.ListAccounts" } } })
+    assert.are.same({ 400, "InvalidInputException", "MAX_VALUE_EXCEEDED" },
+      { res.status, res.json.__type, res.json.Reason })
+    assert.truthy(res.json.Message:find("MaxResults", 1, true))
+    res = assert(s:call{ service = "organizations", method = "POST", path = "/", creds = creds(ADMIN_KEY),
+      content_type = "application/x-amz-json-1.1", body = "{}",
+      headers = { { "X-Amz-Target", "AWSOrganizationsV20161128.CreateAccount" } } })
+    assert.are.same({ 400, "UnknownOperationException" }, { res.status, res.json.__type })
+    -- unsigned (Authorization taken off): the front door's error, in this service's style
+    local function unsigned(method, path, query, headers, body)
+      local kept = {}
+      for _, h in ipairs(headers) do
+        if h[1]:lower() ~= "authorization" then kept[#kept + 1] = h end
+      end
+      return method, path, query, kept, body
+    end
+    res = assert(s:call{ service = "organizations", method = "POST", path = "/", tamper = unsigned,
+      content_type = "application/x-amz-json-1.1", body = "{}", creds = creds(ADMIN_KEY),
+      headers = { { "X-Amz-Target", "AWSOrganizationsV20161128.ListRoots" } } })
+    assert.are.same({ 403, "com.amazon.coral.service#MissingAuthenticationTokenException" },
+      { res.status, res.json.__type })
   end)
 end)

@@ -19,7 +19,8 @@
 --   sim.accounts.prod -> "222222222222";  sim.FIXTURE -> path of examples/fixtures/org.json
 --   sim.stop_all()        -- stops every simulator this process started (for teardown)
 --   sim.shell_quote(s), sim.read_file(path), sim.write_file(path, text)   -- helpers the specs share
---   sim.org_fixture{ admin=, key=, inviter=, members=, services=, regions=, enabled_regions= }
+--   sim.org_fixture{ admin=, key=, inviter=, members=, services=, regions=, enabled_regions=,
+--                    organization=, units=, parents=, suspended= }
 --                         -- an organisation to sweep: -> fixture, member IDs (see below)
 --
 -- The simulator runs as `env -u LD_PRELOAD <lua> bin/invite sim ... --port 0 --exit-with-parent`
@@ -195,6 +196,10 @@ end
 -- assume and, in every service x region, one invitation from the stranger (5 days old).
 -- o.enabled_regions: the opt-in regions each account has enabled, function(id) -> list or a table
 -- by account ID (default: none).
+-- o.organization (true, or a table of `organization` fields to use instead of the defaults): the
+-- accounts but the stranger form an AWS Organizations organisation (o-simspecorg1, root r-sim1)
+-- managed by the admin account; o.units its OUs ({id =, name =, parent =}), o.parents member ID ->
+-- unit ID (default: the root), o.suspended member IDs whose status is SUSPENDED.
 -- -> fixture (for sim.start), members
 function _M.org_fixture(o)
   local accounts = { { id = o.admin, name = "admin", access_keys = { o.key } } }
@@ -213,7 +218,21 @@ function _M.org_fixture(o)
   for _, a in ipairs(accounts) do
     if type(er) == "function" then a.enabled_regions = er(a.id) elseif er then a.enabled_regions = er[a.id] end
   end
-  return { accounts = accounts, invitations = invitations }, o.members
+  local fx = { accounts = accounts, invitations = invitations }
+  if o.organization then
+    -- every account but the stranger in one organisation, o.admin its management account
+    local org = { id = "o-simspecorg1", management_account = o.admin, root = "r-sim1", units = o.units,
+                  outside = { o.inviter } }
+    for k, v in pairs(type(o.organization) == "table" and o.organization or {}) do org[k] = v end
+    fx.organization = org
+    local suspended = {}
+    for _, id in ipairs(o.suspended or {}) do suspended[id] = true end
+    for _, a in ipairs(accounts) do
+      if suspended[a.id] then a.status = "SUSPENDED" end
+      if o.parents and o.parents[a.id] then a.parent = o.parents[a.id] end
+    end
+  end
+  return fx, o.members
 end
 
 function _M.stop_all()

@@ -47,10 +47,17 @@ local _M = {}
 
 local ipairs, tonumber, floor, format, concat = ipairs, tonumber, math.floor, string.format, table.concat
 
--- The services a rule may name: the invitation services the simulator serves, and sts.
+-- The services a rule may name: the invitation services the simulator serves, and the others it
+-- serves (sts, organizations ...: invite.sim.SERVICES), listed after them with sts first.
 local function services()
   local list, by_name = require("invite.sim.fixtures").services()
-  return list, function(s) return s == "sts" or by_name[s] ~= nil end
+  local known, names = { sts = true }, {}
+  for i, n in ipairs(list) do names[i] = n end
+  names[#names + 1] = "sts"
+  for _, n in ipairs(require("invite.sim").SERVICES) do
+    if not by_name[n] and not known[n] then known[n], names[#names + 1] = true, n end
+  end
+  return names, function(s) return known[s] or by_name[s] ~= nil end
 end
 _M.MAX_BIGPAGE = 1000000
 _M.MAX_BYTES = 1073741824
@@ -140,7 +147,7 @@ local function parse_rule(text)
       svc = svc or t
       local list, known = services()
       if not known(svc) then
-        return nil, "unknown word '" .. t .. "' (expected a service " .. concat(list, ", ") .. ", sts, "
+        return nil, "unknown word '" .. t .. "' (expected a service " .. concat(list, ", ") .. ", "
           .. "optionally :Operation, region=, account= or a fault)"
       end
       if rule.service then return nil, "more than one service in one rule" end

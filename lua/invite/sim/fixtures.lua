@@ -451,6 +451,138 @@ local function check_invitations(c, fx, out)
   end
 end
 
+-- The organisation (AWS Organizations): the top-level `organization` and, per account, its
+-- `status`, `email`, `parent` and `joined`. Every account of the fixture is a member unless
+-- listed in organization.outside. Normalised into out.organization (nil without one):
+--   id, arn, management_account, root, root_arn, feature_set, empty_first_page,
+--   units (sorted by id), unit_by_id, members (id -> member), member_list (sorted by id);
+--   a unit: id, name, parent, arn; a member: id, name, email, status, parent, joined, joined_method
+local ORG_KEYS = { id = true, management_account = true, root = true, units = true, feature_set = true,
+                   empty_first_page = true, outside = true }
+local ACCOUNT_STATUSES = { ACTIVE = true, SUSPENDED = true, PENDING_CLOSURE = true }
+local FEATURE_SETS = { ALL = true, CONSOLIDATED_BILLING = true }
+
+local function check_organization(c, fx, out)
+  local ids = require "invite.discover.org_ids"
+  local o = fx.organization
+  local accounts = is_list(fx.accounts) and fx.accounts or {}
+  if o == nil then
+    -- the per-account organisation keys need an organisation
+    for i, a in ipairs(accounts) do
+      for _, k in ipairs{ "status", "email", "parent", "joined" } do
+        if type(a) == "table" and a[k] ~= nil then
+          c:fail(idx("accounts", i) .. "." .. k, "needs a top-level organization (accounts are not in one without it)")
+        end
+      end
+    end
+    return
+  end
+  if not c:object(o, "organization", ORG_KEYS) then return end
+  local org = { units = {}, unit_by_id = {}, members = {}, member_list = {} }
+  local ok = true
+  if not ids.is_org_id(o.id) then
+    c:fail("organization.id", "must be an organization ID: " .. ids.RULES.org); ok = false
+  end
+  local mgmt = c:account_id(o.management_account, "organization.management_account")
+  if mgmt and not out.accounts[mgmt] then
+    c:fail("organization.management_account", "must be an account of this fixture"); ok = false
+  end
+  if not mgmt then ok = false end
+  local root = o.root
+  if root == nil and ids.is_org_id(o.id) then root = "r-" .. o.id:sub(3, 6) end
+  if not ids.is_root_id(root) then c:fail("organization.root", "must be a root ID: " .. ids.RULES.root); ok = false end
+  local fs = o.feature_set == nil and "ALL" or o.feature_set
+  if not FEATURE_SETS[fs] then c:fail("organization.feature_set", "must be ALL or CONSOLIDATED_BILLING"); ok = false end
+  if o.empty_first_page ~= nil and type(o.empty_first_page) ~= "boolean" then
+    c:fail("organization.empty_first_page", "must be true or false"); ok = false
+  end
+  local outside = {}
+  for i, id in ipairs(c:list(o.outside, "organization.outside", true) or {}) do
+    local p = idx("organization.outside", i)
+    if c:account_id(id, p) then
+      if not out.accounts[id] then c:fail(p, "is not an account of this fixture")
+      elseif id == mgmt then c:fail(p, "the management account is in the organisation")
+      else outside[id] = true end
+    end
+  end
+  local arn_base = format("arn:aws:organizations::%s:", tostring(mgmt))
+  -- units: IDs unique, parents the root or another unit, no cycles
+  local parents = {}
+  for i, u in ipairs(c:list(o.units, "organization.units", true) or {}) do
+    local p = idx("organization.units", i)
+    if c:object(u, p, { id = true, name = true, parent = true }) then
+      local uid = u.id
+      if not ids.is_ou_id(uid) then
+        c:fail(p .. ".id", "must be an OU ID: " .. ids.RULES.ou); uid = nil
+      elseif org.unit_by_id[uid] then
+        c:fail(p .. ".id", "duplicate unit " .. uid); uid = nil
+      end
+      local name = c:string(u.name, p .. ".name")
+      if name and #name > 128 then c:fail(p .. ".name", "must be at most 128 characters") end
+      local parent = u.parent == nil and root or u.parent
+      if uid then
+        local unit = { id = uid, name = name or uid, parent = parent,
+                       arn = arn_base .. "ou/" .. tostring(o.id) .. "/" .. uid }
+        org.unit_by_id[uid] = unit
+        org.units[#org.units + 1] = unit
+        parents[#parents + 1] = { p .. ".parent", unit }
+      end
+    end
+  end
+  for _, pu in ipairs(parents) do
+    local path, unit = pu[1], pu[2]
+    if unit.parent ~= root and not org.unit_by_id[unit.parent] then
+      c:fail(path, "must be the root (" .. tostring(root) .. ") or the id of another unit")
+      ok = false
+    else
+      local at, steps = unit, 0
+      while at and at.parent ~= root and steps <= #org.units do
+        at, steps = org.unit_by_id[at.parent], steps + 1
+      end
+      if steps > #org.units then c:fail(path, "makes a cycle of units"); ok = false end
+    end
+  end
+  sort(org.units, function(a, b) return a.id < b.id end)
+  for i, a in ipairs(accounts) do
+    local p = idx("accounts", i)
+    local acct = type(a) == "table" and is_object(a) and util.is_account_id(a.id) and out.accounts[a.id]
+    if acct and outside[a.id] then
+      for _, k in ipairs{ "status", "email", "parent", "joined" } do
+        if a[k] ~= nil then c:fail(p .. "." .. k, "is for accounts in the organisation (this one is outside)") end
+      end
+    elseif acct then
+      local status = a.status == nil and "ACTIVE" or a.status
+      if not ACCOUNT_STATUSES[status] then
+        c:fail(p .. ".status", "must be ACTIVE, SUSPENDED or PENDING_CLOSURE")
+      end
+      local email = a.email
+      if email == nil then
+        email = a.id .. "@accounts.sim.invalid"
+      elseif type(email) ~= "string" or #email < 6 or #email > 64 or not email:find("^[^%s@]+@[^%s@]+%.[^%s@]+$") then
+        c:fail(p .. ".email", "must be an email address of 6 to 64 characters like aws@example.com")
+      end
+      local parent = a.parent == nil and root or a.parent
+      if parent ~= root and not org.unit_by_id[parent] then
+        c:fail(p .. ".parent", "must be the root (" .. tostring(root) .. ") or the id of a unit of organization.units")
+      end
+      local joined = a.joined == nil and c.now or c:time(a.joined, p .. ".joined")
+      local m = { id = a.id, name = acct.name, email = email, status = status, parent = parent, joined = joined,
+                  joined_method = a.id == mgmt and "INVITED" or "CREATED",
+                  arn = arn_base .. "account/" .. tostring(o.id) .. "/" .. a.id }
+      org.members[a.id] = m
+      org.member_list[#org.member_list + 1] = m
+    end
+  end
+  sort(org.member_list, function(a, b) return a.id < b.id end)
+  if not ok then return end
+  org.id, org.management_account, org.root, org.feature_set = o.id, mgmt, root, fs
+  org.empty_first_page = o.empty_first_page ~= false
+  org.arn = arn_base .. "organization/" .. o.id
+  org.root_arn = arn_base .. "root/" .. o.id .. "/" .. root
+  org.management = org.members[mgmt]
+  out.organization = org
+end
+
 -- Validates a decoded fixture table. Returns the normalised fixture or nil and a message listing
 -- every problem found (up to 25), one per line, each prefixed with `source`. opts.now (seconds)
 -- anchors relative times ("now-3d"); default: the current time.
@@ -468,6 +600,7 @@ function _M.validate(fx, source, opts)
     check_sessions(c, fx, out)
     check_detectors(c, fx, out)
     check_invitations(c, fx, out)
+    check_organization(c, fx, out)
   end
   if #c.errors > 0 then
     local lines = {}
