@@ -38,7 +38,11 @@ for i = 1, N do
   local id = ("3%011d"):format(i)
   members[i] = id
   if i % 20 == 0 then suspended[#suspended + 1] = id end
-  if i % 4 == 0 then enabled[id] = { "af-south-1", "ap-east-1" } elseif i % 4 == 1 then enabled[id] = { "eu-central-2" } end
+  if i % 4 == 0 then
+    enabled[id] = { "af-south-1", "ap-east-1" }
+  elseif i % 4 == 1 then
+    enabled[id] = { "eu-central-2" }
+  end
   if i % 10 == 3 then denied[id] = true end
 end
 
