@@ -92,6 +92,37 @@ describe("organizations endpoint: one per partition", function()
   end)
 end)
 
+describe("invite.paginate over empty pages that carry a NextToken", function()
+  local paginate = require "invite.paginate"
+  local PAG = DEF.paginators.list_accounts
+  -- pages: {} + token, {} + token, 2 accounts + token, {} without a token
+  local function scripted()
+    local answers = {
+      { Accounts = {}, NextToken = "t1" }, { Accounts = {}, NextToken = "t2" },
+      { Accounts = { { Id = "1" }, { Id = "2" } }, NextToken = "t3" }, { Accounts = {} },
+    }
+    local sent = {}
+    return function(params)
+      sent[#sent + 1] = params.NextToken or "-"
+      return answers[#sent]
+    end, sent
+  end
+
+  it("pages, items and all follow every token; a page without one ends the walk", function()
+    local call, sent = scripted()
+    local n = 0
+    for page in paginate.pages(call, PAG, {}) do n = n + 1; assert.is_table(page.Accounts) end
+    assert.are.same({ 4, { "-", "t1", "t2", "t3" } }, { n, sent })
+    call, sent = scripted()
+    local got = {}
+    for a in paginate.items(paginate.pages(call, PAG, {}), PAG) do got[#got + 1] = a.Id end
+    assert.are.same({ "1", "2" }, got)
+    assert.are.equal(4, #sent)
+    call = scripted()
+    assert.are.same({ { Id = "1" }, { Id = "2" } }, paginate.all(paginate.pages(call, PAG, {}), PAG))
+  end)
+end)
+
 ---------------------------------------------------------------------------------------------------
 -- The declaration against botocore's model (the newest botocore a python3 here has: 1.43)
 ---------------------------------------------------------------------------------------------------

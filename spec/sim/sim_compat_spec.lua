@@ -1,74 +1,13 @@
 -- invite sim against clients nobody here wrote: Debian's AWS CLI v2 (/usr/bin/aws) and boto3
 -- (/usr/bin/python3). Both list, count, decline, delete and accept invitations on each of the
 -- three services and get AWS-shaped answers; the same request with one hex digit of its
--- signature changed is rejected.
+-- signature changed is rejected. (The drivers are support.compat's.)
 local cjson = require "cjson"
 local sim = require "support.sim"
 
 local PROD, STAGING, ADMIN = "222222222222", "333333333333", "111111111111"
-local PY = sim.ROOT .. "/spec/support/sim_boto3.py"
-
-local function tmpname(suffix)
-  local p = os.tmpname()
-  os.remove(p)
-  return p .. (suffix or "")
-end
-
-local function read(path)
-  local f = io.open(path)
-  if not f then return "" end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function q(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
--- boto3: runs a list of calls (see sim_boto3.py) and returns the decoded results.
-local function boto3(s, creds, region, calls)
-  if type(creds) ~= "table" then creds = sim.credentials(creds) end
-  local input = tmpname(".json")
-  local f = assert(io.open(input, "w"))
-  f:write(cjson.encode{ endpoint = s.endpoint, region = region or "us-east-1", access_key = creds.access_key_id,
-    secret_key = creds.secret_access_key, session_token = creds.session_token, calls = calls })
-  f:close()
-  local p = assert(io.popen("env -u LD_PRELOAD -u AWS_PROFILE -u AWS_CONFIG_FILE -u AWS_SHARED_CREDENTIALS_FILE "
-    .. "AWS_EC2_METADATA_DISABLED=true /usr/bin/python3 " .. q(PY) .. " < " .. q(input) .. " 2>&1"))
-  local out = p:read("*a")
-  p:close()
-  os.remove(input)
-  local ok, res = pcall(cjson.decode, out)
-  assert(ok and type(res) == "table", "boto3 driver failed: " .. out)
-  return res
-end
-
-local EMPTY = tmpname(".cfg")
-
--- AWS CLI v2: returns decoded JSON output (or {} when there is none), or nil, stderr, exit code.
-local function aws(s, creds, region, args, env)
-  if type(creds) ~= "table" then creds = sim.credentials(creds) end
-  local errfile = tmpname(".err")
-  local cmd = { "env -u LD_PRELOAD -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_SESSION_TOKEN -u AWS_REGION",
-    "AWS_CONFIG_FILE=" .. q(EMPTY), "AWS_SHARED_CREDENTIALS_FILE=" .. q(EMPTY), "AWS_EC2_METADATA_DISABLED=true",
-    "AWS_ACCESS_KEY_ID=" .. q(creds.access_key_id), "AWS_SECRET_ACCESS_KEY=" .. q(creds.secret_access_key),
-    "AWS_DEFAULT_REGION=" .. q(region or "us-east-1"), env or "",
-    "/usr/bin/aws --no-cli-pager --output json --endpoint-url", q(s.endpoint), args, "2>" .. q(errfile),
-    "; echo \"rc=$?\"" }
-  local p = assert(io.popen(table.concat(cmd, " ")))
-  local out = p:read("*a")
-  p:close()
-  local err = read(errfile)
-  os.remove(errfile)
-  local body, rc = out:match("^(.-)rc=(%d+)%s*$")
-  rc = tonumber(rc)
-  if rc ~= 0 then return nil, err, rc end
-  if body:find("^%s*$") then return {} end
-  local ok, res = pcall(cjson.decode, body)
-  assert(ok, "aws printed something that is not JSON: " .. body .. err)
-  return res
-end
+local compat = require "support.compat"
+local boto3, aws, q = compat.boto3, compat.aws, sim.shell_quote
 
 local function find(list, pred)
   for _, v in ipairs(list) do if pred(v) then return v end end
@@ -101,15 +40,11 @@ local function count_ops(s, service, op)
   return n
 end
 
-teardown(function() os.remove(EMPTY) end)
+teardown(function() compat.cleanup() end)
 
 describe("AWS CLI v2 against invite sim", function()
   local s
-  setup(function()
-    local f = assert(io.open(EMPTY, "w"))
-    f:close()
-    s = sim.start{}
-  end)
+  setup(function() s = sim.start{} end)
   teardown(function() s:stop() end)
   before_each(function()
     s:reset()

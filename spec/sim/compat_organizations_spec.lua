@@ -1,0 +1,153 @@
+-- invite sim's AWS Organizations against clients nobody here wrote: Debian's boto3 (/usr/bin/python3,
+-- botocore 1.29) and AWS CLI v2 (/usr/bin/aws, 2.9.19) list the example organisation's accounts
+-- (paginated, through the empty first page), roots, children and the accounts of an OU, describe the
+-- organisation and an account, get the service's errors by code (a member account's
+-- AccessDeniedException, InvalidInputException for a MaxResults their validators let through), and
+-- have a request whose signature had one hex digit changed refused.
+local sim = require "support.sim"
+local compat = require "support.compat"
+local boto3, aws = compat.boto3, compat.aws
+
+local ADMIN, PROD = "111111111111", "222222222222"
+local ALL = { "111111111111", "222222222222", "333333333333", "444444444444", "555555555555", "666666666666" }
+
+local function ids(list)
+  local out = {}
+  for i, a in ipairs(list) do out[i] = a.Id end
+  return out
+end
+
+local function count(s, op)
+  local n = 0
+  for _, e in ipairs(s:requests()) do
+    if e.service == "organizations" and e.operation == op then n = n + 1 end
+  end
+  return n
+end
+
+teardown(function() compat.cleanup() end)
+
+describe("boto3 (Debian) against invite sim's Organizations", function()
+  local s
+  setup(function() s = sim.start{} end)
+  teardown(function() s:stop() end)
+  before_each(function() s:clear_requests() end)
+
+  it("list_accounts paginated (the empty first page followed), list_roots, list_children, "
+    .. "list_accounts_for_parent, describe_organization, describe_account", function()
+    local res = boto3(s, "org-admin", "eu-west-1", {
+      { service = "organizations", op = "list_accounts", paginate = true, page_size = 2 },
+      { service = "organizations", op = "list_roots" },
+      { service = "organizations", op = "list_children", paginate = true,
+        params = { ParentId = "r-ex12", ChildType = "ORGANIZATIONAL_UNIT" } },
+      { service = "organizations", op = "list_accounts_for_parent", paginate = true,
+        params = { ParentId = "ou-ex12-sandboxes" } },
+      { service = "organizations", op = "describe_organization" },
+      { service = "organizations", op = "describe_account", params = { AccountId = "555555555555" } },
+    })
+    for i, r in ipairs(res) do assert.equal(200, r.status, "call " .. i .. ": " .. tostring(r.code)) end
+    local pages = res[1].result
+    assert.equal(4, #pages)
+    assert.same({}, pages[1].Accounts)
+    assert.is_string(pages[1].NextToken)
+    local accounts = {}
+    for _, p in ipairs(pages) do
+      for _, a in ipairs(p.Accounts) do accounts[#accounts + 1] = a end
+    end
+    assert.same(ALL, ids(accounts))
+    assert.same({ "org-admin", "org-admin@example.com", "ACTIVE", "INVITED" },
+      { accounts[1].Name, accounts[1].Email, accounts[1].Status, accounts[1].JoinedMethod })
+    assert.truthy(accounts[1].JoinedTimestamp:find("^%d%d%d%d%-%d%d%-%d%dT"), "a datetime to botocore")
+    assert.equal(4, count(s, "ListAccounts"))
+    assert.same({ { Id = "r-ex12", Name = "Root",
+                    Arn = "arn:aws:organizations::111111111111:root/o-exampleorg1/r-ex12", PolicyTypes = {} } },
+      res[2].result.Roots)
+    local ous = {}
+    for _, p in ipairs(res[3].result) do
+      for _, c in ipairs(p.Children) do ous[#ous + 1] = c.Id .. " " .. c.Type end
+    end
+    assert.same({ "ou-ex12-security ORGANIZATIONAL_UNIT", "ou-ex12-workload ORGANIZATIONAL_UNIT" }, ous)
+    local in_ou = {}
+    for _, p in ipairs(res[4].result) do
+      for _, a in ipairs(p.Accounts) do in_ou[#in_ou + 1] = a.Id .. " " .. a.Status end
+    end
+    assert.same({ "444444444444 ACTIVE", "555555555555 SUSPENDED" }, in_ou)
+    local o = res[5].result.Organization
+    assert.same({ "o-exampleorg1", ADMIN, "ALL", "org-admin@example.com" },
+      { o.Id, o.MasterAccountId, o.FeatureSet, o.MasterAccountEmail })
+    assert.same({ "555555555555", "sandbox", "SUSPENDED" },
+      { res[6].result.Account.Id, res[6].result.Account.Name, res[6].result.Account.Status })
+  end)
+
+  it("gets the service's errors by code", function()
+    local res = boto3(s, "prod", nil, {
+      { service = "organizations", op = "list_accounts" },
+      { service = "organizations", op = "describe_organization" },
+    })
+    assert.same({ 400, "AccessDeniedException", "You don't have permissions to access this resource." },
+      { res[1].status, res[1].code, res[1].message })
+    assert.equal(200, res[2].status)
+    res = boto3(s, "org-admin", nil, {
+      { service = "organizations", op = "list_accounts", params = { MaxResults = 21 } },
+      { service = "organizations", op = "list_children", params = { ParentId = "r-EX12", ChildType = "ACCOUNT" } },
+      { service = "organizations", op = "list_accounts_for_parent", params = { ParentId = "ou-ex12-nowhere1" } },
+      { service = "organizations", op = "describe_account", params = { AccountId = "123456789012" } },
+    })
+    assert.same({ 400, "InvalidInputException" }, { res[1].status, res[1].code })
+    assert.truthy(res[1].message:find("MaxResults", 1, true))
+    assert.same({ 400, "InvalidInputException" }, { res[2].status, res[2].code })
+    assert.truthy(res[2].message:find("^You provided a value that does not match the required pattern%."))
+    assert.same({ 400, "ParentNotFoundException" }, { res[3].status, res[3].code })
+    assert.same({ 400, "AccountNotFoundException" }, { res[4].status, res[4].code })
+  end)
+
+  it("refuses a request whose signature had one hex digit changed after botocore signed it", function()
+    local calls = { { service = "organizations", op = "describe_organization" },
+                    { service = "organizations", op = "list_roots" } }
+    local good = boto3(s, "org-admin", nil, calls)
+    for _, c in ipairs(calls) do c.tamper = "signature" end
+    local bad = boto3(s, "org-admin", nil, calls)
+    for i = 1, 2 do
+      assert.equal(200, good[i].status)
+      -- the front door's namespaced __type, read by botocore's parser
+      assert.same({ 403, "InvalidSignatureException" }, { bad[i].status, bad[i].code })
+    end
+  end)
+end)
+
+describe("AWS CLI v2 against invite sim's Organizations", function()
+  local s
+  setup(function() s = sim.start{} end)
+  teardown(function() s:stop() end)
+  before_each(function() s:clear_requests() end)
+
+  it("list-accounts (paginated), list-roots, list-children, list-accounts-for-parent, describe-organization", function()
+    local r = assert(aws(s, "org-admin", nil, "organizations list-accounts --page-size 2"))
+    assert.same(ALL, ids(r.Accounts))
+    assert.equal(4, count(s, "ListAccounts"))
+    r = assert(aws(s, "org-admin", "eu-west-1", "organizations list-roots"))
+    assert.same({ "r-ex12" }, ids(r.Roots))
+    r = assert(aws(s, "org-admin", nil, "organizations list-children --parent-id r-ex12 "
+      .. "--child-type ORGANIZATIONAL_UNIT"))
+    assert.same({ "ou-ex12-security", "ou-ex12-workload" }, ids(r.Children))
+    r = assert(aws(s, "org-admin", nil, "organizations list-children --parent-id r-ex12 --child-type ACCOUNT"))
+    assert.same({ ADMIN }, ids(r.Children))
+    r = assert(aws(s, "org-admin", nil, "organizations list-accounts-for-parent --parent-id ou-ex12-workload"))
+    assert.same({ PROD, "333333333333" }, ids(r.Accounts))
+    r = assert(aws(s, "org-admin", nil, "organizations describe-organization"))
+    assert.same({ "o-exampleorg1", ADMIN }, { r.Organization.Id, r.Organization.MasterAccountId })
+    -- a member may describe its organisation, not list its accounts
+    assert.equal(ADMIN, assert(aws(s, "prod", nil, "organizations describe-organization")).Organization.MasterAccountId)
+    local ok, err = aws(s, "prod", nil, "organizations list-accounts", "AWS_MAX_ATTEMPTS=3")
+    assert.is_nil(ok)
+    assert.truthy(err:find("(AccessDeniedException)", 1, true), err)
+    assert.equal(1, count(s, "ListAccounts") - 4)
+  end)
+
+  it("a wrong secret is refused (InvalidSignatureException)", function()
+    local ok, err = aws(s, { access_key_id = "AKIASIMORGADMIN00001", secret_access_key = "not-the-secret" }, nil,
+      "organizations describe-organization")
+    assert.is_nil(ok)
+    assert.truthy(err:find("(InvalidSignatureException)", 1, true), err)
+  end)
+end)

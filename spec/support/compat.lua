@@ -1,0 +1,84 @@
+-- support.compat: drive invite sim with clients nobody here wrote, Debian's boto3 (/usr/bin/python3
+-- through spec/support/sim_boto3.py) and AWS CLI v2 (/usr/bin/aws), with no AWS configuration of
+-- the machine's leaking in.
+--
+--   local compat = require "support.compat"
+--   local res = compat.boto3(s, "prod", "us-east-1", { { service = "sts", op = "get_caller_identity" } })
+--   -- res[i]: { status, code, message, result, headers, body } (see sim_boto3.py); python = another interpreter
+--   local out, err, rc = compat.aws(s, "prod", nil, "sts get-caller-identity", "AWS_MAX_ATTEMPTS=1")
+--   -- the decoded JSON output ({} when there is none), or nil, stderr, exit code
+--   compat.cleanup()      -- teardown: removes the empty config file the CLI runs with
+--
+-- creds: a table { access_key_id, secret_access_key, session_token? } or a name for sim.credentials.
+local cjson = require "cjson"
+local sim = require "support.sim"
+
+local _M = {}
+
+_M.PY = sim.ROOT .. "/spec/support/sim_boto3.py"
+
+local function tmpname(suffix)
+  local p = os.tmpname()
+  os.remove(p)
+  return p .. (suffix or "")
+end
+
+local q = sim.shell_quote
+
+--- boto3: runs a list of calls (see sim_boto3.py) and returns the decoded results.
+function _M.boto3(s, creds, region, calls, python)
+  if type(creds) ~= "table" then creds = sim.credentials(creds) end
+  local input = tmpname(".json")
+  local f = assert(io.open(input, "w"))
+  f:write(cjson.encode{ endpoint = s.endpoint, region = region or "us-east-1", access_key = creds.access_key_id,
+    secret_key = creds.secret_access_key, session_token = creds.session_token, calls = calls })
+  f:close()
+  local p = assert(io.popen("env -u LD_PRELOAD -u AWS_PROFILE -u AWS_CONFIG_FILE -u AWS_SHARED_CREDENTIALS_FILE "
+    .. "AWS_EC2_METADATA_DISABLED=true " .. (python or "/usr/bin/python3") .. " " .. q(_M.PY) .. " < " .. q(input)
+    .. " 2>&1"))
+  local out = p:read("*a")
+  p:close()
+  os.remove(input)
+  local ok, res = pcall(cjson.decode, out)
+  assert(ok and type(res) == "table", "boto3 driver failed: " .. out)
+  return res
+end
+
+local empty -- an empty file for AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE
+
+--- AWS CLI v2: returns the decoded JSON output (or {} when there is none), or nil, stderr, exit code.
+function _M.aws(s, creds, region, args, env)
+  if type(creds) ~= "table" then creds = sim.credentials(creds) end
+  if not empty then
+    empty = tmpname(".cfg")
+    local f = assert(io.open(empty, "w"))
+    f:close()
+  end
+  local errfile = tmpname(".err")
+  local cmd = { "env -u LD_PRELOAD -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_SESSION_TOKEN -u AWS_REGION",
+    "AWS_CONFIG_FILE=" .. q(empty), "AWS_SHARED_CREDENTIALS_FILE=" .. q(empty), "AWS_EC2_METADATA_DISABLED=true",
+    "AWS_ACCESS_KEY_ID=" .. q(creds.access_key_id), "AWS_SECRET_ACCESS_KEY=" .. q(creds.secret_access_key),
+    "AWS_DEFAULT_REGION=" .. q(region or "us-east-1"), env or "",
+    "/usr/bin/aws --no-cli-pager --output json --endpoint-url", q(s.endpoint), args, "2>" .. q(errfile),
+    "; echo \"rc=$?\"" }
+  local p = assert(io.popen(table.concat(cmd, " ")))
+  local out = p:read("*a")
+  p:close()
+  local err = sim.read_file(errfile) or ""
+  os.remove(errfile)
+  local body, rc = out:match("^(.-)rc=(%d+)%s*$")
+  rc = tonumber(rc)
+  if rc ~= 0 then return nil, err, rc end
+  if body:find("^%s*$") then return {} end
+  local ok, res = pcall(cjson.decode, body)
+  assert(ok, "aws printed something that is not JSON: " .. body .. err)
+  return res
+end
+
+--- Removes the empty configuration file (call from a teardown).
+function _M.cleanup()
+  if empty then os.remove(empty) end
+  empty = nil
+end
+
+return _M
