@@ -115,8 +115,12 @@ local function check_options(opts)
   local more = { unlisted = unlisted }
   if opts.ous ~= nil then
     more.ous = list_of_strings(opts.ous, "ous", nil, "")
-    local ok, oerr = require("invite.discover.accounts").check_parents(more.ous, "ous")
-    if not ok then error("invite.run: " .. oerr, 4) end
+    local ids = require "invite.discover.org_ids"
+    for i, ou in ipairs(more.ous) do
+      if not ids.is_parent_id(ou) then
+        error("invite.run: ous[" .. i .. "] = '" .. ou .. "': " .. ids.RULES.parent, 4)
+      end
+    end
   end
   if opts.exclude_accounts ~= nil then
     more.exclude = list_of_strings(opts.exclude_accounts, "exclude_accounts", ACCOUNT_ID,
