@@ -413,6 +413,51 @@ local function new_report(apply)
            totals = { invitations = 0, actions = {}, outcomes = {} } }
 end
 
+-- Checks the options (raises on misuse, at the level of the caller of run or plan) and returns
+-- what planning needs; nothing is sent.
+local function check(opts)
+  local pol, services, regions, accounts, concurrency, more = check_options(opts)
+  local c = { pol = pol, services = services, regions = regions, accounts = accounts, concurrency = concurrency,
+              more = more, run_id = opts.run_id or _M.new_run_id() }
+  c.sts_region = opts.sts_region or (type(regions) == "table" and regions[1]) or nil
+  if not c.sts_region then
+    local okr, r = pcall(require("invite.config").region, { profile = opts.profile })
+    c.sts_region = okr and r or "us-east-1"
+  end
+  if type(opts.identity) == "table" then
+    c.identity = opts.identity
+  elseif opts.identity ~= nil or opts.account ~= nil or (opts.client and accounts ~= "organization") then
+    c.identity = false -- the caller says who it is (or brings its own clients): no GetCallerIdentity
+  end
+  return c
+end
+
+-- Plans the scopes of checked options (invite.scope): who am I, accounts, sessions, regions.
+local function plan_of(opts, c)
+  local scope = require "invite.scope"
+  local more = c.more
+  return scope.plan{
+    services = c.services, regions = c.regions, unlisted = more.unlisted, accounts = c.accounts,
+    ous = more.ous, exclude = more.exclude, role = opts.role or c.pol.role, external_id = opts.external_id,
+    session_name = opts.role_session_name or scope.session_name(c.run_id),
+    sts_region = c.sts_region, sts_endpoint = opts.sts_endpoint, identity = c.identity,
+    endpoint = opts.endpoint, profile = opts.profile, credentials = opts.credentials,
+    max_attempts = opts.max_attempts, max_pages = opts.max_pages, max_items = opts.max_items,
+    concurrency = c.concurrency,
+  }
+end
+
+--- The scopes a run with these options would sweep (@{invite.scope.plan}), for commands that do
+-- their own calls per scope (`invite count`); a policy is not needed.
+-- @tparam table opts the options of @{run}
+-- @treturn table plan: `identity`, `accounts`, `scopes` (each with `credentials`), `skipped`, `errors`
+function _M.plan(opts)
+  local o = {}
+  for k, v in pairs(opts) do o[k] = v end
+  o.policy = o.policy or function() return "keep", "count" end
+  return plan_of(o, check(o))
+end
+
 --- Runs a policy over services x regions (x accounts); `invite.run{...}` is this function.
 -- First it finds the scope (@{invite.scope}): who the caller is (STS GetCallerIdentity), which
 -- accounts (a list, or the organisation's), each account's role session (one AssumeRole per
@@ -466,51 +511,6 @@ end
 --   `totals` (`invitations`, `actions`, `outcomes`)
 -- @raise on misuse: an unknown option (naming the closest), a bad policy, region (naming the
 --   closest known), account, OU or concurrency
--- Checks the options (raises on misuse, at the level of the caller of run or plan) and returns
--- what planning needs; nothing is sent.
-local function check(opts)
-  local pol, services, regions, accounts, concurrency, more = check_options(opts)
-  local c = { pol = pol, services = services, regions = regions, accounts = accounts, concurrency = concurrency,
-              more = more, run_id = opts.run_id or _M.new_run_id() }
-  c.sts_region = opts.sts_region or (type(regions) == "table" and regions[1]) or nil
-  if not c.sts_region then
-    local okr, r = pcall(require("invite.config").region, { profile = opts.profile })
-    c.sts_region = okr and r or "us-east-1"
-  end
-  if type(opts.identity) == "table" then
-    c.identity = opts.identity
-  elseif opts.identity ~= nil or opts.account ~= nil or (opts.client and accounts ~= "organization") then
-    c.identity = false -- the caller says who it is (or brings its own clients): no GetCallerIdentity
-  end
-  return c
-end
-
--- Plans the scopes of checked options (invite.scope): who am I, accounts, sessions, regions.
-local function plan_of(opts, c)
-  local scope = require "invite.scope"
-  local more = c.more
-  return scope.plan{
-    services = c.services, regions = c.regions, unlisted = more.unlisted, accounts = c.accounts,
-    ous = more.ous, exclude = more.exclude, role = opts.role or c.pol.role, external_id = opts.external_id,
-    session_name = opts.role_session_name or scope.session_name(c.run_id),
-    sts_region = c.sts_region, sts_endpoint = opts.sts_endpoint, identity = c.identity,
-    endpoint = opts.endpoint, profile = opts.profile, credentials = opts.credentials,
-    max_attempts = opts.max_attempts, max_pages = opts.max_pages, max_items = opts.max_items,
-    concurrency = c.concurrency,
-  }
-end
-
---- The scopes a run with these options would sweep (@{invite.scope.plan}), for commands that do
--- their own calls per scope (`invite count`); a policy is not needed.
--- @tparam table opts the options of @{run}
--- @treturn table plan: `identity`, `accounts`, `scopes` (each with `credentials`), `skipped`, `errors`
-function _M.plan(opts)
-  local o = {}
-  for k, v in pairs(opts) do o[k] = v end
-  o.policy = o.policy or function() return "keep", "count" end
-  return plan_of(o, check(o))
-end
-
 function _M.run(opts)
   local checked = check(opts)
   local pol, run_id, concurrency = checked.pol, checked.run_id, checked.concurrency

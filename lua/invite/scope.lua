@@ -5,14 +5,14 @@
 -- * who am I: STS GetCallerIdentity with the run's own credentials (account, ARN, partition);
 -- * accounts: the run's own (nil), a list, or every ACTIVE account of the AWS Organizations
 --   organisation (`"organization"`, optionally under OUs, minus exclusions,
---   @{invite.discover.accounts});
+--   `invite.discover.accounts`);
 -- * one role session per account: AssumeRole into each account once per run, the provider cached
 --   and refreshed before expiry and shared by every service and region of that account; the
 --   caller's own account uses the caller's credentials; an account whose role cannot be assumed
 --   is one error, and each of its scopes is skipped;
 -- * regions: a list, `"all"` (every region where the service exists in the caller's partition,
 --   @{invite.regions}) or `"enabled"` (those the account has enabled,
---   @{invite.discover.regions}); a region the account has not enabled, or where the service does
+--   `invite.discover.regions`); a region the account has not enabled, or where the service does
 --   not exist, is a skipped scope, not an error.
 -- @module invite.scope
 local _M = {}
