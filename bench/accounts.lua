@@ -4,11 +4,13 @@
 --
 --   lua5.4 bench/accounts.lua [accounts] [concurrency,...] [mode]      (or: luajit ...)
 --
--- accounts defaults to 100, concurrency to 32, mode to "run" (the runner assumes each account's
--- role when its scopes first need it: they share one provider per account) or "upfront" (every
--- role is assumed before the sweep and the clients are handed those credentials: the floor the
--- "run" mode should reach). Starts `invite sim` (spec/support/sim.lua: free port, stopped by its
--- pid) on a generated fixture, resets it before each sweep, and prints per sweep
+-- accounts defaults to 100, concurrency to 32, mode to "run": the runner's scope plan assumes
+-- every account's role once, concurrently, before the sweep (invite.scope), and each account's
+-- scopes share that session. ("upfront", the bench assuming the roles itself and handing the
+-- clients those credentials, was the floor for the runner's former assume-on-first-use; the
+-- runner now works that way itself, so the mode is gone.) Starts `invite sim`
+-- (spec/support/sim.lua: free port, stopped by its pid) on a generated fixture, resets it before
+-- each sweep, and prints per sweep
 --   result accounts-<vm>-<mode>-a<N>-c<C> wall=<s> scopes=<n> scope_errors=<n> retries=<n>
 --     backoff=<s> retry_codes=<code:n,...> assume_role=<n> unhandled=<n> still_invited=<n>
 -- (retries and backoff: every client retry and the sum of the delays it slept, counted through
@@ -21,14 +23,13 @@ package.cpath = "build/" .. vm .. "/?.so;" .. package.cpath
 local sim = require "support.sim"
 local invite = require "invite"
 local retry = require "invite.retry"
-local credentials = require "invite.credentials"
 local core = require "invite.core"
 
 local N = tonumber(arg[1]) or 100
 local CONCS = {}
 for c in (arg[2] or "32"):gmatch("%d+") do CONCS[#CONCS + 1] = tonumber(c) end
 local MODE = arg[3] or "run"
-assert(MODE == "run" or MODE == "upfront", "mode must be run or upfront")
+assert(MODE == "run", "mode must be run (the upfront mode is gone: the runner assumes every role up front)")
 
 local SERVICES = { "macie2", "securityhub", "guardduty" }
 local REGIONS = {
@@ -80,23 +81,9 @@ local function sweep(conc)
   s:clear_requests()
   local log_from = log_size()
   retries, backoff, codes = 0, 0, {}
-  local client
-  if MODE == "upfront" then
-    local pre = {}
-    for _, id in ipairs(members) do
-      pre[id] = credentials.assume_role{ role_arn = "arn:aws:iam::" .. id .. ":role/InviteManager",
-        role_session_name = "invite", source = credentials.static(source), endpoint = s.endpoint,
-        region = REGIONS[1] }
-      assert(pre[id]:get())
-    end
-    client = function(scope)
-      return invite[scope.service].client{ region = scope.region, endpoint = s.endpoint,
-        credentials = pre[scope.account] }
-    end
-  end
   local t0 = core.monotime()
   local report = invite.run{
-    endpoint = s.endpoint, sts_endpoint = s.endpoint, credentials = source, client = client,
+    endpoint = s.endpoint, sts_endpoint = s.endpoint, credentials = source,
     accounts = members, role = "InviteManager", services = SERVICES, regions = REGIONS,
     concurrency = conc, apply = true, policy = function() return "decline", "benchmark" end,
   }
