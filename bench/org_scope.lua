@@ -53,10 +53,12 @@ for _, a in ipairs(fx.accounts) do
   if denied[a.id] then a.denied = { "account:ListRegions" } end
 end
 
-local s = sim.start{ fixtures = fx }
 local dir = os.tmpname()
 os.remove(dir)
 assert(interp.execute("mkdir -p " .. sim.shell_quote(dir)) == 0)
+-- the request log goes to a file: the simulator keeps only the latest entries in memory
+local log = dir .. "/requests.jsonl"
+local s = sim.start{ fixtures = fx, log = log }
 local policy = dir .. "/policy.lua"
 sim.write_file(policy, [[return function(inv)
   if inv.account_id == "]] .. STRANGER .. [[" then return "decline", "a stranger" end
@@ -80,7 +82,10 @@ local counts, swept = {}, {}
 local swept_n, suspended_swept = 0, 0
 local is_suspended = {}
 for _, id in ipairs(suspended) do is_suspended[id] = true end
-for _, e in ipairs(s:requests()) do
+s:stop()
+local requests = {}
+for line in io.lines(log) do requests[#requests + 1] = cjson.decode(line) end
+for _, e in ipairs(requests) do
   counts[e.operation or "?"] = (counts[e.operation or "?"] or 0) + 1
   if e.operation == "ListInvitations" and e.status == 200 then
     local key = e.account .. " " .. e.service .. " " .. e.region
@@ -123,5 +128,4 @@ print(("result org-scope-%s-a%d wall=%.2f exit=%d accounts_active=%d assume_role
   counts.GetCallerIdentity or 0, counts.ListAccounts or 0, counts.ListRegions or 0, counts.DescribeRegions or 0,
   swept_n, expected_n, missing, extra, suspended_swept, report.skipped and #report.skipped or -1))
 if code ~= 0 then io.stderr:write(sim.read_file(dir .. "/err.txt") or "", "\n") end
-s:stop()
 os.execute("rm -rf " .. sim.shell_quote(dir))
