@@ -2,10 +2,9 @@
 -- wrote: Debian's boto3 (/usr/bin/python3, botocore 1.29) and AWS CLI v2 (/usr/bin/aws, 2.9.19)
 -- call EC2 DescribeRegions; ListRegions is newer than both (botocore added it in 2023), so it runs
 -- with the default python3's boto3 when that one has the operation, and is pending otherwise.
-local cjson = require "cjson"
 local sim = require "support.sim"
+local compat = require "support.compat"
 
-local PY = sim.ROOT .. "/spec/support/sim_boto3.py"
 local OPTIN, PLAIN, DENIED = "111111111111", "222222222222", "333333333333"
 local KEYS = {
   [OPTIN] = { access_key_id = "AKIASIMCOMPATREGOPT1", secret_access_key = "sim/compat/regions/optin/FAKE" },
@@ -21,58 +20,11 @@ local FIXTURE = { accounts = {
     access_keys = { { id = KEYS[DENIED].access_key_id, secret = KEYS[DENIED].secret_access_key } } },
 } }
 
-local function tmpname(suffix)
-  local p = os.tmpname()
-  os.remove(p)
-  return p .. (suffix or "")
-end
+-- support.compat's drivers with this spec's callers: KEYS[who]; boto3 under the given python.
+local function boto3(python, s, who, region, calls) return compat.boto3(s, KEYS[who], region, calls, python) end
+local function aws(s, who, region, args) return compat.aws(s, KEYS[who], region, args) end
 
-local function q(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
--- boto3 with the given python: runs a list of calls (see sim_boto3.py), returns the decoded results.
-local function boto3(python, s, who, region, calls)
-  local creds = KEYS[who]
-  local input = tmpname(".json")
-  local f = assert(io.open(input, "w"))
-  f:write(cjson.encode{ endpoint = s.endpoint, region = region or "us-east-1", access_key = creds.access_key_id,
-    secret_key = creds.secret_access_key, calls = calls })
-  f:close()
-  local p = assert(io.popen("env -u LD_PRELOAD -u AWS_PROFILE -u AWS_CONFIG_FILE -u AWS_SHARED_CREDENTIALS_FILE "
-    .. "AWS_EC2_METADATA_DISABLED=true " .. python .. " " .. q(PY) .. " < " .. q(input) .. " 2>&1"))
-  local out = p:read("*a")
-  p:close()
-  os.remove(input)
-  local ok, res = pcall(cjson.decode, out)
-  assert(ok and type(res) == "table", "boto3 driver failed: " .. out)
-  return res
-end
-
-local EMPTY = tmpname(".cfg")
-
--- AWS CLI v2: decoded JSON output, or nil, stderr, exit code.
-local function aws(s, who, region, args)
-  local creds = KEYS[who]
-  local errfile = tmpname(".err")
-  local cmd = { "env -u LD_PRELOAD -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_SESSION_TOKEN -u AWS_REGION",
-    "AWS_CONFIG_FILE=" .. q(EMPTY), "AWS_SHARED_CREDENTIALS_FILE=" .. q(EMPTY), "AWS_EC2_METADATA_DISABLED=true",
-    "AWS_ACCESS_KEY_ID=" .. q(creds.access_key_id), "AWS_SECRET_ACCESS_KEY=" .. q(creds.secret_access_key),
-    "AWS_DEFAULT_REGION=" .. q(region or "us-east-1"),
-    "/usr/bin/aws --no-cli-pager --output json --endpoint-url", q(s.endpoint), args, "2>" .. q(errfile),
-    "; echo \"rc=$?\"" }
-  local p = assert(io.popen(table.concat(cmd, " ")))
-  local out = p:read("*a")
-  p:close()
-  local err = sim.read_file(errfile) or ""
-  os.remove(errfile)
-  local body, rc = out:match("^(.-)rc=(%d+)%s*$")
-  rc = tonumber(rc)
-  if rc ~= 0 then return nil, err, rc end
-  local ok, res = pcall(cjson.decode, body)
-  assert(ok, "aws printed something that is not JSON: " .. body .. err)
-  return res
-end
+teardown(function() compat.cleanup() end)
 
 local function names(regions)
   local out = {}
@@ -85,17 +37,6 @@ local function by_name(regions)
   local t = {}
   for _, r in ipairs(regions) do t[r.RegionName] = r end
   return t
-end
-
--- Whether `python`'s boto3 has account list_regions (and its botocore version).
-local function has_list_regions(python)
-  local p = io.popen("env -u LD_PRELOAD " .. python .. " -c " .. q("import boto3, botocore; "
-    .. "c = boto3.client('account', region_name='us-east-1'); print(botocore.__version__, "
-    .. "hasattr(c, 'list_regions'))") .. " 2>/dev/null")
-  local out = p and p:read("*a") or ""
-  if p then p:close() end
-  local version, has = out:match("^(%S+) (%a+)")
-  return has == "True", version
 end
 
 describe("invite sim with Debian's boto3 (botocore 1.29): EC2 DescribeRegions", function()
@@ -186,10 +127,7 @@ describe("invite sim with a boto3 that has Account ListRegions", function()
   local s, python, version
   setup(function()
     s = sim.start{ fixtures = FIXTURE }
-    for _, p in ipairs{ "python3", "/usr/bin/python3" } do
-      local has, v = has_list_regions(p)
-      if has then python, version = p, v; break end
-    end
+    python, version = compat.python_with("account", "list_regions")
   end)
   teardown(function() if s then s:stop() end end)
 

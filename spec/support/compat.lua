@@ -8,6 +8,8 @@
 --   local out, err, rc = compat.aws(s, "prod", nil, "sts get-caller-identity", "AWS_MAX_ATTEMPTS=1")
 --   -- the decoded JSON output ({} when there is none), or nil, stderr, exit code
 --   compat.cleanup()      -- teardown: removes the empty config file the CLI runs with
+--   local python, version = compat.python_with("account", "list_regions")
+--   -- the first of python3, /usr/bin/python3 whose boto3 client has that operation, and its botocore version
 --
 -- creds: a table { access_key_id, secret_access_key, session_token? } or a name for sim.credentials.
 local cjson = require "cjson"
@@ -73,6 +75,21 @@ function _M.aws(s, creds, region, args, env)
   local ok, res = pcall(cjson.decode, body)
   assert(ok, "aws printed something that is not JSON: " .. body .. err)
   return res
+end
+
+--- The first of python3 and /usr/bin/python3 whose boto3 `service` client has the method `op`, and
+-- that botocore's version; nil when none has it.
+function _M.python_with(service, op)
+  for _, python in ipairs{ "python3", "/usr/bin/python3" } do
+    local p = io.popen("env -u LD_PRELOAD " .. python .. " -c " .. q("import boto3, botocore; "
+      .. "c = boto3.client(" .. ("%q"):format(service) .. ", region_name='us-east-1'); "
+      .. "print(botocore.__version__, hasattr(c, " .. ("%q"):format(op) .. "))") .. " 2>/dev/null")
+    local out = p and p:read("*a") or ""
+    if p then p:close() end
+    local version, has = out:match("^(%S+) (%a+)")
+    if has == "True" then return python, version end
+  end
+  return nil
 end
 
 --- Removes the empty configuration file (call from a teardown).
