@@ -567,6 +567,7 @@ function _M.run(opts)
   report.partition = plan.partition
   for _, e in ipairs(plan.errors) do report.errors[#report.errors + 1] = e end
   if plan.identity_error then report.warnings[#report.warnings + 1] = plan.identity_error end
+  for _, w in ipairs(plan.warnings) do report.warnings[#report.warnings + 1] = w end
   report.accounts = {}
   for i, a in ipairs(plan.accounts) do
     report.accounts[i] = { id = a.id, own = a.own or nil, error = a.error, regions_source = a.regions_source }

@@ -100,10 +100,11 @@ end
 --   `endpoint`, `profile`, `credentials`, `max_attempts`, `max_pages`, `max_items`
 -- @treturn table `identity` (or nil), `identity_error`, `partition`, `accounts` (each `id`, `own`,
 --   `credentials`, `error`, `regions_source`), `scopes` (`service`, `region`, `account`,
---   `credentials`), `skipped` (`service`, `region`, `account`, `reason`), `errors` (strings)
+--   `credentials`), `skipped` (`service`, `region`, `account`, `reason`), `errors` and `warnings`
+--   (strings)
 function _M.plan(r)
   local scheduler = require "invite.scheduler"
-  local plan = { accounts = {}, scopes = {}, skipped = {}, errors = {} }
+  local plan = { accounts = {}, scopes = {}, skipped = {}, errors = {}, warnings = {} }
 
   -- 1. who am I
   local identity = r.identity
@@ -117,6 +118,19 @@ function _M.plan(r)
     partition = require("invite.regions").partition(r.regions[1])
   end
   partition = partition or "aws"
+  local known = false
+  for _, id in ipairs(require("invite.regions").partitions()) do known = known or id == partition end
+  if not known then
+    -- a partition newer than the region table: its regions are unknown, so only listed ones work
+    local why = "the caller's partition '" .. partition .. "' is not in invite's region table (botocore "
+      .. require("invite.regions").BOTOCORE .. ")"
+    if type(r.regions) ~= "table" then
+      plan.errors[#plan.errors + 1] = why .. ": pass the regions as a list (with unlisted_regions)"
+      return plan
+    end
+    plan.warnings[#plan.warnings + 1] = why .. ": its listed regions are swept as given"
+    partition = "aws"
+  end
   plan.partition = partition
   local own = identity and identity.account
 

@@ -146,6 +146,21 @@ describe("scope discovery", function()
     assert.are.equal("xx-newreg-1", report.scopes[1].region)
   end)
 
+  it("says so when the caller's partition is not in the region table", function()
+    local id = { account = ADMIN, arn = "arn:aws-future:iam::" .. ADMIN .. ":user/x", partition = "aws-future" }
+    local report = runner.run{ policy = keep, services = { "guardduty" }, regions = "all", identity = id,
+                               endpoint = s.endpoint, credentials = CREDS }
+    assert.are.equal(1, #report.errors)
+    assert.matches("partition 'aws%-future' is not in invite's region table .*pass the regions as a list",
+      report.errors[1])
+    assert.are.same({}, report.scopes)
+    report = runner.run{ policy = keep, services = { "guardduty" }, regions = { "us-east-1" }, identity = id,
+                         endpoint = s.endpoint, credentials = CREDS }
+    assert.are.same({}, report.errors)
+    assert.are.equal(1, #report.scopes)
+    assert.matches("its listed regions are swept as given", report.warnings[1])
+  end)
+
   it("invite whoami prints the account, ARN and user ID, and --json", function()
     local function whoami(args)
       local env = "env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u LD_PRELOAD AWS_ACCESS_KEY_ID=" .. KEY.id
