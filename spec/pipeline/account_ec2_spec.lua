@@ -5,7 +5,7 @@
 -- listing, pagination (pages of 5, 20 and 50), validation errors that send nothing, service errors,
 -- retries, and the EC2 wire form as the simulator's request log recorded it.
 local cjson = require "cjson"
-local interp = require "support.interp"
+local botocore = require "support.botocore"
 local envh = require "support.env"
 local sim = require "support.sim"
 local invite = require "invite"
@@ -42,115 +42,35 @@ end
 -- botocore
 ---------------------------------------------------------------------------------------------------
 
-local function python_json(python, code, stdin)
-  local script = os.tmpname()
-  local f = assert(io.open(script, "w")); f:write(code); f:close()
-  local input = os.tmpname()
-  f = assert(io.open(input, "w")); f:write(stdin or ""); f:close()
-  local p = io.popen("env -u LD_PRELOAD " .. python .. " " .. script .. " < " .. input .. " 2>/dev/null")
-  local out = p and p:read("*a") or ""
-  if p then p:close() end
-  os.remove(script)
-  os.remove(input)
-  local ok, v = pcall(cjson.decode, out)
-  if ok and type(v) == "table" then return v end
-  return nil
-end
-
-local function version_number(v)
-  local a, b, c = tostring(v):match("^(%d+)%.(%d+)%.(%d+)")
-  return a and (tonumber(a) * 1e6 + tonumber(b) * 1e3 + tonumber(c)) or 0
-end
-
--- The models of account and ec2 from the newest botocore that has account's ListRegions.
-local PY_MODELS = [=[
-import json, botocore, botocore.session
-s = botocore.session.get_session()
-def strip(d):
-    if isinstance(d, dict): return {k: strip(v) for k, v in d.items() if k != "documentation"}
-    if isinstance(d, list): return [strip(x) for x in d]
-    return d
-out = {"version": botocore.__version__}
-for name in ("account", "ec2"):
-    try:
-        m = s.get_service_model(name)
-        out[name] = {"model": strip(m._service_description),
-                     "paginators": s.get_paginator_model(name)._paginator_config}
-    except Exception:
-        pass
-print(json.dumps(out))
-]=]
-
-local newest
-local function botocore_models()
-  if newest ~= nil then return newest or nil end
-  newest = false
-  for _, python in ipairs({ "python3", "/usr/bin/python3" }) do
-    if interp.have(python) then
-      local got = python_json(python, PY_MODELS)
-      if got and got.account and got.account.model.operations.ListRegions
-          and (not newest or version_number(got.version) > version_number(newest.version)) then
-        got.python = python
-        newest = got
-      end
-    end
-  end
-  return newest or nil
-end
-
-local function compare(where, declared, shapes, shape, input)
-  local names, want = {}, {}
-  for _, m in ipairs(declared) do names[#names + 1] = m.name end
-  for k in pairs(shape.members) do want[#want + 1] = k end
-  table.sort(names)
-  table.sort(want)
-  assert.same(want, names, where .. ": members")
-  local required = {}
-  for _, r in ipairs(shape.required or {}) do required[r] = true end
-  for _, m in ipairs(declared) do
-    local ref = shape.members[m.name]
-    local s = shapes[ref.shape]
-    local w = where .. "." .. m.name
-    assert.equal(ref.locationName or m.name, m.wire, w .. ": wire name")
-    assert.equal(s.type, m.type, w .. ": type")
-    if input then
-      assert.equal(required[m.name] == true, m.required == true, w .. ": required")
-      assert.same({ s.min, s.max }, { m.min, m.max }, w .. ": bounds")
-      assert.same(s.enum, m.enum, w .. ": enum")
-      assert.equal(s.pattern == "\\d{12}", m.account_id == true, w .. ": account ID")
-    end
-    if s.type == "structure" then compare(w, m.members, shapes, s, input) end
-    if s.type == "list" then
-      local ms = shapes[s.member.shape]
-      assert.equal(ms.type, m.member.type, w .. "[]: type")
-      assert.equal(s.member.locationName, m.member.wire, w .. "[]: item wire name")
-      if input then assert.same(ms.enum, m.member.enum, w .. "[]: enum") end
-      if ms.type == "structure" then compare(w .. "[]", m.member.members, shapes, ms, input) end
-    end
-  end
-end
+-- Beyond botocore.compare's checks: enums, account IDs (the model's \d{12}), a list item's wire
+-- name and enum.
+local CHECKS = {
+  member = function(w, m, s, input)
+    if not input then return end
+    assert.same(s.enum, m.enum, w .. ": enum")
+    assert.equal(s.pattern == "\\d{12}", m.account_id == true, w .. ": account ID")
+  end,
+  item = function(w, item, ms, ref, input)
+    assert.equal(ref.locationName, item.wire, w .. ": item wire name")
+    if input then assert.same(ms.enum, item.enum, w .. ": enum") end
+  end,
+}
 
 describe("services/account.lua and services/ec2.lua against botocore's models", function()
   local model = require "invite.model"
 
   for _, name in ipairs{ "account", "ec2" } do
     it(name .. ": metadata, and every operation's method, URI, input and output member", function()
-      local b = botocore_models()
+      local b = botocore.model(name, name == "account" and "ListRegions" or nil)
       if not b then return pending("no python3 with botocore that has account ListRegions") end
       local svc = model.service(name)
-      local def, m = svc.def, b[name].model
-      local md = m.metadata
+      local def = svc.def
+      local md = b.model.metadata
       assert.same({ md.protocol, md.endpointPrefix, md.signingName or md.endpointPrefix, md.serviceId, md.apiVersion },
         { def.protocol, def.endpoint_prefix, def.signing_name, def.service_id, def.api_version })
-      for key, op in pairs(svc.ops) do
-        local mop = m.operations[op.name]
-        assert.is_table(mop, op.name .. " in botocore " .. b.version)
-        assert.same({ mop.http.method, mop.http.requestUri }, { op.method, op.uri }, key)
-        compare(op.name .. " input (botocore " .. b.version .. ")", op.input, m.shapes, m.shapes[mop.input.shape], true)
-        compare(op.name .. " output", op.output, m.shapes, m.shapes[mop.output.shape], false)
-      end
+      for _, op in pairs(svc.ops) do botocore.operation(b, op, CHECKS) end
       for key, pag in pairs(def.paginators or {}) do
-        local bp = b[name].paginators[svc.ops[key].name]
+        local bp = b.paginators[svc.ops[key].name]
         assert.same({ bp.input_token, bp.output_token, bp.limit_key, bp.result_key },
           { pag.input_token, pag.output_token, pag.limit_key, pag.result_key }, key)
       end
@@ -229,16 +149,11 @@ operation.</Message></Error></Errors><RequestID>a1b2c3d4-ffff</RequestID></Respo
 describe("invite.ec2.client against botocore's EC2 serialiser and parser", function()
   local results, version
   setup(function()
-    for _, python in ipairs{ "python3", "/usr/bin/python3" } do
-      if not results and interp.have(python) then
-        results = python_json(python, PY_EC2, cjson.encode{
-          { kind = "serialize", params = PARAMS },
-          { kind = "parse", status = 200, body = ANSWER },
-          { kind = "parse", status = 403, body = ERROR },
-        })
-        version = python
-      end
-    end
+    results, version = botocore.first(PY_EC2, cjson.encode{
+      { kind = "serialize", params = PARAMS },
+      { kind = "parse", status = 200, body = ANSWER },
+      { kind = "parse", status = 403, body = ERROR },
+    })
   end)
 
   local function scripted(status, body)

@@ -3,9 +3,8 @@
 -- the client against the simulator (invite.sim.organizations): every operation, pagination with
 -- the empty first page Organizations sometimes sends, bad input refused with nothing sent, a
 -- member account's AccessDeniedException (not retried).
-local cjson = require "cjson"
 local envh = require "support.env"
-local interp = require "support.interp"
+local botocore = require "support.botocore"
 local config = require "invite.config"
 local model = require "invite.model"
 
@@ -127,89 +126,18 @@ end)
 -- The declaration against botocore's model (the newest botocore a python3 here has: 1.43)
 ---------------------------------------------------------------------------------------------------
 
-local PY_MODEL = [=[
-import gzip, json, os, botocore
-base = os.path.join(os.path.dirname(botocore.__file__), "data")
-def load(*parts):
-    p = os.path.join(base, *parts)
-    if os.path.exists(p):
-        return json.load(open(p))
-    return json.load(gzip.open(p + ".gz"))
-def strip(d):
-    if isinstance(d, dict): return {k: strip(v) for k, v in d.items() if k != "documentation"}
-    if isinstance(d, list): return [strip(x) for x in d]
-    return d
-m = load("organizations", "2016-11-28", "service-2.json")
-pag = load("organizations", "2016-11-28", "paginators-1.json")
-eps = {p["partition"]: p["services"].get("organizations") for p in load("endpoints.json")["partitions"]}
-print(json.dumps({"version": botocore.__version__, "model": strip(m), "paginators": pag["pagination"],
-                  "endpoints": eps}))
-]=]
-
-local function version_number(v)
-  local a, b, c = tostring(v):match("^(%d+)%.(%d+)%.(%d+)")
-  return a and (tonumber(a) * 1e6 + tonumber(b) * 1e3 + tonumber(c)) or 0
-end
-
-local newest
-local function botocore_model()
-  if newest ~= nil then return newest or nil end
-  newest = false
-  local script = os.tmpname()
-  local f = assert(io.open(script, "w"))
-  f:write(PY_MODEL)
-  f:close()
-  for _, python in ipairs({ "python3", "/usr/bin/python3" }) do
-    if interp.have(python) then
-      local p = io.popen("env -u LD_PRELOAD " .. python .. " " .. script .. " 2>/dev/null")
-      local out = p and p:read("*a") or ""
-      if p then p:close() end
-      local ok, got = pcall(cjson.decode, out)
-      local newer = ok and type(got) == "table"
-        and (not newest or version_number(got.version) > version_number(newest.version))
-      if newer then
-        newest = got
-      end
-    end
-  end
-  os.remove(script)
-  return newest or nil
-end
-
-local function compare(where, declared, shapes, shape, input)
-  local names, want = {}, {}
-  for _, m in ipairs(declared) do names[#names + 1] = m.name end
-  for k in pairs(shape.members or {}) do want[#want + 1] = k end
-  table.sort(names)
-  table.sort(want)
-  assert.same(want, names, where .. ": members")
-  local required = {}
-  for _, r in ipairs(shape.required or {}) do required[r] = true end
-  for _, m in ipairs(declared) do
-    local ref = shape.members[m.name]
-    local s = shapes[ref.shape]
-    local w = where .. "." .. m.name
-    assert.equal(ref.locationName or m.name, m.wire, w .. ": wire name")
-    assert.equal(s.type, m.type, w .. ": type")
-    if input then
-      assert.equal(required[m.name] == true, m.required == true, w .. ": required")
-      assert.equal(s.min, m.min, w .. ": min")
-      assert.equal(s.max, m.max, w .. ": max")
-      if s.enum then assert.same(s.enum, m.enum, w .. ": enum") end
-      if s.pattern == "^\\d{12}$" then assert.is_true(m.account_id, w .. ": an account ID") end
-    end
-    if s.type == "structure" then compare(w, m.members, shapes, s, input) end
-    if s.type == "list" then
-      local ms = shapes[s.member.shape]
-      assert.equal(ms.type, m.member.type, w .. "[]: type")
-      if ms.type == "structure" then compare(w .. "[]", m.member.members, shapes, ms, input) end
-    end
-  end
-end
+-- Beyond botocore.compare's checks: enums, and account IDs where the model's pattern is one.
+local CHECKS = {
+  member = function(w, m, s, input)
+    if not input then return end
+    if s.enum then assert.same(s.enum, m.enum, w .. ": enum") end
+    if s.pattern == "^\\d{12}$" then assert.is_true(m.account_id, w .. ": an account ID") end
+  end,
+}
 
 describe("services/organizations.lua against botocore's model", function()
   it("has the model's metadata: json 1.1, the target prefix, signing name and endpoint prefix", function()
-    local b = botocore_model()
+    local b = botocore.model("organizations")
     if not b then return pending("no python3 with botocore") end
     local md = b.model.metadata
     assert.same({ md.protocol, md.jsonVersion, md.targetPrefix, md.endpointPrefix, md.signingName or md.endpointPrefix,
@@ -221,16 +149,10 @@ describe("services/organizations.lua against botocore's model", function()
   for _, key in ipairs{ "list_accounts", "list_accounts_for_parent", "list_children", "list_roots",
                         "describe_organization", "describe_account" } do
     it(key .. ": method, URI, every input and output member, the paginator", function()
-      local b = botocore_model()
+      local b = botocore.model("organizations")
       if not b then return pending("no python3 with botocore") end
       local op = model.service("organizations").ops[key]
-      local mop = b.model.operations[op.name]
-      assert.is_table(mop, op.name .. " in botocore " .. b.version)
-      assert.same({ mop.http.method, mop.http.requestUri }, { op.method, op.uri })
-      local shapes = b.model.shapes
-      local input = mop.input and shapes[mop.input.shape] or { members = {} }
-      compare(op.name .. " input (botocore " .. b.version .. ")", op.input, shapes, input, true)
-      compare(op.name .. " output", op.output, shapes, shapes[mop.output.shape], false)
+      botocore.operation(b, op, CHECKS)
       local p = b.paginators[op.name]
       if p then
         assert.same({ p.input_token, p.output_token, p.limit_key, p.result_key },
@@ -244,7 +166,7 @@ describe("services/organizations.lua against botocore's model", function()
   end
 
   it("has endpoints.json's partition endpoints (host and credential scope) for every partition it lists", function()
-    local b = botocore_model()
+    local b = botocore.model("organizations")
     if not b then return pending("no python3 with botocore") end
     local n = 0
     for partition, pe in pairs(DEF.partition_endpoints) do

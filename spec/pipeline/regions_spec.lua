@@ -9,6 +9,7 @@
 -- this machine's botocore when it is the table's version, it writes the committed file byte for byte.
 local cjson = require "cjson"
 local interp = require "support.interp"
+local botocore = require "support.botocore"
 local regions = require "invite.regions"
 local TABLE = require "invite.regions.table"
 
@@ -35,14 +36,6 @@ for p in data["partitions"]:
 print(json.dumps(out))
 ]=]
 
-local function tmpfile(text)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-  return path
-end
-
 local function read(path)
   local f = io.open(path, "rb")
   if not f then return nil end
@@ -65,21 +58,9 @@ end
 
 -- What the botocore of `python` says, or nil when that Python has no botocore.
 local function botocore_of(python)
-  if not interp.have(python) then return nil end
-  local script, input = tmpfile(PY), tmpfile(cjson.encode(table_prefixes()))
-  local p = io.popen("env -u LD_PRELOAD " .. python .. " " .. script .. " < " .. input .. " 2>/dev/null")
-  local out = p and p:read("*a") or ""
-  if p then p:close() end
-  os.remove(script)
-  os.remove(input)
-  local ok, v = pcall(cjson.decode, out)
-  if ok and type(v) == "table" and v.partitions then return v end
+  local v = botocore.json(python, PY, cjson.encode(table_prefixes()))
+  if v and v.partitions then return v end
   return nil
-end
-
-local function version_number(v)
-  local a, b, c = tostring(v):match("^(%d+)%.(%d+)%.(%d+)")
-  return a and (tonumber(a) * 1e6 + tonumber(b) * 1e3 + tonumber(c)) or 0
 end
 
 local function set_of(list)
@@ -123,11 +104,11 @@ local function lacking(b)
 end
 
 describe("the region table against this machine's botocore", function()
-  for _, python in ipairs{ "python3", "/usr/bin/python3" } do
+  for _, python in ipairs(botocore.PYTHONS) do
     it("agrees with the botocore of " .. python, function()
       local b = botocore_of(python)
       if not b then return pending(python .. " with botocore is not installed") end
-      local mine, theirs = version_number(TABLE.botocore), version_number(b.version)
+      local mine, theirs = botocore.version_number(TABLE.botocore), botocore.version_number(b.version)
       if theirs == mine then
         assert.equal(TABLE.botocore, b.version)
         assert.same(b.partitions, table_as_botocore())
@@ -159,10 +140,7 @@ describe("the region table against this machine's botocore", function()
       assert.equal(0, interp.execute("env -u LD_PRELOAD lua5.4 tools/regions.lua -o " .. out .. " 2>/dev/null"))
       assert.equal(committed, read(out))
       -- the same data gzipped, the version given
-      local p = assert(io.popen("env -u LD_PRELOAD python3 -c "
-        .. "'import botocore,os;print(os.path.dirname(botocore.__file__))'"))
-      local dir = p:read("*a"):gsub("%s+$", "")
-      p:close()
+      local dir = assert(botocore.dir("python3"))
       local gz = os.tmpname() .. ".json.gz"
       assert.equal(0, interp.execute("gzip -c " .. dir .. "/data/endpoints.json > " .. gz))
       assert.equal(0, interp.execute("env -u LD_PRELOAD lua5.4 tools/regions.lua " .. gz .. " --botocore-version "
