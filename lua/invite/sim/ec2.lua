@@ -11,11 +11,12 @@
 -- the wildcards * and ?). DryRun = true answers 412 DryRunOperation. An account whose fixture
 -- lists "ec2:DescribeRegions" under `denied` gets 403 UnauthorizedOperation.
 local util = require "invite.sim.util"
+local query = require "invite.sim.query"
 local regions = require "invite.sim.regions"
 
 local _M = { name = "ec2", validation_code = "InvalidParameterValue" }
 
-local format, concat, ipairs, pairs, tostring = string.format, table.concat, ipairs, pairs, tostring
+local format, concat, ipairs, tostring = string.format, table.concat, ipairs, tostring
 
 local VERSION = "2016-11-15"
 local NS = "http://ec2.amazonaws.com/doc/" .. VERSION .. "/"
@@ -23,18 +24,12 @@ local NS = "http://ec2.amazonaws.com/doc/" .. VERSION .. "/"
 --- The operations served (the `denied` fixture key may name them as "ec2:<Operation>").
 _M.OPERATIONS = { DescribeRegions = true }
 
-local function xml_response(status, body)
-  return { status = status, headers = { { "Content-Type", "text/xml;charset=UTF-8" } }, body = body }
-end
+local HEADERS = { { "Content-Type", "text/xml;charset=UTF-8" } }
 
 function _M.error(status, code, message, rid, extra_headers)
-  local body = format('<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>%s</Code>'
-    .. "<Message>%s</Message></Error></Errors><RequestID>%s</RequestID></Response>\n",
-    util.xml_escape(code), util.xml_escape(message), rid)
-  local res = xml_response(status, body)
-  for _, h in ipairs(extra_headers or {}) do res.headers[#res.headers + 1] = h end
-  res.error_code = code
-  return res
+  return query.error(status, code, format('<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>'
+    .. "<Code>%s</Code><Message>%s</Message></Error></Errors><RequestID>%s</RequestID></Response>\n",
+    util.xml_escape(code), util.xml_escape(message), rid), HEADERS, extra_headers)
 end
 
 -- EC2's front door: AuthFailure for credentials it does not know (also in an opt-in region the
@@ -52,32 +47,21 @@ local AUTH = {
 _M.AUTH = AUTH
 
 function _M.auth_error(failure, rid)
-  local m = AUTH[failure.kind] or AUTH.signature
-  return _M.error(m[1], m[2], m[3] or failure.message, rid)
+  return query.auth_error(AUTH, _M.error, failure, rid)
 end
+
+local FAULTS = {
+  throttle = { 503, "RequestLimitExceeded", "Request limit exceeded." },
+  ["500"] = { 500, "InternalError", "An internal error has occurred" },
+  ["503"] = { 503, "Unavailable", "The server is overloaded and can't handle the request." },
+}
 
 function _M.fault(kind, retry_after, rid)
-  local extra = retry_after and { { "Retry-After", tostring(retry_after) } } or nil
-  if kind == "throttle" then return _M.error(503, "RequestLimitExceeded", "Request limit exceeded.", rid, extra) end
-  if kind == "500" then return _M.error(500, "InternalError", "An internal error has occurred", rid, extra) end
-  return _M.error(503, "Unavailable", "The server is overloaded and can't handle the request.", rid, extra)
-end
-
--- Parameters from the form body (POST) and the query string.
-local function params(req)
-  local _, p = util.parse_query(req.query, true)
-  local ct = (req.header["content-type"] or ""):lower()
-  if req.method == "POST" and (ct == "" or ct:find("application/x-www-form-urlencoded", 1, true)) then
-    local _, b = util.parse_query(req.body, true)
-    for k, v in pairs(b) do p[k] = v end
-  end
-  return p
+  return query.fault(FAULTS, _M.error, kind, retry_after, rid)
 end
 
 function _M.operation(req)
-  local p = params(req)
-  if p.Action and _M.OPERATIONS[p.Action] then return p.Action, p end
-  return nil, p
+  return query.operation(req, _M.OPERATIONS)
 end
 
 function _M.unknown_operation(_, p, rid)
@@ -181,15 +165,14 @@ local function describe_regions(ctx)
       end
     end
     if keep then
-      items[#items + 1] = format("      <item>\n        <regionName>%s</regionName>\n        <regionEndpoint>%s"
-        .. "</regionEndpoint>\n        <optInStatus>%s</optInStatus>\n      </item>\n", row.name, row.endpoint,
-        row.status)
+      items[#items + 1] = { "item", { { "regionName", row.name }, { "regionEndpoint", row.endpoint },
+        { "optInStatus", row.status } } }
     end
   end
-  local body = format('<?xml version="1.0" encoding="UTF-8"?>\n<DescribeRegionsResponse xmlns="%s">\n'
-    .. "    <requestId>%s</requestId>\n    <regionInfo>\n%s    </regionInfo>\n</DescribeRegionsResponse>\n",
-    NS, ctx.rid, concat(items))
-  return xml_response(200, body)
+  local out = { format('<?xml version="1.0" encoding="UTF-8"?>\n<DescribeRegionsResponse xmlns="%s">\n', NS) }
+  query.nodes({ { "requestId", ctx.rid }, { "regionInfo", items } }, "    ", out)
+  out[#out + 1] = "</DescribeRegionsResponse>\n"
+  return query.response(200, concat(out), HEADERS)
 end
 
 -- ctx: req, rid, state, principal, operation, region, account, params (see invite.sim).

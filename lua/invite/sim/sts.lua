@@ -5,54 +5,33 @@
 -- Temporary credentials (ASIA... key, secret, session token, expiration) are remembered and
 -- accepted by every service until they expire.
 local util = require "invite.sim.util"
+local query = require "invite.sim.query"
 
 local _M = { name = "sts", validation_code = "ValidationError" }
 
-local format, concat, floor, tonumber, type, ipairs = string.format, table.concat, math.floor, tonumber, type, ipairs
+local format, concat, floor, tonumber = string.format, table.concat, math.floor, tonumber
 
 local NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 local KEY_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 local SECRET_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
--- XML: nodes are { tag, text } or { tag, { child nodes } }.
-local function xml_nodes(nodes, indent, out)
-  for _, n in ipairs(nodes) do
-    if type(n[2]) == "table" then
-      out[#out + 1] = indent .. "<" .. n[1] .. ">\n"
-      xml_nodes(n[2], indent .. "  ", out)
-      out[#out + 1] = indent .. "</" .. n[1] .. ">\n"
-    elseif n[2] ~= nil then
-      out[#out + 1] = indent .. "<" .. n[1] .. ">" .. util.xml_escape(n[2]) .. "</" .. n[1] .. ">\n"
-    end
-  end
-  return out
-end
-
-local function xml_response(status, body, rid)
-  return {
-    status = status,
-    headers = { { "Content-Type", "text/xml" }, { "x-amzn-RequestId", rid } },
-    body = body,
-  }
+local function headers(rid)
+  return { { "Content-Type", "text/xml" }, { "x-amzn-RequestId", rid } }
 end
 
 local function result(action, nodes, rid)
   local out = { format('<%sResponse xmlns="%s">\n  <%sResult>\n', action, NS, action) }
-  xml_nodes(nodes, "    ", out)
+  query.nodes(nodes, "    ", out)
   out[#out + 1] = format("  </%sResult>\n  <ResponseMetadata>\n    <RequestId>%s</RequestId>\n"
     .. "  </ResponseMetadata>\n</%sResponse>\n", action, rid, action)
-  return xml_response(200, concat(out), rid)
+  return query.response(200, concat(out), headers(rid))
 end
 
 function _M.error(status, code, message, rid, extra_headers)
   local kind = status >= 500 and "Receiver" or "Sender"
-  local body = format('<ErrorResponse xmlns="%s">\n  <Error>\n    <Type>%s</Type>\n    <Code>%s</Code>\n'
-    .. "    <Message>%s</Message>\n  </Error>\n  <RequestId>%s</RequestId>\n</ErrorResponse>\n",
-    NS, kind, util.xml_escape(code), util.xml_escape(message), rid)
-  local res = xml_response(status, body, rid)
-  for _, h in ipairs(extra_headers or {}) do res.headers[#res.headers + 1] = h end
-  res.error_code = code
-  return res
+  return query.error(status, code, format('<ErrorResponse xmlns="%s">\n  <Error>\n    <Type>%s</Type>\n'
+    .. "    <Code>%s</Code>\n    <Message>%s</Message>\n  </Error>\n  <RequestId>%s</RequestId>\n</ErrorResponse>\n",
+    NS, kind, util.xml_escape(code), util.xml_escape(message), rid), headers(rid), extra_headers)
 end
 
 local AUTH = {
@@ -67,27 +46,21 @@ local AUTH = {
 _M.AUTH = AUTH
 
 function _M.auth_error(failure, rid)
-  local m = AUTH[failure.kind] or AUTH.signature
-  return _M.error(m[1], m[2], m[3] or failure.message, rid)
+  return query.auth_error(AUTH, _M.error, failure, rid)
 end
 
+local FAULTS = {
+  throttle = { 400, "Throttling", "Rate exceeded" },
+  ["500"] = { 500, "InternalFailure", "An internal error occurred." },
+  ["503"] = { 503, "ServiceUnavailable", "Service is unavailable. Please retry." },
+}
+
 function _M.fault(kind, retry_after, rid)
-  local extra = retry_after and { { "Retry-After", tostring(retry_after) } } or nil
-  if kind == "throttle" then return _M.error(400, "Throttling", "Rate exceeded", rid, extra) end
-  if kind == "500" then return _M.error(500, "InternalFailure", "An internal error occurred.", rid, extra) end
-  return _M.error(503, "ServiceUnavailable", "Service is unavailable. Please retry.", rid, extra)
+  return query.fault(FAULTS, _M.error, kind, retry_after, rid)
 end
 
 -- Parameters from the form body (POST) and the query string.
-function _M.params(req)
-  local _, p = util.parse_query(req.query, true)
-  local ct = (req.header["content-type"] or ""):lower()
-  if req.method == "POST" and (ct == "" or ct:find("application/x-www-form-urlencoded", 1, true)) then
-    local _, b = util.parse_query(req.body, true)
-    for k, v in pairs(b) do p[k] = v end
-  end
-  return p
-end
+_M.params = query.params
 
 -- True when the request looks like a query-protocol call (so unsigned errors answer in XML).
 function _M.looks_like(req)
@@ -99,10 +72,7 @@ _M.OPERATIONS = { GetCallerIdentity = true, AssumeRole = true, AssumeRoleWithWeb
 _M.UNSIGNED = { AssumeRoleWithWebIdentity = true }
 
 function _M.operation(req)
-  local p = _M.params(req)
-  local action = p.Action
-  if action and _M.OPERATIONS[action] then return action, p end
-  return nil, p
+  return query.operation(req, _M.OPERATIONS)
 end
 
 local function validation(ctx, msg)
