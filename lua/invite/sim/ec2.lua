@@ -44,21 +44,13 @@ local AUTH = {
   expired_sig = { 400, "RequestExpired" },
   signature = { 403, "SignatureDoesNotMatch" },
 }
-_M.AUTH = AUTH
-
-function _M.auth_error(failure, rid)
-  return query.auth_error(AUTH, _M.error, failure, rid)
-end
 
 local FAULTS = {
   throttle = { 503, "RequestLimitExceeded", "Request limit exceeded." },
   ["500"] = { 500, "InternalError", "An internal error has occurred" },
   ["503"] = { 503, "Unavailable", "The server is overloaded and can't handle the request." },
 }
-
-function _M.fault(kind, retry_after, rid)
-  return query.fault(FAULTS, _M.error, kind, retry_after, rid)
-end
+query.front_door(_M, AUTH, FAULTS) -- _M.AUTH, _M.auth_error, _M.fault
 
 function _M.operation(req)
   return query.operation(req, _M.OPERATIONS)

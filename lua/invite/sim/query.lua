@@ -9,6 +9,7 @@
 --   query.response(status, body, headers, extra_headers) -> { status, headers, body }
 --   query.error(status, code, body, headers, extra_headers) -> the same with error_code = code
 --   query.auth_error(AUTH, answer, failure, rid), query.fault(FAULTS, answer, kind, retry_after, rid)
+--   query.front_door(M, AUTH, FAULTS)  -- M.AUTH, M.auth_error(failure, rid), M.fault(kind, retry_after, rid)
 local util = require "invite.sim.util"
 
 local _M = {}
@@ -79,6 +80,15 @@ function _M.fault(faults, answer, kind, retry_after, rid)
   local extra = retry_after and { { "Retry-After", tostring(retry_after) } } or nil
   local f = faults[kind] or faults["503"]
   return answer(f[1], f[2], f[3], rid, extra)
+end
+
+--- Gives the service module `mod` (whose mod.error(status, code, message, rid, extra_headers) is its
+-- error answer) its front door from its tables: mod.AUTH = auth, mod.auth_error(failure, rid) and
+-- mod.fault(kind, retry_after, rid), the hooks invite.sim calls.
+function _M.front_door(mod, auth, faults)
+  mod.AUTH = auth
+  function mod.auth_error(failure, rid) return _M.auth_error(auth, mod.error, failure, rid) end
+  function mod.fault(kind, retry_after, rid) return _M.fault(faults, mod.error, kind, retry_after, rid) end
 end
 
 return _M

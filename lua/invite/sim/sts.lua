@@ -43,21 +43,13 @@ local AUTH = {
   expired_sig = { 403, "SignatureDoesNotMatch" },
   signature = { 403, "SignatureDoesNotMatch" },
 }
-_M.AUTH = AUTH
-
-function _M.auth_error(failure, rid)
-  return query.auth_error(AUTH, _M.error, failure, rid)
-end
 
 local FAULTS = {
   throttle = { 400, "Throttling", "Rate exceeded" },
   ["500"] = { 500, "InternalFailure", "An internal error occurred." },
   ["503"] = { 503, "ServiceUnavailable", "Service is unavailable. Please retry." },
 }
-
-function _M.fault(kind, retry_after, rid)
-  return query.fault(FAULTS, _M.error, kind, retry_after, rid)
-end
+query.front_door(_M, AUTH, FAULTS) -- _M.AUTH, _M.auth_error, _M.fault
 
 -- Parameters from the form body (POST) and the query string.
 _M.params = query.params
