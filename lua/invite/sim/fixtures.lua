@@ -33,6 +33,27 @@ function _M.services()
   return served.list, served.by_name
 end
 
+--- The invitation kinds whose simulator module declares a `fixture` table (statuses, default_status,
+-- fields, global: see docs/simulator.md, "Invitation kinds"), by service name; found on first call.
+-- @treturn table name -> that module
+local kinds_cache
+function _M.kinds()
+  if not kinds_cache then
+    local by_name = {}
+    for _, name in ipairs(require("invite.model").declared()) do
+      local module = "invite.sim." .. name
+      local ok, mod = pcall(require, module)
+      if ok and type(mod) == "table" and type(mod.fixture) == "table" then
+        by_name[name] = mod
+      elseif not ok and not tostring(mod):find("module '" .. module .. "' not found", 1, true) then
+        error(mod, 0)
+      end
+    end
+    kinds_cache = by_name
+  end
+  return kinds_cache
+end
+
 _M.STATUSES = { Invited = true, Enabled = true, Resigned = true, Removed = true }
 local MAX_ERRORS = 25
 
@@ -129,8 +150,37 @@ end
 
 function Checker:service(v, path)
   local list, by_name = _M.services()
-  if not by_name[v] then return self:fail(path, "must be one of " .. concat(list, ", ")) end
+  local kinds = _M.kinds()
+  if not by_name[v] and not kinds[v] then
+    local names = {}
+    for i, n in ipairs(list) do names[i] = n end
+    for n in pairs(kinds) do
+      if not by_name[n] then names[#names + 1] = n end
+    end
+    return self:fail(path, "must be one of " .. concat(names, ", "))
+  end
   return v
+end
+
+-- An extra field of an invitation kind's entry (its module's fixture.fields): "string", "strings"
+-- (an array of non-empty strings), "account" (a 12-digit ID) or a list of the allowed values.
+function Checker:kind_field(v, path, rule)
+  if v == nil then return nil end
+  if rule == "string" then return self:string(v, path) end
+  if rule == "account" then return self:account_id(v, path) end
+  if rule == "strings" then
+    if not self:list(v, path) then return nil end
+    for i, s in ipairs(v) do
+      if type(s) ~= "string" or s == "" then
+        return self:fail(path .. "[" .. (i - 1) .. "]", "must be a non-empty string")
+      end
+    end
+    return v
+  end
+  for _, allowed in ipairs(rule) do
+    if v == allowed then return v end
+  end
+  return self:fail(path, "must be one of " .. concat(rule, ", "))
 end
 
 local UNIT = { s = 1, m = 60, h = 3600, d = 86400 }
@@ -364,12 +414,63 @@ local function check_regions(c, fx, out)
   end
 end
 
+-- One invitations[] entry of an invitation kind whose simulator module declares `fixture`: its
+-- statuses, extra fields, and (global) no region. Several invitations from one inviter are allowed;
+-- an ID is unique per service, region and account.
+local function check_kind_invitation(c, v, p, kind, out, seen)
+  local allowed = { service = true, region = true, account = true, inviter = true, id = true,
+                    invited_at = true, status = true }
+  for f in pairs(kind.fields or {}) do allowed[f] = true end
+  if not c:object(v, p, allowed) then return end
+  local service = v.service
+  local region
+  if kind.global then
+    if v.region ~= nil and v.region ~= "global" then
+      c:fail(p .. ".region", service .. " is global: leave region out (or \"global\")")
+    end
+    region = "global"
+  else
+    region = c:region(v.region, p .. ".region")
+    if region and not c:exists(service, region, p .. ".region") then region = nil end
+  end
+  local account = c:account_id(v.account, p .. ".account")
+  if account and not out.accounts[account] then
+    c:fail(p .. ".account", "the invited account must be an account of this fixture")
+  end
+  local inviter = c:account_id(v.inviter, p .. ".inviter")
+  if inviter and inviter == account then c:fail(p .. ".inviter", "an account cannot invite itself") end
+  local id = c:string(v.id, p .. ".id")
+  local at = c:time(v.invited_at, p .. ".invited_at")
+  local status = v.status == nil and kind.default_status or v.status
+  local ok_status = false
+  for _, s in ipairs(kind.statuses) do
+    if s == status then ok_status = true end
+  end
+  if not ok_status then c:fail(p .. ".status", "must be one of " .. concat(kind.statuses, ", ")) end
+  local extra = {}
+  for f, rule in pairs(kind.fields or {}) do extra[f] = c:kind_field(v[f], p .. "." .. f, rule) end
+  if region and account and inviter and id then
+    local key = service .. "/" .. region .. "/" .. account .. "/" .. id
+    if seen[key] then c:fail(p .. ".id", "duplicate invitation ID " .. id .. " for " .. account .. " in " .. service
+      .. " " .. region) end
+    seen[key] = true
+    out.invitations[#out.invitations + 1] = {
+      service = service, region = region, account = account, inviter = inviter, id = id,
+      invited_at = at, status = status, extra = extra, keyed_by_id = true,
+    }
+  end
+end
+
 local function check_invitations(c, fx, out)
   local seen = {}
   local enabled = {}
+  local kinds = _M.kinds()
   for i, v in ipairs(c:list(fx.invitations, "invitations", true) or {}) do
     local p = idx("invitations", i)
-    if c:object(v, p, { service = true, region = true, account = true, inviter = true, id = true,
+    local kind = type(v) == "table" and kinds[v.service] and kinds[v.service].fixture
+    if kind then
+      check_kind_invitation(c, v, p, kind, out, seen)
+    elseif c:object(v, p, { service = true, region = true, account = true, inviter = true, id = true,
                         invited_at = true, status = true }) then
       local service = c:service(v.service, p .. ".service")
       local region = c:region(v.region, p .. ".region")

@@ -36,11 +36,13 @@ function State:reset()
   for kid, k in pairs(fx.keys) do self.keys[kid] = util.copy(k) end
   for _, v in ipairs(fx.invitations) do
     local rec = { service = v.service, region = v.region, account = v.account, inviter = v.inviter, id = v.id,
-                  invited_at = v.invited_at, status = v.status }
+                  invited_at = v.invited_at, status = v.status, extra = v.extra and util.copy(v.extra) }
     local k = key3(v.service, v.region, v.account)
     self.inv[k] = self.inv[k] or {}
-    self.inv[k][v.inviter] = rec
-    if v.status == "Enabled" then self.admin[k] = rec end
+    -- an invitation kind's records (a module with `fixture`) are keyed by ID: one inviter may send several
+    rec.key = v.keyed_by_id and ("id:" .. v.id) or v.inviter
+    self.inv[k][rec.key] = rec
+    if v.status == "Enabled" and not v.keyed_by_id then self.admin[k] = rec end
   end
   for _, a in ipairs(fx.administrators) do
     self.admin[key3(a.service, a.region, a.account)] = { inviter = a.administrator, status = "Enabled", org = true }
@@ -59,7 +61,10 @@ function State:list(service, region, account)
   if cached then return cached end
   local out = {}
   for _, rec in pairs(self.inv[k] or {}) do out[#out + 1] = rec end
-  sort(out, function(a, b) return a.inviter < b.inviter end)
+  sort(out, function(a, b)
+    if a.inviter ~= b.inviter then return a.inviter < b.inviter end
+    return tostring(a.id) < tostring(b.id)
+  end)
   self.sorted[k] = out
   return out
 end
@@ -81,6 +86,24 @@ end
 function State:find_by_id(service, region, account, id)
   for _, rec in ipairs(self:list(service, region, account)) do
     if rec.id == id then return rec end
+  end
+end
+
+--- Sets the status of an invitation kind's record (from @{State:list} or @{State:find_by_id}).
+function State:set_status(rec, status)
+  if rec.status ~= status then
+    rec.status = status
+    self:changed(key3(rec.service, rec.region, rec.account))
+  end
+end
+
+--- Removes an invitation kind's record (Detective's rejected invitations are no longer listed).
+function State:remove(rec)
+  local k = key3(rec.service, rec.region, rec.account)
+  local t = self.inv[k]
+  if t and t[rec.key or rec.inviter] == rec then
+    t[rec.key or rec.inviter] = nil
+    self:changed(k)
   end
 end
 
@@ -192,8 +215,10 @@ function State:snapshot(now)
   for _, k in ipairs(keys) do
     local service, region, account = k:match("^([^/]+)/([^/]+)/([^/]+)$")
     for _, rec in ipairs(self:list(service, region, account)) do
-      invs[#invs + 1] = { service = service, region = region, account = account, inviter = rec.inviter,
-                          id = rec.id, invited_at = util.iso8601(rec.invited_at, true), status = rec.status }
+      local inv = { service = service, region = region, account = account, inviter = rec.inviter,
+                    id = rec.id, invited_at = util.iso8601(rec.invited_at, true), status = rec.status }
+      for f, v in pairs(rec.extra or {}) do inv[f] = v end
+      invs[#invs + 1] = inv
     end
   end
   keys = {}
