@@ -68,6 +68,8 @@ local OPTIONS = {
 }
 -- operation view -> the names of its input members marked `sensitive` (redacted from its errors)
 local sensitive_inputs = setmetatable({}, { __mode = "k" })
+-- operation view -> the names of its input members marked `idempotency_token` (filled when not given)
+local token_inputs = setmetatable({}, { __mode = "k" })
 -- limits that must be whole numbers >= 1 (a zero or fractional bound is a mistake)
 local WHOLE_OPTION = { max_pages = true, max_items = true }
 local OPTION_NAMES = {}
@@ -377,6 +379,29 @@ function Client:call(key, params, extra_allowed)
   local ok, verr = validate.check(self.service_name, op, params, extra_allowed)
   if not ok then return nil, verr end
   params = params or {}
+  local tokens = token_inputs[op]
+  if tokens then
+    -- botocore's idempotencyToken: a member the caller left out gets a random UUID v4, once per call,
+    -- so every retry attempt (the request is built once) and every batch carries the same token; the
+    -- caller's table is not changed, and a token the caller gave was validated like any string
+    local filled
+    for i = 1, #tokens do
+      local name = tokens[i]
+      if params[name] == nil then
+        if not filled then
+          filled = {}
+          for k, v in pairs(params) do filled[k] = v end
+        end
+        local token, uerr = require("invite.uuid").v4()
+        if not token then
+          return nil, errors.client("IdempotencyTokenError", format("%s.%s: cannot make the %s token: %s",
+            self.service_name, key, name, uerr), ctx, { retryable = false })
+        end
+        filled[name] = token
+      end
+    end
+    params = filled or params
+  end
   if not self._config then
     local _, cerr = self:config()
     if cerr then
@@ -484,14 +509,19 @@ local function class_for(name)
   for k, v in pairs(Client) do cls[k] = v end
   cls._protocol = protocol_for(name, svc.def)
   for key, op in pairs(svc.ops) do
-    local secret
+    local secret, tokens
     for _, m in ipairs(op.input) do
       if m.sensitive then
         secret = secret or {}
         secret[#secret + 1] = m.name
       end
+      if m.idempotency_token then
+        tokens = tokens or {}
+        tokens[#tokens + 1] = m.name
+      end
     end
     sensitive_inputs[op] = secret
+    token_inputs[op] = tokens
     cls[key] = function(self, params)
       if type(self) ~= "table" or self.service ~= svc then
         error(format("invite.%s.%s: call it as client:%s{...} (with a colon)", name, key, key), 2)
