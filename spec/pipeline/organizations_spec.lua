@@ -2,7 +2,9 @@
 -- against botocore's model, its endpoint per partition (config.resolve's partition_endpoints), and
 -- the client against the simulator (invite.sim.organizations): every operation, pagination with
 -- the empty first page Organizations sometimes sends, bad input refused with nothing sent, a
--- member account's AccessDeniedException (not retried).
+-- member account's AccessDeniedException (not retried); the handshakes an account received
+-- (ListHandshakesForAccount, DescribeHandshake, AcceptHandshake, DeclineHandshake): the wire, the
+-- nested resources, the Filter, the state changes and their refusals, retries.
 local envh = require "support.env"
 local botocore = require "support.botocore"
 local config = require "invite.config"
@@ -127,11 +129,22 @@ end)
 ---------------------------------------------------------------------------------------------------
 
 -- Beyond botocore.compare's checks: enums, and account IDs where the model's pattern is one.
+-- Handshake IDs: the model's pattern, checked by the client (`matches`); a Handshake's members:
+-- enums (what the service may send) and sensitive members as the model has them.
 local CHECKS = {
   member = function(w, m, s, input)
-    if not input then return end
+    if not input then
+      if w:find("output.Handshake", 1, true) then
+        if s.enum then assert.same(s.enum, m.enum, w .. ": enum") end
+        assert.equal(s.sensitive == true, m.sensitive == true, w .. ": sensitive")
+      end
+      return
+    end
     if s.enum then assert.same(s.enum, m.enum, w .. ": enum") end
     if s.pattern == "^\\d{12}$" then assert.is_true(m.account_id, w .. ": an account ID") end
+    if s.pattern == "^h-[0-9a-z]{8,32}$" then
+      assert.same({ s.pattern, "function" }, { m.pattern, type(m.matches) }, w .. ": the handshake ID pattern")
+    end
   end,
 }
 
@@ -147,7 +160,8 @@ describe("services/organizations.lua against botocore's model", function()
   end)
 
   for _, key in ipairs{ "list_accounts", "list_accounts_for_parent", "list_children", "list_roots",
-                        "describe_organization", "describe_account" } do
+                        "describe_organization", "describe_account", "list_handshakes_for_account",
+                        "describe_handshake", "accept_handshake", "decline_handshake" } do
     it(key .. ": method, URI, every input and output member, the paginator", function()
       local b = botocore.model("organizations")
       if not b then return pending("no python3 with botocore") end
@@ -164,6 +178,40 @@ describe("services/organizations.lua against botocore's model", function()
       end
     end)
   end
+
+  it("the HandshakeId rule in Lua (`matches`, with max 34) is the model's regex, case by case (Python's re)", function()
+    local b = botocore.model("organizations")
+    if not b then return pending("no python3 with botocore") end
+    local spec = model.service("organizations").ops.describe_handshake.by_name.HandshakeId
+    local cases = { "h-12345678", "h-1234567", "h-" .. ("a"):rep(32), "h-" .. ("a"):rep(33), "h-abcdefgH",
+      "H-abcdefgh", "h_abcdefgh", "h-abcdefgh\n", " h-abcdefgh", "h-abcd-efgh", "h-", "", "h-0123456789abcdefz",
+      "xh-abcdefgh", "h-abcdefgh ", "h-abcdéfgh" }
+    -- fullmatch: the whole string, as the service matches it (re.search's $ would let a final
+    -- newline through)
+    local want = botocore.json(b.python, "import json, re, sys; c = json.load(sys.stdin); "
+      .. "print(json.dumps([re.fullmatch(c['p'], v) is not None and len(v) <= 34 for v in c['v']]))",
+      require("cjson").encode{ p = spec.pattern, v = cases })
+    assert.is_table(want)
+    for i, v in ipairs(cases) do
+      assert.equal(want[i], spec.matches(v) and #v <= spec.max, ("%q"):format(v))
+    end
+  end)
+
+  it("Handshake.Resources nests three levels; the deepest names the recursion it leaves off", function()
+    local out = model.service("organizations").ops.describe_handshake.output[1].members
+    local r, depth = out[#out], 0
+    while r do
+      depth = depth + 1
+      assert.same({ "Resources", "list", "structure" }, { r.name, r.type, r.member.type })
+      local last = r.member.members[#r.member.members]
+      if last.name ~= "Resources" then
+        assert.same({ "Resources" }, r.member.recursion)
+        last = nil
+      end
+      r = last
+    end
+    assert.equal(3, depth)
+  end)
 
   it("has endpoints.json's partition endpoints (host and credential scope) for every partition it lists", function()
     local b = botocore.model("organizations")

@@ -11,7 +11,8 @@
 --   botocore.model("ec2"[, "DescribeRegions"])    -- the newest botocore's (that has the operation):
 --     -- { version, python, model (service-2, documentation dropped), paginators (by operation name),
 --     --   endpoints (partition -> endpoints.json's entry for the endpoint prefix) } | nil; cached
---   botocore.compare(where, declared, shapes, shape, input, checks)  -- a declaration's members against a shape
+--   botocore.compare(where, declared, shapes, shape, input, checks[, struct])  -- a declaration's members
+--     -- against a shape (struct: the structure's declaration, whose `recursion` names members left off)
 --   botocore.operation(b, op, checks)             -- an operation's method, URI, input and output against b.model
 local cjson = require "cjson"
 local interp = require "support.interp"
@@ -120,11 +121,27 @@ end
 -- each one's wire name and type, a list item's type; for an input (`input` true) also required, min
 -- and max. `checks` adds a spec's own: checks.member(where, m, s, input) for each member (m declared,
 -- s its shape), checks.item(where, item, ms, ref, input) for each list's item (ref = the list's member).
-function _M.compare(where, declared, shapes, shape, input, checks)
+--
+-- A recursive shape (Organizations' HandshakeResource holds a list of HandshakeResource) is declared
+-- to a fixed depth: the deepest structure lists in `recursion` the members it leaves off, and each
+-- must be the shape's own recursion (a list of that very shape); pass that structure's
+-- declaration as `struct`.
+function _M.compare(where, declared, shapes, shape, input, checks, struct)
   checks = checks or {}
   local names, want = {}, {}
+  local cut = {}
+  for _, name in ipairs(struct and struct.recursion or {}) do
+    local ref = shape.members and shape.members[name]
+    assert.is_table(ref, where .. "." .. name .. ": left off but not in the model")
+    local ls = shapes[ref.shape]
+    assert.is_true(ls.type == "list" and shapes[ls.member.shape] == shape,
+      where .. "." .. name .. ": left off, but it is not the shape's own recursion")
+    cut[name] = true
+  end
   for _, m in ipairs(declared) do names[#names + 1] = m.name end
-  for k in pairs(shape.members or {}) do want[#want + 1] = k end
+  for k in pairs(shape.members or {}) do
+    if not cut[k] then want[#want + 1] = k end
+  end
   table.sort(names)
   table.sort(want)
   assert.same(want, names, where .. ": members")
@@ -142,12 +159,12 @@ function _M.compare(where, declared, shapes, shape, input, checks)
       assert.equal(s.max, m.max, w .. ": max")
     end
     if checks.member then checks.member(w, m, s, input) end
-    if s.type == "structure" then _M.compare(w, m.members, shapes, s, input, checks) end
+    if s.type == "structure" then _M.compare(w, m.members, shapes, s, input, checks, m) end
     if s.type == "list" then
       local ms = shapes[s.member.shape]
       assert.equal(ms.type, m.member.type, w .. "[]: type")
       if checks.item then checks.item(w .. "[]", m.member, ms, s.member, input) end
-      if ms.type == "structure" then _M.compare(w .. "[]", m.member.members, shapes, ms, input, checks) end
+      if ms.type == "structure" then _M.compare(w .. "[]", m.member.members, shapes, ms, input, checks, m.member) end
     end
   end
 end

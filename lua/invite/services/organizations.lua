@@ -1,14 +1,22 @@
--- invite.services.organizations - AWS Organizations, the read-only calls that find an
--- organisation's accounts (scope discovery: invite.discover.accounts), declared as data:
--- ListAccounts, ListAccountsForParent, ListChildren, ListRoots, DescribeOrganization and
--- DescribeAccount. Not an invitation service (the handshakes are not declared yet). Facts from
--- botocore's model organizations/2016-11-28/service-2.json (botocore 1.43; checked by
+-- invite.services.organizations - AWS Organizations, declared as data: the read-only calls that
+-- find an organisation's accounts (scope discovery: invite.discover.accounts) -- ListAccounts,
+-- ListAccountsForParent, ListChildren, ListRoots, DescribeOrganization and DescribeAccount -- and
+-- the handshakes an account receives (an invitation to join another organisation, a request to
+-- enable all features, ...): ListHandshakesForAccount, DescribeHandshake, AcceptHandshake and
+-- DeclineHandshake. A client only for now (no `invitations` table yet). Facts from botocore's model
+-- organizations/2016-11-28/service-2.json (botocore 1.43; checked by
 -- spec/pipeline/organizations_spec.lua) and its endpoint rule set. The format is described in
 -- docs/clients.md ("How a service is declared"); the json protocol's part in invite.protocols.json.
 --
 -- The client checks what botocore's validator checks (required members, lengths, ranges, enums)
--- and account IDs; the patterns of ParentId (`^(r-[0-9a-z]{4,32})|(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$`)
--- and the other IDs are the service's to judge (invite.discover.accounts checks OU IDs itself).
+-- and account IDs, and the HandshakeId pattern (`^h-[0-9a-z]{8,32}$`, the Filter's
+-- ParentHandshakeId too); the patterns of ParentId
+-- (`^(r-[0-9a-z]{4,32})|(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$`) and the other IDs are the service's to
+-- judge (invite.discover.accounts checks OU IDs itself). Errors are classified by invite.retry
+-- alone, as botocore's standard mode does: TooManyRequestsException is throttling, ServiceException
+-- (HTTP 500) transient; ConcurrentModificationException, HandshakeConstraintViolationException
+-- (with its Reason), HandshakeNotFoundException, InvalidHandshakeTransitionException,
+-- HandshakeAlreadyInStateException, AccessDeniedForDependencyException and the rest are not retried.
 
 local function max_results()
   return { name = "MaxResults", wire = "MaxResults", type = "integer", min = 1, max = 20 }
@@ -51,6 +59,70 @@ local function policy_types()
     { name = "Type", wire = "Type", type = "string" },
     { name = "Status", wire = "Status", type = "string" },
   } } }
+end
+
+-- HandshakeId: the model's pattern, and the same rule in Lua ("h-" then 8 to 32 of 0-9a-z; the
+-- model's max, 34, is the length bound).
+local HANDSHAKE_ID_PATTERN = "^h-[0-9a-z]{8,32}$"
+
+local function is_handshake_id(v)
+  local rest = v:match("^h%-([0-9a-z]*)$")
+  return rest ~= nil and #rest >= 8 and #rest <= 32
+end
+
+local function handshake_id(name, required)
+  return { name = name, wire = name, required = required or nil, type = "string", max = 34,
+           pattern = HANDSHAKE_ID_PATTERN, matches = is_handshake_id,
+           rule = "a handshake ID, h- followed by 8 to 32 lowercase letters or digits" }
+end
+
+local ACTION_TYPES = { "INVITE", "ENABLE_ALL_FEATURES", "APPROVE_ALL_FEATURES",
+                       "ADD_ORGANIZATIONS_SERVICE_LINKED_ROLE", "TRANSFER_RESPONSIBILITY" }
+local HANDSHAKE_STATES = { "REQUESTED", "OPEN", "CANCELED", "ACCEPTED", "DECLINED", "EXPIRED" }
+local RESOURCE_TYPES = { "ACCOUNT", "ORGANIZATION", "ORGANIZATION_FEATURE_SET", "EMAIL", "MASTER_EMAIL",
+  "MASTER_NAME", "NOTES", "PARENT_HANDSHAKE", "RESPONSIBILITY_TRANSFER", "TRANSFER_START_TIMESTAMP",
+  "TRANSFER_TYPE", "MANAGEMENT_ACCOUNT", "MANAGEMENT_EMAIL", "MANAGEMENT_NAME" }
+
+-- HandshakeResources: the model's shape is recursive (a HandshakeResource holds Resources, a list
+-- of HandshakeResource). What Organizations sends nests two levels (an INVITE's ORGANIZATION
+-- resource holds MASTER_EMAIL, MASTER_NAME and ORGANIZATION_FEATURE_SET; a transfer's
+-- RESPONSIBILITY_TRANSFER its TRANSFER_* and MANAGEMENT_* ones); the declaration goes `depth`
+-- levels down (3: one to spare) and its deepest structure names the member it leaves off in
+-- `recursion = { "Resources" }` (deeper resources, if the service ever sent them, are dropped by
+-- the parser; botocore's model checks accept the cut there only). Value is sensitive in the model.
+local function resources(depth)
+  local members = {
+    { name = "Value", wire = "Value", type = "string", sensitive = true },
+    { name = "Type", wire = "Type", type = "string", enum = RESOURCE_TYPES },
+  }
+  local item = { type = "structure", members = members }
+  if depth > 1 then
+    members[3] = resources(depth - 1)
+  else
+    item.recursion = { "Resources" }
+  end
+  return { name = "Resources", wire = "Resources", type = "list", member = item }
+end
+
+-- Handshake, every member of the model (Parties[].Id is sensitive there).
+local function handshake_members()
+  return {
+    { name = "Id", wire = "Id", type = "string" },
+    { name = "Arn", wire = "Arn", type = "string" },
+    { name = "Parties", wire = "Parties", type = "list", member = { type = "structure", members = {
+      { name = "Id", wire = "Id", type = "string", sensitive = true },
+      { name = "Type", wire = "Type", type = "string", enum = { "ACCOUNT", "ORGANIZATION", "EMAIL" } },
+    } } },
+    { name = "State", wire = "State", type = "string", enum = HANDSHAKE_STATES },
+    { name = "RequestedTimestamp", wire = "RequestedTimestamp", type = "timestamp" },
+    { name = "ExpirationTimestamp", wire = "ExpirationTimestamp", type = "timestamp" },
+    { name = "Action", wire = "Action", type = "string", enum = ACTION_TYPES },
+    resources(3),
+  }
+end
+
+local function handshake_out()
+  return { name = "Handshake", wire = "Handshake", type = "structure", members = handshake_members() }
 end
 
 local function paginator(result_key, all, each)
@@ -157,6 +229,47 @@ return {
       },
       output = { { name = "Account", wire = "Account", type = "structure", members = account_members() } },
     },
+    --- Lists the handshakes this account received (any account may ask, in an organisation or
+    -- not), one page of at most 20 at a time; a page may be empty while NextToken is set. Closed
+    -- ones (CANCELED, ACCEPTED, DECLINED, EXPIRED) stay listed for 30 days. `Filter` takes
+    -- `ActionType` or `ParentHandshakeId` (not both: the service refuses that).
+    list_handshakes_for_account = {
+      name = "ListHandshakesForAccount", method = "POST", uri = "/",
+      input = {
+        { name = "Filter", wire = "Filter", type = "structure", members = {
+          { name = "ActionType", wire = "ActionType", type = "string", enum = ACTION_TYPES },
+          handshake_id("ParentHandshakeId"),
+        } },
+        next_token_in(),
+        max_results(),
+      },
+      output = {
+        { name = "Handshakes", wire = "Handshakes", type = "list",
+          member = { type = "structure", members = handshake_members() } },
+        next_token_out(),
+      },
+    },
+    --- Describes one handshake (`HandshakeId`) this account sent or received.
+    describe_handshake = {
+      name = "DescribeHandshake", method = "POST", uri = "/",
+      input = { handshake_id("HandshakeId", true) },
+      output = { handshake_out() },
+    },
+    --- Accepts a handshake (`HandshakeId`): an INVITE or ENABLE_ALL_FEATURES by the invited
+    -- account, an APPROVE_ALL_FEATURES or TRANSFER_RESPONSIBILITY by a management account. The
+    -- answer is the handshake, now ACCEPTED.
+    accept_handshake = {
+      name = "AcceptHandshake", method = "POST", uri = "/",
+      input = { handshake_id("HandshakeId", true) },
+      output = { handshake_out() },
+    },
+    --- Declines a handshake (`HandshakeId`) this account received; the answer is the handshake,
+    -- now DECLINED (still listed for 30 days).
+    decline_handshake = {
+      name = "DeclineHandshake", method = "POST", uri = "/",
+      input = { handshake_id("HandshakeId", true) },
+      output = { handshake_out() },
+    },
   },
 
   paginators = {
@@ -164,5 +277,7 @@ return {
     list_accounts_for_parent = paginator("Accounts", "list_all_accounts_for_parent", "each_account_for_parent"),
     list_children = paginator("Children", "list_all_children", "each_child"),
     list_roots = paginator("Roots", "list_all_roots", "each_root"),
+    list_handshakes_for_account = paginator("Handshakes", "list_all_handshakes_for_account",
+      "each_handshake_for_account"),
   },
 }
