@@ -70,6 +70,8 @@ end
 -- Invitation services: the `invitations` table of a declaration, checked against its operations
 ---------------------------------------------------------------------------------------------------
 
+local each_view -- defined below
+
 -- The member `name` of a member list, or nil.
 local function member_of(list, name)
   for _, m in ipairs(list or {}) do
@@ -100,6 +102,71 @@ local function reason_function(members)
   end
 end
 
+-- An operation of an invitation kind that acts on one invitation (`decline`, `accept`, `details`):
+-- `operation` and `params` (input member -> "invitation_id" | "account_id" | "account" | a record
+-- field), checked against the operation's input.
+local function one_call(ops, spec, field, need)
+  need(type(spec) == "table" and type(spec.operation) == "string" and ops[spec.operation], field,
+    "needs operation, the name of an operation")
+  local input = ops[spec.operation].input
+  need(type(spec.params) == "table", field, "needs params (input member -> record field)")
+  for param, from in pairs(spec.params) do
+    need(member_of(input, param) and type(from) == "string", field, "params: '" .. tostring(param)
+      .. "' is not an input of " .. spec.operation)
+  end
+  for _, m in ipairs(input or {}) do
+    need(not m.required or spec.params[m.name] ~= nil or m.idempotency_token, field, "params: the required input '"
+      .. m.name .. "' of " .. spec.operation .. " is not given")
+  end
+  return { operation = spec.operation, params = spec.params, api_name = ops[spec.operation].name,
+           done_codes = spec.done_codes or {}, one = spec.one }
+end
+
+-- The facts of an invitation kind acted on one invitation at a time (no `ids`: Detective,
+-- Organizations handshakes, RAM): what decline and accept call, which statuses are open, the extra
+-- fields a record carries, and (global) one scope per account.
+each_view = function(v, inv, def, fields, need)
+  local ops = def.operations or {}
+  v.each = true
+  v.decline = one_call(ops, inv.decline, "decline", need)
+  v.accept = one_call(ops, inv.accept, "accept", need)
+  v.accept_api_name = v.accept.api_name
+  need(type(inv.no_delete) == "string", "no_delete", "must say why the service has no delete")
+  v.no_delete = inv.no_delete
+  need(inv.open == nil or type(inv.open) == "table", "open", "must be a list of statuses")
+  if inv.open then
+    v.open = {}
+    for _, st in ipairs(inv.open) do v.open[st] = true end
+  end
+  v.fields = {}
+  for field, member in pairs(inv.fields or {}) do
+    need(member_of(fields, member), "fields", "'" .. tostring(member) .. "' is not a member of the invitations")
+    v.fields[field] = member
+  end
+  need(inv.derive == nil or type(inv.derive) == "function", "derive", "must be a function(raw, rec)")
+  v.derive = inv.derive
+  v.global = inv.global == true
+  v.organization = inv.organization
+  if inv.details ~= nil then
+    local d = one_call(ops, inv.details, "details", need)
+    local pag = def.paginators and def.paginators[inv.details.operation]
+    need(pag and pag.all, "details", "the operation needs a paginator")
+    local entries = entries_of(ops[inv.details.operation].output, inv.details.list)
+    need(entries and member_of(entries, inv.details.member), "details", "list/member: not in the output of "
+      .. inv.details.operation)
+    need(type(inv.details.field) == "string", "details", "needs field, the record field it fills")
+    d.all, d.list, d.member, d.field = pag.all, inv.details.list, inv.details.member, inv.details.field
+    v.details = d
+  end
+  if inv.gate ~= nil then
+    local g = inv.gate
+    need(type(g) == "table" and type(g.field) == "string" and type(g.policy) == "string"
+      and type(g.default) == "table", "gate", "needs field, policy (the policy key) and default (a list)")
+    v.gate = g
+  end
+  return v
+end
+
 -- The invitation facts of a declaration as the runner and the CLI use them; raises naming the
 -- file and the field when a name does not match the service's operations.
 local function invitation_view(name, def)
@@ -120,15 +187,18 @@ local function invitation_view(name, def)
     count = inv.count, accept = inv.accept,
   }
   need(inv.order == nil or type(inv.order) == "number", "order", "must be a number")
-  local list_op = ops.list_invitations or {}
-  local pag = def.paginators and def.paginators.list_invitations
-  need(pag and pag.all, "list", "the service needs list_invitations with a paginator")
-  v.list_all = pag.all
+  local list_name = inv.list_operation or "list_invitations"
+  local list_op = ops[list_name] or {}
+  local pag = def.paginators and def.paginators[list_name]
+  need(pag and pag.all, "list", "the service needs " .. list_name .. " with a paginator")
+  v.list_all, v.list_operation = pag.all, list_name
   local fields = entries_of(list_op.output, inv.list)
-  need(fields, "list", "not a list of structures in the output of list_invitations")
+  need(fields, "list", "not a list of structures in the output of " .. list_name)
   for _, f in ipairs{ "account", "id", "at", "status" } do
-    need(member_of(fields, inv[f]), f, "not a member of the invitations in '" .. tostring(inv.list) .. "'")
+    need(inv[f] == nil and f == "account" and type(inv.derive) == "function" or member_of(fields, inv[f]), f,
+      "not a member of the invitations in '" .. tostring(inv.list) .. "'")
   end
+  if inv.ids == nil then return each_view(v, inv, def, fields, need) end
   for _, opname in ipairs{ "decline_invitations", "delete_invitations" } do
     local op = ops[opname] or {}
     local ids = member_of(op.input, inv.ids)

@@ -43,6 +43,18 @@ local DEFAULT_RULES = {
   { "description", function(v) return type(v) == "string" end, "a string" },
 }
 
+--- The policy keys the invitation kinds' gates read, e.g. `handshake_actions` (the handshake
+-- action types a policy decides; others are kept), with what their values are.
+-- @treturn table key -> description of its values
+function _M.gate_keys()
+  local out = {}
+  for _, name in ipairs(model.SERVICES) do
+    local g = model.invitations(name).gate
+    if g then out[g.policy] = g.values or "strings" end
+  end
+  return out
+end
+
 --- Normalise a policy value (function or table) into a table with `decide`.
 -- @return policy table, or nil and an error message
 function _M.normalize(p, origin)
@@ -54,10 +66,21 @@ function _M.normalize(p, origin)
   if type(p.decide) ~= "function" then
     return nil, origin .. ": policy table has no decide function (decide = function(inv) ... end)"
   end
+  local gates = nil -- the keys invitation kinds' gates read (handshake_actions), found only when needed
   for k in pairs(p) do
     if not DEFAULT_KEYS[k] then
-      return nil, origin .. ": unknown policy field '" .. tostring(k)
-        .. "' (allowed: decide, services, regions, accounts, role, name, description)"
+      gates = gates or _M.gate_keys()
+      if not gates[k] then
+        local names = { "decide", "services", "regions", "accounts", "role", "name", "description" }
+        for g in pairs(gates) do names[#names + 1] = g end
+        return nil, origin .. ": unknown policy field '" .. tostring(k) .. "' (allowed: " .. table.concat(names, ", ")
+          .. ")"
+      end
+      local ok, why = strings(p[k])
+      if not ok then
+        return nil, origin .. ": policy field '" .. k .. "' must be a list of " .. gates[k] .. ", got "
+          .. (why or type(p[k]))
+      end
     end
   end
   for _, rule in ipairs(DEFAULT_RULES) do

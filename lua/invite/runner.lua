@@ -20,6 +20,9 @@ local concat, sort = table.concat, table.sort
 -- What an account ID (of an invitation, of an unprocessed entry, of an option) must look like.
 local ACCOUNT_ID = "^%d%d%d%d%d%d%d%d%d%d%d%d$"
 
+local each_fields, not_actionable, details_of, apply_each -- invitation kinds acted on one at a time
+local organization_accounts
+
 local OUTCOME_OF = { decline = "declined", delete = "deleted", decline_and_delete = "declined_and_deleted",
                      accept = "accepted" }
 
@@ -224,6 +227,120 @@ local function accept(client, svc, rec)
   return client[a.operation](client, params)
 end
 
+---------------------------------------------------------------------------------------------------
+-- Invitation kinds acted on one invitation at a time (Detective, Organizations handshakes, RAM:
+-- a declaration without `ids`, invite.model's `each`)
+---------------------------------------------------------------------------------------------------
+
+-- A record's kind-specific fields: the declaration's `fields` (record field -> member), `derive`
+-- (e.g. a handshake's inviter from its ARN) and, with `organization`, whether the inviter is an
+-- account of the caller's organisation (nil when that is unknown).
+function each_fields(ctx, svc, raw, rec)
+  for field, member in pairs(svc.fields) do rec[field] = raw[member] end
+  if svc.derive then svc.derive(raw, rec) end
+  if svc.organization and type(rec.account_id) == "string" then
+    local set = ctx.organization_accounts
+    if set then rec[svc.organization] = set[rec.account_id] == true end
+  end
+end
+
+-- Why an invitation is kept without asking the policy, or nil: a status that is not open
+-- (accepted, declined, expired...), or a gated field (a handshake's action type) the policy does
+-- not name.
+function not_actionable(ctx, svc, rec)
+  if svc.open and not svc.open[rec.status] then
+    local open = {}
+    for st in pairs(svc.open) do open[#open + 1] = st end
+    sort(open)
+    return "status " .. tostring(rec.status) .. ": only " .. concat(open, ", ") .. " invitations can be acted on"
+  end
+  local g = svc.gate
+  if g then
+    local names = ctx.policy[g.policy] or g.default
+    local v = rec[g.field]
+    for _, n in ipairs(names) do
+      if n == v then return nil end
+    end
+    return g.field .. " " .. tostring(v) .. ": kept, the policy's " .. g.policy .. " ("
+      .. concat(names, ", ") .. ") does not name it"
+  end
+  return nil
+end
+
+-- The declaration's `details` (RAM: the resource types a pending invitation would share) into
+-- the record; on failure the record ends as an error (not decided, not acted on) and nil.
+function details_of(client, svc, rec)
+  local d = svc.details
+  local params = {}
+  for param, from in pairs(d.params) do params[param] = rec[from] end
+  local items, err = client[d.all](client, params)
+  if not items then
+    rec.malformed, rec.outcome = true, "error"
+    rec.detail = "cannot list what the invitation would share (" .. d.api_name .. "): " .. errstr(err)
+      .. "; not acted on"
+    return nil
+  end
+  local seen, out = {}, {}
+  for _, item in ipairs(items) do
+    local v = type(item) == "table" and item[d.member] or nil
+    if v ~= nil and not seen[v] then seen[v], out[#out + 1] = true, v end
+  end
+  sort(out)
+  rec[d.field] = out
+  return true
+end
+
+-- Carries out the decisions of one scope of an invitation kind: one call per invitation, each
+-- recorded in the audit log before it is sent. `delete` and `decline_and_delete` decline (the
+-- kind has no delete; the detail says so). An error code in the call's `done_codes` (already in
+-- that state: an earlier attempt whose answer was lost) counts as done.
+function apply_each(ctx, client, svc, scope, records)
+  local function call(rec, spec, what)
+    local params = {}
+    for param, from in pairs(spec.params) do params[param] = rec[from] end
+    if ctx.stopped or not log(ctx, { event = "call", service = scope.service, region = scope.region,
+                                     account = scope.account, operation = spec.operation,
+                                     account_ids = { rec.account_id }, invitation_id = rec.invitation_id }) then
+      not_sent(ctx, rec, what)
+      return nil
+    end
+    local res, err = client[spec.operation](client, params)
+    if res then return true end
+    local code = type(err) == "table" and err.code or nil
+    for _, c in ipairs(spec.done_codes) do
+      if c == code then return true, "already " .. (what == "accept" and "accepted" or "declined")
+        .. " when the call arrived (" .. code .. ")" end
+    end
+    rec.failed = true
+    finish(ctx, rec, "error", what .. " failed: " .. errstr(err))
+    return nil
+  end
+  local order = { accept = 1, decline = 2, decline_and_delete = 2, delete = 2 }
+  for pass = 1, 2 do
+    for _, rec in ipairs(records) do
+      local a = rec.action
+      if rec.malformed then -- luacheck: ignore 542
+        -- reported already
+      elseif a == "keep" then
+        if pass == 1 then finish(ctx, rec, "kept") end
+      elseif order[a] == pass then
+        if a == "accept" then
+          local ok, detail = call(rec, svc.accept, "accept")
+          if ok then finish(ctx, rec, "accepted", detail) end
+        else
+          local ok, detail = call(rec, svc.decline, "decline")
+          if ok then
+            if a ~= "decline" then
+              detail = (detail and (detail .. "; ") or "") .. "declined only: " .. svc.no_delete
+            end
+            finish(ctx, rec, "declined", detail)
+          end
+        end
+      end
+    end
+  end
+end
+
 -- One scope: list, decide, and (apply) act. Appends to `scope.records`.
 local function run_scope(scope, ctx)
   if ctx.apply and ctx.stopped then
@@ -255,9 +372,10 @@ local function run_scope(scope, ctx)
   for _, raw in ipairs(invitations) do
     local rec = {
       service = scope.service, region = scope.region, account = scope.account,
-      account_id = raw[svc.account], invitation_id = raw[svc.id], invited_at = raw[svc.at],
+      account_id = svc.account and raw[svc.account] or nil, invitation_id = raw[svc.id], invited_at = raw[svc.at],
       status = raw[svc.status],
     }
+    if svc.each then each_fields(ctx, svc, raw, rec) end
     if type(rec.account_id) ~= "string" or not rec.account_id:find(ACCOUNT_ID) then
       rec.malformed = true
       rec.outcome = "error"
@@ -268,19 +386,26 @@ local function run_scope(scope, ctx)
     else
       local at = parse_iso(rec.invited_at)
       if at then rec.age_days = (ctx.now() - at) / 86400 end
-      local view = {}
-      for k, v in pairs(rec) do view[k] = v end
-      local action, reason = policy_mod.decide(ctx.policy, view)
-      if not action then
-        scope.error = reason .. " (invitation from " .. tostring(rec.account_id) .. ")"
+      local held = svc.each and not_actionable(ctx, svc, rec)
+      if held then
+        rec.action, rec.reason = "keep", held
+      elseif svc.details and not details_of(client, svc, rec) then -- luacheck: ignore 542
+        -- an error outcome: what it would share is unknown, so it is not decided
       else
-        rec.action, rec.reason = action, reason
-        if action == "accept" then accepts = accepts + 1 end
+        local view = {}
+        for k, v in pairs(rec) do view[k] = v end
+        local action, reason = policy_mod.decide(ctx.policy, view)
+        if not action then
+          scope.error = reason .. " (invitation from " .. tostring(rec.account_id) .. ")"
+        else
+          rec.action, rec.reason = action, reason
+          if action == "accept" then accepts = accepts + 1 end
+        end
       end
     end
     records[#records + 1] = rec
   end
-  if not scope.error and accepts > 1 then
+  if not scope.error and accepts > 1 and (not svc.each or svc.accept.one) then
     scope.error = "policy accepted " .. accepts
       .. " invitations in one scope; at most one administrator can be accepted"
   end
@@ -312,6 +437,7 @@ local function run_scope(scope, ctx)
   end
 
   local function done(rec, outcome, detail) finish(ctx, rec, outcome, detail) end
+  if svc.each then return apply_each(ctx, client, svc, scope, records) end
 
   -- The accounts of `ids` still listed (nil when the list fails): a retried delete verifies
   -- that what it was told is gone is gone.
@@ -406,6 +532,36 @@ local function run_scope(scope, ctx)
     if rec.action == "decline_and_delete" and not rec.failed then deletes[#deletes + 1] = rec end
   end
   batch("delete_invitations", deletes)
+end
+
+-- The account IDs of the caller's organisation as a set, when a swept kind asks whether an
+-- inviter is inside it (RAM's from_organization) and a scope of that kind will run: the plan's
+-- listing when it listed the whole organisation, else one Organizations ListAccounts walk with the
+-- caller's credentials. Nil when that fails (a member account may not list): then the field is
+-- unknown (nil), and plan.warnings says why.
+function organization_accounts(opts, checked, plan)
+  local needed = false
+  for _, s in ipairs(plan.scopes) do
+    local svc = model.invitations(s.service)
+    if svc.organization then needed = true break end
+  end
+  if not needed then return nil end
+  local list = not checked.more.ous and not checked.more.exclude and plan.organization_accounts or nil
+  if not list then
+    if opts.client then return nil end
+    local o = { region = checked.sts_region, endpoint = opts.endpoint, profile = opts.profile,
+                credentials = opts.credentials, max_attempts = opts.max_attempts }
+    local err
+    list, err = require("invite.discover.accounts").of_organization(o)
+    if not list then
+      plan.warnings[#plan.warnings + 1] = "cannot tell which accounts are in the organisation ("
+        .. errstr(err) .. "): from_organization is unknown"
+      return nil
+    end
+  end
+  local set = {}
+  for _, a in ipairs(list) do set[a.id] = true end
+  return set
 end
 
 local function new_report(apply)
@@ -535,7 +691,7 @@ function _M.run(opts)
     policy = pol, apply = apply, audit = audit, now = now,
     client_for = opts.client or function(scope)
       local svc = require("invite")[scope.service]
-      return svc.client{ region = scope.region, endpoint = opts.endpoint, profile = opts.profile,
+      return svc.client{ region = scope.client_region or scope.region, endpoint = opts.endpoint, profile = opts.profile,
                          credentials = scope.credentials, max_attempts = opts.max_attempts,
                          max_pages = opts.max_pages, max_items = opts.max_items }
     end,
@@ -543,6 +699,7 @@ function _M.run(opts)
   }
 
   local scopes = plan.scopes
+  ctx.organization_accounts = organization_accounts(opts, checked, plan)
   local caller = plan.identity or {}
   local start = { event = "start", apply = apply, scopes = #scopes, skipped = #plan.skipped,
                   accounts = #plan.accounts, caller_account = caller.account, caller_arn = caller.arn,

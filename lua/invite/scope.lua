@@ -74,6 +74,11 @@ end
 -- skipped.
 local function service_regions(r, service, partition)
   local regions = require "invite.regions"
+  local kind = require("invite.model").invitations(service)
+  if kind and kind.global then
+    -- a global service (Organizations): one scope per account, region "global", whatever the regions
+    return { "global" }, {}
+  end
   -- a service the table has no data for (declared after it was made): every region of the partition
   local covered = regions.listed(service)
   if r.regions == "all" or r.regions == "enabled" then
@@ -213,11 +218,16 @@ function _M.plan(r)
           why = "account " .. tostring(a.id) .. ": " .. a.error
         elseif sr.absent[region] then
           why = sr.absent[region]
-        elseif a.enabled and not a.enabled[region] then
+        elseif a.enabled and region ~= "global" and not a.enabled[region] then
           why = "region not enabled in account " .. tostring(a.id) .. " (" .. tostring(a.regions_source) .. ")"
         end
         local s = { service = service, region = region, account = a.id, credentials = a.credentials,
                     current = a.current }
+        if region == "global" then
+          -- the client's region: where the partition's global endpoint signs
+          local g = require("invite.regions").global(service, partition or "aws")
+          s.client_region = g and g.signing_region or "us-east-1"
+        end
         if why then
           s.reason = why
           plan.skipped[#plan.skipped + 1] = s

@@ -1,4 +1,5 @@
--- invite.cli.count: `invite count` - GetInvitationsCount per service and region.
+-- invite.cli.count: `invite count` - GetInvitationsCount per service and region (a kind without
+-- one, e.g. RAM: its open invitations, listed).
 local common = require "invite.cli.common"
 
 local _M = {}
@@ -35,10 +36,24 @@ function _M.run(args)
     local row = { service = scope.service, region = scope.region, account = scope.account }
     rows[#rows + 1] = row
     tasks[#tasks + 1] = function()
-      local c = invite[scope.service].client{ region = scope.region, endpoint = opts.endpoint, profile = opts.profile,
-                                              credentials = scope.credentials }
-      local res, err = c:get_invitations_count{}
-      if res then row.count = res[names.count] else row.error = tostring(err) end
+      local c = invite[scope.service].client{ region = scope.client_region or scope.region, endpoint = opts.endpoint,
+                                              profile = opts.profile, credentials = scope.credentials }
+      if names.count then
+        local res, err = c:get_invitations_count{}
+        if res then row.count = res[names.count] else row.error = tostring(err) end
+      else
+        -- a kind with no count operation: its open invitations, listed (every page)
+        local list, err = c[names.list_all](c, {})
+        if not list then
+          row.error = tostring(err)
+        else
+          local n = 0
+          for _, raw in ipairs(list) do
+            if not names.open or names.open[raw[names.status]] then n = n + 1 end
+          end
+          row.count = n
+        end
+      end
     end
   end
   require("invite.scheduler").run(tasks, { concurrency = opts.concurrency })
