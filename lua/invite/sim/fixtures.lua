@@ -533,13 +533,14 @@ local function check_invitations(c, fx, out)
     if c:object(d, p, { service = true, region = true, account = true }) then
       local service = c:service(d.service, p .. ".service")
       local list, by_name = _M.services()
-      if service and not by_name[service].disabled_error then
+      local mod = service and (by_name[service] or _M.kinds()[service])
+      if mod and not mod.disabled_error then
         -- a service that cannot be turned off (GuardDuty is 'disabled' by having no detector)
         local can = {}
         for _, n in ipairs(list) do
           if by_name[n].disabled_error then can[#can + 1] = n end
         end
-        c:fail(p .. ".service", (by_name[service].disabled_note or (service .. " has no disabled state"))
+        c:fail(p .. ".service", (mod.disabled_note or (service .. " has no disabled state"))
           .. "; list " .. require("invite.model").join(can, " or ") .. " here")
       end
       local region = c:region(d.region, p .. ".region")

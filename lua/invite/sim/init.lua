@@ -41,9 +41,11 @@ local function others()
     local by_name, list = {}, {}
     local model = require "invite.model"
     for _, name in ipairs(model.declared()) do
-      if not model.invitations(name) then
-        local module = "invite.sim." .. name
-        local ok, mod = pcall(require, module)
+      local module = "invite.sim." .. name
+      local ok, mod = pcall(require, module)
+      -- a module answering in its own style (it finds the operation itself: Organizations' json
+      -- 1.1, the query protocol), whether or not the service has invitations
+      if not model.invitations(name) or (ok and type(mod) == "table" and type(mod.operation) == "function") then
         if ok then
           by_name[name], list[#list + 1] = mod, name
         elseif not tostring(mod):find("module '" .. module .. "' not found", 1, true) then
@@ -59,9 +61,11 @@ end
 -- The services the simulator answers: every invitation service of invite with a module
 -- invite.sim.<name> (invite.sim.fixtures.services), then the others (above).
 local function served()
-  local list = {}
-  for i, name in ipairs((fixtures.services())) do list[i] = name end
-  for _, name in ipairs(select(2, others())) do list[#list + 1] = name end
+  local list, seen = {}, {}
+  for i, name in ipairs((fixtures.services())) do list[i], seen[name] = name, true end
+  for _, name in ipairs(select(2, others())) do
+    if not seen[name] then list[#list + 1] = name end
+  end
   return list
 end
 
@@ -314,6 +318,9 @@ function Sim:corrupt(res, fault, c)
     res.stream, res.length = filled(body, " ", pad, "")
     res.body = nil
     if kind == "bigbody-nolength" then res.length = nil end
+  elseif c.other then
+    -- a service in its own style shapes its own lists (Detective's ListInvitations), if it can
+    return c.other.shape_fault and c.other.shape_fault(res, fault, c, self:now()) or res
   elseif not c.svc or not (LIST_MEMBER[c.operation] or UNPROCESSED_OPS[c.operation]) then
     return res -- the list and unprocessed faults shape only those answers
   elseif kind == "bigpage" and c.operation == "ListInvitations" then
@@ -436,7 +443,8 @@ function Sim:serve(req, rid, entry)
   if info then entry.access_key_id = info.access_key_id end
   local _, rest_services = fixtures.services()
   local other = service and by_other[service] or nil
-  local svc = not other and service and rest_services[service] or nil
+  -- a rest-style module: an invitation service's, or an invitation kind's not yet declared as one
+  local svc = not other and service and (rest_services[service] or fixtures.kinds()[service]) or nil
   -- operation (known before authentication so errors and the log can name it)
   local operation, params
   if other then
@@ -522,7 +530,7 @@ function Sim:serve(req, rid, entry)
   end
   if all_ids then entry.account_ids = util.array(util.copy(all_ids)) end -- what was sent, first ID included
   if decision and decision.fault and not replaced then
-    res = self:corrupt(res, decision.fault, { svc = svc, service = service, operation = operation,
+    res = self:corrupt(res, decision.fault, { svc = svc, other = other, service = service, operation = operation,
       region = entry.region, account = entry.account, first_id = first_id })
   end
   if decision and decision.latency > 0 then
