@@ -6,8 +6,9 @@
 -- integers are integers in range, lists are non-empty arrays within their
 -- bounds; structures are tables of their own members, required ones present;
 -- account IDs are 12-digit strings; strings hold no NUL byte and are
--- valid UTF-8. Every problem is reported, each naming the operation, the
--- field and the rule.
+-- valid UTF-8; a string member with `matches` (a Lua function standing in
+-- for the model's `pattern`, described by `rule`) must satisfy it. Every
+-- problem is reported, each naming the operation, the field and the rule.
 --
 -- Two passes: `valid_*` below answer "is this input valid?" without building a
 -- string or a table (the cost of every good call); only when they say no does
@@ -183,6 +184,10 @@ local function check_string(spec, v, path, problems)
       problems[#problems + 1] = format("%s: must be one of %s, got %s", path, concat(spec.enum, ", "), describe(v))
     end
   end
+  if spec.matches and not spec.matches(v) then
+    problems[#problems + 1] = format("%s: must be %s (the pattern %s), got %s", path, spec.rule or "valid",
+      spec.pattern or "?", describe(v))
+  end
 end
 
 local function check_integer(spec, v, path, problems)
@@ -304,6 +309,7 @@ local function valid_string(spec, v)
   local n, lo, hi = #v, spec.min, spec.max
   if (lo and n < lo) or (hi and n > hi) then return false end
   if spec.nonblank and not find(v, "%S") then return false end
+  if spec.matches and not spec.matches(v) then return false end
   local enum = spec.enum
   if enum then
     for i = 1, #enum do
