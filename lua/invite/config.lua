@@ -393,8 +393,10 @@ end
 _M.partition_host = partition_host
 
 -- endpoint(service, region, opts [, partition_endpoints]) -> url, source | nil, err
--- partition_endpoints: a declaration's table (see resolve below); every region of a listed
--- partition goes to that partition's host.
+-- service: the endpoint prefix (the host's first labels); opts.client_name, when it differs (boto3's
+-- client name: "detective" for api.detective), names AWS_ENDPOINT_URL_<NAME> and the [services]
+-- key, as botocore does. partition_endpoints: a declaration's table (see resolve below); every
+-- region of a listed partition goes to that partition's host.
 function _M.endpoint(service, region, opts, partition_endpoints)
   if type(service) ~= "string" or service == "" then
     error("config.endpoint: service must be a non-empty string", 2)
@@ -419,7 +421,7 @@ function _M.endpoint(service, region, opts, partition_endpoints)
     if ignore == nil then return nil, e3 end
     if not ignore then
       local e
-      url, src, e = configured_endpoint(service, opts)
+      url, src, e = configured_endpoint(opts.client_name or service, opts)
       if e then return nil, e end
     end
   end
@@ -585,6 +587,7 @@ function _M.resolve(service, options)
       .. "'-', like us-east-1"):format(require("invite.validate").describe(region)))
   end
 
+  if opts.client_name == nil and name ~= prefix then opts.client_name = name end
   local url, src = _M.endpoint(prefix, region, opts, by_partition)
   if not url then
     -- keep the configuration's own code (ProfileNotFound, InvalidConfiguration: a broken shared

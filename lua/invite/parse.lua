@@ -69,6 +69,17 @@ function decode_value(spec, v)
   elseif t == "structure" then
     if type(v) ~= "table" then return nil end
     return decode_members(spec.members, v)
+  elseif t == "map" then
+    -- a JSON object: its string keys kept, each value decoded by the map's `value` spec
+    if type(v) ~= "table" then return nil end
+    local out, vspec = {}, spec.value or { type = "string" }
+    for k, e in pairs(v) do
+      if type(k) == "string" and e ~= null then
+        local d = decode_value(vspec, e)
+        if d ~= nil then out[k] = d end
+      end
+    end
+    return out
   elseif t == "integer" or t == "long" then
     if type(v) ~= "number" then return tonumber(v) end
     return math.tointeger and math.tointeger(v) or v
