@@ -16,6 +16,7 @@ _M.COMMANDS = {
   { "count", "Count invitations per service and region." },
   { "decline", "Decline the invitations sent by the given account IDs." },
   { "delete", "Delete the invitations sent by the given account IDs." },
+  { "accept", "Accept one invitation, by its ID or ARN or by the account that sent it." },
   { "whoami", "Show the account, ARN and user ID of the credentials invite uses (STS GetCallerIdentity)." },
   { "sim", "Run the local AWS simulator ({services} invitation APIs and STS)." }, -- {services}: model.SERVICES
 }

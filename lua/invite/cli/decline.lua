@@ -1,5 +1,7 @@
 -- invite.cli.decline: `invite decline|delete --service S --region R ID...` - one batched call
--- (split in 50s by the client), with a line per account ID: done, or unprocessed and why.
+-- (split in 50s by the client), with a line per account ID: done, or unprocessed and why. A kind
+-- acted on one invitation at a time (Detective, Organizations, RAM) takes invitation IDs or ARNs
+-- and makes one call each; it has no delete.
 -- An ID argument `-` reads IDs from standard input (lua5.1's interpreter takes fewer than 8,000
 -- script arguments; a list of any length fits there).
 local _M = {}
@@ -17,8 +19,9 @@ local function configure(cmd, verb)
     .. "Example: --endpoint-url http://127.0.0.1:4566"):argname("<url>")
   cmd:flag("--json", "Print the service's response as JSON instead of one line per account ID.\n"
     .. "Example: --json")
-  cmd:argument("ids", "Account IDs (12 digits) that sent the invitations; - reads more from standard input\n"
-    .. "(separated by spaces or newlines), for lists longer than a command line takes.\n"
+  cmd:argument("ids", "Account IDs (12 digits) that sent the invitations (Detective, Organizations and RAM:\n"
+    .. "the invitations' graph ARNs, handshake IDs or invitation ARNs, one call each); - reads more from\n"
+    .. "standard input (separated by spaces or newlines), for lists longer than a command line takes.\n"
     .. "Example: 222222222222 333333333333"):args("+")
   require("invite.cli.common").no_repeats(cmd)
   cmd:epilog("Example: invite " .. verb .. " --service guardduty --region us-east-1 222222222222 333333333333")
@@ -46,6 +49,40 @@ local function expand_ids(ids)
   return out
 end
 
+-- A kind acted on one invitation at a time (Detective, Organizations handshakes, RAM): the IDs
+-- are invitation IDs or ARNs, one call each; it has no delete. Exit 1 when any call failed.
+local function run_each(args, svc, op)
+  local printable = require("invite.report").printable
+  if op ~= "decline_invitations" then
+    io.stderr:write("invite: ", svc.name, " has no delete (", svc.no_delete, "): use invite decline\n")
+    return 2
+  end
+  local spec = svc.decline
+  local region = svc.global and (args.region or require("invite.regions").global(svc.name, "aws").signing_region)
+    or args.region
+  local client = require("invite")[svc.name].client{ region = region, endpoint = args.endpoint_url,
+                                                     profile = args.profile }
+  local failed, answers = 0, {}
+  for _, id in ipairs(args.ids) do
+    local params = {}
+    for param, from in pairs(spec.params) do
+      if from == "invitation_id" then params[param] = id end
+    end
+    local res, err = client[spec.operation](client, params)
+    if not res and type(err) == "table" and err.code == "ValidationError" then
+      io.stderr:write("invite: ", printable(err), "\n")
+      return 2
+    end
+    answers[#answers + 1] = res or { error = tostring(err) }
+    if not res then failed = failed + 1 end
+    if not args.json then
+      io.stdout:write(printable(id), "  ", res and "declined" or ("error: " .. printable(err)), "\n")
+    end
+  end
+  if args.json then io.stdout:write(require("cjson").encode(answers), "\n") end
+  return failed > 0 and 1 or 0
+end
+
 local function run(args, op, done_word)
   local service = args.service
   local svc = model.invitations(service)
@@ -65,6 +102,7 @@ local function run(args, op, done_word)
     io.stderr:write("invite: ", ferr, "\n")
     return 2
   end
+  if svc.each then return run_each(args, svc, op) end
   local client = require("invite")[service].client{ region = args.region, endpoint = args.endpoint_url,
                                                     profile = args.profile }
   local res, err = client[op](client, { [svc.ids] = args.ids })
