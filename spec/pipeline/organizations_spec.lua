@@ -473,3 +473,330 @@ describe("organizations client against invite sim", function()
       { res.status, res.json.__type })
   end)
 end)
+
+---------------------------------------------------------------------------------------------------
+-- Handshakes: the client against the simulator
+---------------------------------------------------------------------------------------------------
+
+local UNKNOWN_MGMT, OTHER_MGMT = "888888888888", "777777777777"
+local H_UNKNOWN, H_ENABLE, H_DECLINED = "h-unknownorg000001", "h-enableall0000001", "h-declined00000001"
+local H_OWN, H_OWN_ACCEPTED = "h-ownorginvite0001", "h-ownaccepted00001"
+local H_PARENT = "h-enableallparent1"
+local function members_first() return "200000000001" end
+
+-- members[1] (MEMBER_KEY) received: an INVITE from an unknown organisation (with notes), a child
+-- ENABLE_ALL_FEATURES from its own, a DECLINED INVITE, its own organisation's accepted INVITE and
+-- 21 more INVITEs (h-bulk...); the stranger (outside the organisation) an INVITE from the admin's
+-- organisation and one from the unknown one.
+local function handshake_fixture(extra)
+  local fx, ms = org_fixture(extra)
+  local function add(e) fx.invitations[#fx.invitations + 1] = e end
+  add{ service = "organizations", account = ms[1], inviter = UNKNOWN_MGMT, id = H_UNKNOWN, invited_at = "now-2d",
+       organization_id = "o-unknownorg1", master_email = "boss@unknown.example", master_name = "Unknown Corp",
+       feature_set = "CONSOLIDATED_BILLING", notes = "join us" }
+  add{ service = "organizations", account = ms[1], inviter = ADMIN, id = H_ENABLE, invited_at = "now-1d",
+       action = "ENABLE_ALL_FEATURES", parent_handshake = H_PARENT, status = "REQUESTED" }
+  add{ service = "organizations", account = ms[1], inviter = OTHER_MGMT, id = H_DECLINED, invited_at = "now-20d",
+       status = "DECLINED", organization_id = "o-otherorg001" }
+  add{ service = "organizations", account = ms[1], inviter = ADMIN, id = H_OWN_ACCEPTED, invited_at = "now-40d",
+       status = "ACCEPTED" }
+  for i = 1, 21 do
+    add{ service = "organizations", account = ms[1], inviter = OTHER_MGMT, id = ("h-bulk%06d"):format(i),
+         invited_at = "now-3d", organization_id = "o-otherorg001" }
+  end
+  add{ service = "organizations", account = STRANGER, inviter = ADMIN, id = H_OWN, invited_at = "now-1d" }
+  add{ service = "organizations", account = STRANGER, inviter = UNKNOWN_MGMT, id = "h-strangerunk0001",
+       invited_at = "now-1d", organization_id = "o-unknownorg1" }
+  return fx, ms
+end
+
+local function target_call(s, key, op, body)
+  return assert(s:call{ service = "organizations", method = "POST", path = "/", creds = creds(key),
+    content_type = "application/x-amz-json-1.1", body = body,
+    headers = { { "X-Amz-Target", "AWSOrganizationsV20161128." .. op } } })
+end
+
+describe("organizations handshakes against invite sim", function()
+  local s
+  local function client(o)
+    local opts = { endpoint = s.endpoint, region = "us-east-1", credentials = creds(MEMBER_KEY), env = e.vars,
+                   sleep = function() end }
+    for k, v in pairs(o or {}) do opts[k] = v end
+    return invite.organizations.client(opts)
+  end
+  setup(function() s = sim.start{ fixtures = (handshake_fixture()) } end)
+  teardown(function() s:stop() end)
+  before_each(function()
+    s:reset()
+    s:set_faults("")
+    s:clear_requests()
+  end)
+
+  it("list_all_handshakes_for_account: 25 handshakes in 3 requests at 20 a page, the empty first page followed", function()
+    local c = client()
+    local pages = {}
+    for page, err in c:paginate("list_handshakes_for_account", {}) do
+      assert.is_truthy(page, tostring(err))
+      pages[#pages + 1] = page
+    end
+    assert.same({ 0, 20, 5 }, { #pages[1].Handshakes, #pages[2].Handshakes, #pages[3].Handshakes })
+    assert.is_string(pages[1].NextToken)
+    local all = assert(c:list_all_handshakes_for_account{})
+    assert.equal(25, #all)
+    for i = 2, #all do assert.is_true(all[i - 1].Id < all[i].Id) end
+    local n = 0
+    for h, err in c:each_handshake_for_account{ MaxResults = 10 } do
+      assert.is_truthy(h, tostring(err))
+      n = n + 1
+    end
+    assert.equal(25, n)
+    assert.equal(3 + 3 + 4, s:count("ListHandshakesForAccount"))
+    -- the wire: POST / with the X-Amz-Target, awsJson 1.1, the Filter as sent
+    local r = s:requests()[1]
+    assert.same({ "POST", "/", "organizations", "ListHandshakesForAccount", members_first() },
+      { r.method, r.path, r.service, r.operation, r.account })
+  end)
+
+  it("an INVITE: Arn, Parties, State, timestamps, Action and the ORGANIZATION resource's nested ones", function()
+    local h = assert(client():describe_handshake{ HandshakeId = H_UNKNOWN }).Handshake
+    assert.same({ H_UNKNOWN, "arn:aws:organizations::" .. UNKNOWN_MGMT .. ":handshake/o-unknownorg1/invite/" .. H_UNKNOWN,
+      "OPEN", "INVITE" }, { h.Id, h.Arn, h.State, h.Action })
+    assert.same({ { Id = "o-unknownorg1", Type = "ORGANIZATION" }, { Id = members_first(), Type = "ACCOUNT" } },
+      h.Parties)
+    assert.same({
+      { Type = "ORGANIZATION", Value = "o-unknownorg1", Resources = {
+        { Type = "MASTER_EMAIL", Value = "boss@unknown.example" },
+        { Type = "MASTER_NAME", Value = "Unknown Corp" },
+        { Type = "ORGANIZATION_FEATURE_SET", Value = "CONSOLIDATED_BILLING" } } },
+      { Type = "ACCOUNT", Value = members_first() },
+      { Type = "NOTES", Value = "join us" },
+    }, h.Resources)
+    local t = require "invite.time"
+    local requested, expires = assert(t.parse_iso8601(h.RequestedTimestamp)), assert(t.parse_iso8601(h.ExpirationTimestamp))
+    assert.equal(15 * 86400, expires - requested)
+    -- the own organisation's: the fixture organisation's ID, management email and name, feature set
+    local own = assert(client{ credentials = creds(STRANGER_KEY) }:describe_handshake{ HandshakeId = H_OWN }).Handshake
+    assert.equal("arn:aws:organizations::" .. ADMIN .. ":handshake/o-simspecorg1/invite/" .. H_OWN, own.Arn)
+    assert.same({ { Type = "MASTER_EMAIL", Value = ADMIN .. "@accounts.sim.invalid" },
+      { Type = "MASTER_NAME", Value = "admin" }, { Type = "ORGANIZATION_FEATURE_SET", Value = "ALL" } },
+      own.Resources[1].Resources)
+  end)
+
+  it("an ENABLE_ALL_FEATURES child: its Arn, the ORGANIZATION and PARENT_HANDSHAKE resources", function()
+    local h = assert(client():describe_handshake{ HandshakeId = H_ENABLE }).Handshake
+    assert.same({ "arn:aws:organizations::" .. ADMIN .. ":handshake/o-simspecorg1/enable_all_features/" .. H_ENABLE,
+      "REQUESTED", "ENABLE_ALL_FEATURES" }, { h.Arn, h.State, h.Action })
+    assert.same({ { Type = "ORGANIZATION", Value = "o-simspecorg1" }, { Type = "PARENT_HANDSHAKE", Value = H_PARENT } },
+      h.Resources)
+  end)
+
+  it("the Filter: by ActionType, by ParentHandshakeId; not both (InvalidInputException, nothing changes)", function()
+    local c = client()
+    local inv = assert(c:list_all_handshakes_for_account{ Filter = { ActionType = "INVITE" } })
+    assert.equal(24, #inv)
+    local eaf = assert(c:list_all_handshakes_for_account{ Filter = { ActionType = "ENABLE_ALL_FEATURES" } })
+    assert.same({ H_ENABLE }, { eaf[1].Id, eaf[2] })
+    local kids = assert(c:list_all_handshakes_for_account{ Filter = { ParentHandshakeId = H_PARENT } })
+    assert.same({ H_ENABLE }, { kids[1].Id, kids[2] })
+    assert.same({}, assert(c:list_all_handshakes_for_account{ Filter = { ActionType = "TRANSFER_RESPONSIBILITY" } }))
+    local _, err = c:list_handshakes_for_account{ Filter = { ActionType = "INVITE", ParentHandshakeId = H_PARENT } }
+    assert.same({ "InvalidInputException", 400, false }, { err.code, err.status, err.retryable })
+    -- a token is bound to its filter
+    local page = assert(c:list_handshakes_for_account{ Filter = { ActionType = "INVITE" } })
+    _, err = c:list_handshakes_for_account{ NextToken = page.NextToken }
+    assert.equal("InvalidInputException", err.code)
+    assert.truthy(err.message:find("nextToken", 1, true))
+  end)
+
+  it("accept: OPEN -> ACCEPTED, still listed; again: HandshakeAlreadyInStateException; decline then: "
+    .. "InvalidHandshakeTransitionException", function()
+    local c = client{ credentials = creds(STRANGER_KEY) }
+    local h = assert(c:accept_handshake{ HandshakeId = H_OWN }).Handshake
+    assert.same({ H_OWN, "ACCEPTED", "INVITE" }, { h.Id, h.State, h.Action })
+    local listed = assert(c:list_all_handshakes_for_account{})
+    assert.same({ H_OWN, "ACCEPTED" }, { listed[1].Id, listed[1].State })
+    local _, err = c:accept_handshake{ HandshakeId = H_OWN }
+    assert.same({ "HandshakeAlreadyInStateException", 400, false }, { err.code, err.status, err.retryable })
+    _, err = c:decline_handshake{ HandshakeId = H_OWN }
+    assert.same({ "InvalidHandshakeTransitionException", 400, false }, { err.code, err.status, err.retryable })
+    assert.equal("ACCEPTED", assert(c:describe_handshake{ HandshakeId = H_OWN }).Handshake.State)
+    -- /__sim/state shows it too
+    local st = s:state()
+    local seen
+    for _, inv in ipairs(st.invitations) do
+      if inv.id == H_OWN then seen = inv end
+    end
+    assert.same({ "organizations", "global", STRANGER, ADMIN, "ACCEPTED" },
+      { seen.service, seen.region, seen.account, seen.inviter, seen.status })
+  end)
+
+  it("decline: OPEN -> DECLINED, still listed; again: HandshakeAlreadyInStateException; accept then: "
+    .. "InvalidHandshakeTransitionException", function()
+    local c = client()
+    local h = assert(c:decline_handshake{ HandshakeId = H_UNKNOWN }).Handshake
+    assert.same({ H_UNKNOWN, "DECLINED" }, { h.Id, h.State })
+    local _, err = c:decline_handshake{ HandshakeId = H_UNKNOWN }
+    assert.equal("HandshakeAlreadyInStateException", err.code)
+    _, err = c:accept_handshake{ HandshakeId = H_DECLINED }
+    assert.equal("InvalidHandshakeTransitionException", err.code)
+    _, err = c:decline_handshake{ HandshakeId = H_OWN_ACCEPTED }
+    assert.equal("InvalidHandshakeTransitionException", err.code)
+    local states = {}
+    for _, x in ipairs(assert(c:list_all_handshakes_for_account{})) do states[x.Id] = x.State end
+    assert.same({ "DECLINED", "DECLINED", "ACCEPTED", "REQUESTED" },
+      { states[H_UNKNOWN], states[H_DECLINED], states[H_OWN_ACCEPTED], states[H_ENABLE] })
+    -- a child ENABLE_ALL_FEATURES is accepted by the member
+    assert.equal("ACCEPTED", assert(c:accept_handshake{ HandshakeId = H_ENABLE }).Handshake.State)
+  end)
+
+  it("a member of another organisation cannot accept an INVITE: HandshakeConstraintViolationException "
+    .. "ALREADY_IN_AN_ORGANIZATION, the handshake stays OPEN", function()
+    local _, err = client():accept_handshake{ HandshakeId = H_UNKNOWN }
+    assert.same({ "HandshakeConstraintViolationException", 400, false }, { err.code, err.status, err.retryable })
+    local res = target_call(s, MEMBER_KEY, "AcceptHandshake", '{"HandshakeId": "' .. H_UNKNOWN .. '"}')
+    assert.same({ 400, "HandshakeConstraintViolationException", "ALREADY_IN_AN_ORGANIZATION" },
+      { res.status, res.json.__type, res.json.Reason })
+    assert.equal("OPEN", assert(client():describe_handshake{ HandshakeId = H_UNKNOWN }).Handshake.State)
+    -- an account outside any organisation may
+    assert.equal("ACCEPTED", assert(client{ credentials = creds(STRANGER_KEY) }:accept_handshake{
+      HandshakeId = "h-strangerunk0001" }).Handshake.State)
+  end)
+
+  it("another account's handshake, an unknown one: HandshakeNotFoundException", function()
+    for _, key in ipairs{ ADMIN_KEY, STRANGER_KEY } do
+      local c = client{ credentials = creds(key) }
+      for _, op in ipairs{ "describe_handshake", "accept_handshake", "decline_handshake" } do
+        local _, err = c[op](c, { HandshakeId = H_UNKNOWN })
+        assert.same({ "HandshakeNotFoundException", 400, false }, { err.code, err.status, err.retryable }, op)
+        assert.equal("We can't find a handshake with the HandshakeId that you specified.", err.message)
+      end
+    end
+    local _, err = client():describe_handshake{ HandshakeId = "h-nosuchhandshake" }
+    assert.equal("HandshakeNotFoundException", err.code)
+    -- the admin lists only what it received: nothing
+    assert.same({}, assert(client{ credentials = creds(ADMIN_KEY) }:list_all_handshakes_for_account{}))
+    assert.equal("OPEN", assert(client():describe_handshake{ HandshakeId = H_UNKNOWN }).Handshake.State)
+  end)
+
+  it("bad input is refused by the client with nothing sent, naming the field and the rule", function()
+    local c = client()
+    local cases = {
+      { "describe_handshake", {}, "HandshakeId: missing required" },
+      { "accept_handshake", { HandshakeId = "h-SHOUTING1" }, "HandshakeId: must be a handshake ID, h- followed by 8 "
+        .. "to 32 lowercase letters or digits (the pattern ^h-[0-9a-z]{8,32}$), got \"h-SHOUTING1\"" },
+      { "decline_handshake", { HandshakeId = "h-1234567" }, "HandshakeId: must be a handshake ID" },
+      { "decline_handshake", { HandshakeId = "h-" .. ("a"):rep(33) }, "HandshakeId: must be at most 34 characters" },
+      { "decline_handshake", { HandshakeId = 12345678 }, "HandshakeId: must be a string" },
+      { "list_handshakes_for_account", { Filter = { ActionType = "JOIN" } }, "Filter.ActionType: must be one of "
+        .. "INVITE, ENABLE_ALL_FEATURES, APPROVE_ALL_FEATURES, ADD_ORGANIZATIONS_SERVICE_LINKED_ROLE, "
+        .. "TRANSFER_RESPONSIBILITY, got \"JOIN\"" },
+      { "list_handshakes_for_account", { Filter = { ParentHandshakeId = "parent" } }, "Filter.ParentHandshakeId: "
+        .. "must be a handshake ID" },
+      { "list_handshakes_for_account", { Filter = { Action = "INVITE" } }, "Filter: unknown member \"Action\"" },
+      { "list_handshakes_for_account", { MaxResults = 21 }, "MaxResults: must be an integer between 1 and 20" },
+      { "list_all_handshakes_for_account", { MaxResults = 0 }, "MaxResults" },
+    }
+    for _, case in ipairs(cases) do
+      local res, err = c[case[1]](c, case[2])
+      assert.is_nil(res, case[1])
+      assert.equal("ValidationError", err.code)
+      assert.truthy(tostring(err):find(case[3], 1, true), tostring(err))
+    end
+    assert.same({}, s:requests())
+  end)
+
+  it("the service's own checks on the wire: INVALID_PATTERN, INPUT_REQUIRED, INVALID_ENUM; nothing changes", function()
+    local res = target_call(s, MEMBER_KEY, "DeclineHandshake", '{"HandshakeId": "h-NOPE"}')
+    assert.same({ 400, "InvalidInputException", "INVALID_PATTERN" }, { res.status, res.json.__type, res.json.Reason })
+    assert.truthy(res.json.Message:find("HandshakeId", 1, true))
+    res = target_call(s, MEMBER_KEY, "AcceptHandshake", "{}")
+    assert.same({ "InvalidInputException", "INPUT_REQUIRED" }, { res.json.__type, res.json.Reason })
+    res = target_call(s, MEMBER_KEY, "ListHandshakesForAccount", '{"Filter": {"ActionType": "JOIN"}}')
+    assert.same({ "InvalidInputException", "INVALID_ENUM" }, { res.json.__type, res.json.Reason })
+    res = target_call(s, MEMBER_KEY, "ListHandshakesForAccount", '{"Filter": {"ParentHandshakeId": "x"}}')
+    assert.same({ "InvalidInputException", "INVALID_PATTERN" }, { res.json.__type, res.json.Reason })
+    assert.equal(0, s:state().version)
+    -- the answer's wire form: awsJson 1.1, timestamps as epoch seconds, the nested resources
+    res = target_call(s, MEMBER_KEY, "DescribeHandshake", '{"HandshakeId": "' .. H_UNKNOWN .. '"}')
+    assert.same({ 200, "application/x-amz-json-1.1" }, { res.status, res.headers["content-type"] })
+    assert.is_number(res.json.Handshake.RequestedTimestamp)
+    assert.equal("MASTER_EMAIL", res.json.Handshake.Resources[1].Resources[1].Type)
+    local r = s:requests()
+    r = r[#r]
+    assert.same({ "DescribeHandshake", { H_UNKNOWN } }, { r.operation, r.account_ids })
+  end)
+
+  it("TooManyRequestsException and ServiceException are retried; ConcurrentModificationException is not", function()
+    s:set_faults("first 2 organizations:AcceptHandshake throttle")
+    local retried = 0
+    local c = client{ credentials = creds(STRANGER_KEY), on_retry = function() retried = retried + 1 end }
+    assert.equal("ACCEPTED", assert(c:accept_handshake{ HandshakeId = H_OWN }).Handshake.State)
+    assert.same({ 3, 2 }, { s:count("AcceptHandshake"), retried })
+    s:set_faults("first 1 organizations:ListHandshakesForAccount 500")
+    assert.equal(25, #assert(client():list_all_handshakes_for_account{}))
+    assert.equal(1 + 3, s:count("ListHandshakesForAccount"))
+    -- the classification of every error the four operations may answer (botocore standard mode)
+    local retry = require "invite.retry"
+    local want = {
+      TooManyRequestsException = "throttling", ServiceException = "transient",
+      ConcurrentModificationException = false, HandshakeConstraintViolationException = false,
+      HandshakeNotFoundException = false, InvalidHandshakeTransitionException = false,
+      HandshakeAlreadyInStateException = false, AccessDeniedForDependencyException = false,
+      AccessDeniedException = false, AWSOrganizationsNotInUseException = false, InvalidInputException = false,
+      ConstraintViolationException = false, MasterCannotLeaveOrganizationException = false,
+    }
+    for code, verdict in pairs(want) do
+      local status = code == "ServiceException" and 500 or 400
+      assert.equal(verdict or nil, retry.classify_response(status, code, "organizations"), code)
+    end
+    local b = botocore.model("organizations")
+    if b then
+      local codes = {}
+      for _, op in ipairs{ "ListHandshakesForAccount", "DescribeHandshake", "AcceptHandshake", "DeclineHandshake" } do
+        for _, e in ipairs(b.model.operations[op].errors) do codes[e.shape] = true end
+      end
+      for code in pairs(codes) do assert.is_not_nil(want[code], code .. " classified above") end
+    end
+    -- a scripted ConcurrentModificationException: one attempt
+    local n = 0
+    local sc = invite.organizations.client{ region = "us-east-1", env = e.vars, max_attempts = 3,
+      credentials = creds(MEMBER_KEY), sleep = function() end,
+      transport = function()
+        n = n + 1
+        return { status = 400, headers = { { "x-amzn-RequestId", "rid" } },
+                 body = '{"__type": "ConcurrentModificationException", "Message": "busy"}' }
+      end }
+    local _, err = sc:decline_handshake{ HandshakeId = H_UNKNOWN }
+    assert.same({ "ConcurrentModificationException", false, 1 }, { err.code, err.retryable, n })
+  end)
+
+  it("the request on the wire: POST / with X-Amz-Target, awsJson 1.1, the Filter and HandshakeId as members", function()
+    local sent = {}
+    local sc = invite.organizations.client{ region = "eu-west-1", env = e.vars, credentials = creds(MEMBER_KEY),
+      transport = function(req)
+        sent[#sent + 1] = req
+        return { status = 200, headers = { { "x-amzn-RequestId", "rid" } }, body = "{}" }
+      end }
+    assert(sc:list_handshakes_for_account{ Filter = { ActionType = "INVITE" }, MaxResults = 5 })
+    assert(sc:accept_handshake{ HandshakeId = H_OWN })
+    local function header(req, name)
+      for _, h in ipairs(req.headers) do if h[1]:lower() == name then return h[2] end end
+    end
+    local cjson = require "cjson"
+    assert.same({ "POST", "https://organizations.us-east-1.amazonaws.com/", "AWSOrganizationsV20161128.ListHandshakesForAccount",
+      "application/x-amz-json-1.1", { Filter = { ActionType = "INVITE" }, MaxResults = 5 } },
+      { sent[1].method, sent[1].url, header(sent[1], "x-amz-target"), header(sent[1], "content-type"),
+        cjson.decode(sent[1].body) })
+    assert.same({ "AWSOrganizationsV20161128.AcceptHandshake", { HandshakeId = H_OWN } },
+      { header(sent[2], "x-amz-target"), cjson.decode(sent[2].body) })
+  end)
+
+  it("empty_first_page = false: the first page holds handshakes", function()
+    local s2 = sim.start{ fixtures = (handshake_fixture{ empty_first_page = false }) }
+    local c = invite.organizations.client{ endpoint = s2.endpoint, credentials = creds(MEMBER_KEY), env = e.vars }
+    assert.equal(20, #assert(c:list_handshakes_for_account{}).Handshakes)
+    assert.equal(25, #assert(c:list_all_handshakes_for_account{}))
+    assert.equal(1 + 2, s2:count("ListHandshakesForAccount"))
+    s2:stop()
+  end)
+end)

@@ -1,13 +1,19 @@
 -- invite.sim.organizations: AWS Organizations (2016-11-28, awsJson 1.1) as the simulator serves
--- it, read-only, from the fixture's `organization` (invite.sim.fixtures: check_organization):
+-- it: read-only from the fixture's `organization` (invite.sim.fixtures: check_organization) --
 -- ListAccounts, ListAccountsForParent, ListChildren, ListRoots, DescribeOrganization and
--- DescribeAccount. Requests are POST / with `X-Amz-Target: AWSOrganizationsV20161128.<Op>` and a
+-- DescribeAccount -- and the handshakes each account received, from the fixture's invitations[]
+-- entries with "service": "organizations" (the fixture hook: _M.fixture below) --
+-- ListHandshakesForAccount, DescribeHandshake, AcceptHandshake and DeclineHandshake.
+-- Requests are POST / with `X-Amz-Target: AWSOrganizationsV20161128.<Op>` and a
 -- JSON body; answers are `application/x-amz-json-1.1`; errors `{"__type": Code, "Message": ...}`
--- (InvalidInputException adds its `Reason`), with x-amzn-RequestId. Only the management account
--- may list or describe accounts (a member gets AccessDeniedException; DescribeOrganization is open
--- to every member); an account outside the organisation gets AWSOrganizationsNotInUseException.
--- The first page of a ListAccounts, ListAccountsForParent or ListChildren walk is empty with a
--- NextToken (as Organizations sometimes answers) unless organization.empty_first_page = false.
+-- (InvalidInputException and HandshakeConstraintViolationException add their `Reason`), with
+-- x-amzn-RequestId. Only the management account may list or describe accounts (a member gets
+-- AccessDeniedException; DescribeOrganization is open to every member); an account outside the
+-- organisation gets AWSOrganizationsNotInUseException. Any account, in the organisation or not,
+-- may list and answer its own handshakes.
+-- The first page of a ListAccounts, ListAccountsForParent, ListChildren or ListHandshakesForAccount
+-- walk is empty with a NextToken (as Organizations sometimes answers) unless
+-- organization.empty_first_page = false (without an organisation: always).
 -- Wire facts and wording: docs/simulator.md.
 local util = require "invite.sim.util"
 local rest = require "invite.sim.rest"
@@ -67,7 +73,31 @@ function _M.fault(kind, retry_after, rid)
 end
 
 _M.OPERATIONS = { ListAccounts = true, ListAccountsForParent = true, ListChildren = true, ListRoots = true,
-                  DescribeOrganization = true, DescribeAccount = true }
+                  DescribeOrganization = true, DescribeAccount = true, ListHandshakesForAccount = true,
+                  DescribeHandshake = true, AcceptHandshake = true, DeclineHandshake = true }
+
+--- The handshakes of the fixture (invite.sim.fixtures' hook for invitation kinds). An entry:
+-- `id` the handshake ID (h-...), `account` the account that received it, `inviter` the sending
+-- organisation's management account, `invited_at` (RequestedTimestamp), `status` one of the
+-- states (default OPEN), and: `organization_id` (o-...; default the fixture organisation's when
+-- the inviter manages it, else "o-sim" .. inviter), `action` (default INVITE), `master_email`,
+-- `master_name`, `feature_set` (ALL or CONSOLIDATED_BILLING; defaults from the fixture
+-- organisation when it is the sender's, else <inviter>@accounts.sim.invalid, the inviter's ID, ALL),
+-- `notes` (a NOTES resource), `parent_handshake` (h-..., the ParentHandshakeId filter and a
+-- PARENT_HANDSHAKE resource) and `expires_in_days` ("15" for INVITE, "90" for the all-features
+-- kinds by default; the ExpirationTimestamp after invited_at).
+_M.fixture = {
+  statuses = { "REQUESTED", "OPEN", "CANCELED", "ACCEPTED", "DECLINED", "EXPIRED" },
+  default_status = "OPEN",
+  global = true,
+  fields = {
+    organization_id = "string", master_email = "string", master_name = "string", notes = "string",
+    parent_handshake = "string", expires_in_days = "string",
+    action = { "INVITE", "ENABLE_ALL_FEATURES", "APPROVE_ALL_FEATURES", "ADD_ORGANIZATIONS_SERVICE_LINKED_ROLE",
+               "TRANSFER_RESPONSIBILITY" },
+    feature_set = { "ALL", "CONSOLIDATED_BILLING" },
+  },
+}
 
 -- The X-Amz-Target's operation (any, known or not) and the decoded body (false when it is not a
 -- JSON object).
@@ -117,6 +147,7 @@ local SENTENCE = {
   MAX_VALUE_EXCEEDED = "You provided a value that exceeds the maximum allowed value.",
   MIN_VALUE_EXCEEDED = "You provided a value that is less than the minimum allowed value.",
   MAX_LENGTH_EXCEEDED = "You provided a string parameter that is longer than allowed.",
+  MAX_LIMIT_EXCEEDED_FILTER = "You can specify only one filter parameter for the operation.",
   INVALID_NEXT_TOKEN = "You specified an invalid value for nextToken. You must get the value from the response "
     .. "to a previous call to the API.",
 }
@@ -287,7 +318,181 @@ function ops.DescribeAccount(ctx, org, p)
   return ok({ Account = account_json(m) }, ctx.rid)
 end
 
--- Who may call what: the management account everything; another member DescribeOrganization only.
+---------------------------------------------------------------------------------------------------
+-- Handshakes (records of the state: service "organizations", region "global", the invitee's
+-- account; extra = the entry's fields)
+---------------------------------------------------------------------------------------------------
+
+local ACTIONS = {}
+for _, a in ipairs(_M.fixture.fields.action) do ACTIONS[a] = true end
+local DAY = 86400
+-- the days a handshake stays open, by action (AWS: an invitation 15 days, all features 90)
+local EXPIRES_IN = { INVITE = 15, ENABLE_ALL_FEATURES = 90, APPROVE_ALL_FEATURES = 90 }
+-- closed states: a handshake in one cannot change any more
+local CLOSED = { CANCELED = true, ACCEPTED = true, DECLINED = true, EXPIRED = true }
+
+local function is_handshake_id(v)
+  local rest = type(v) == "string" and v:match("^h%-([0-9a-z]*)$")
+  return rest and #rest >= 8 and #rest <= 32 or false
+end
+
+-- What the handshake says about its sender: organisation ID, management email and name, feature set.
+local function sender(ctx, rec)
+  local x = rec.extra or {}
+  local org = ctx.state.fixture.organization
+  local own = org and org.management_account == rec.inviter and (x.organization_id == nil or x.organization_id == org.id)
+  return {
+    org_id = x.organization_id or (own and org.id) or ("o-sim" .. rec.inviter),
+    email = x.master_email or (own and org.management.email) or (rec.inviter .. "@accounts.sim.invalid"),
+    name = x.master_name or (own and org.management.name) or rec.inviter,
+    feature_set = x.feature_set or (own and org.feature_set) or "ALL",
+  }
+end
+
+--- The Handshake as Organizations sends it: Arn
+-- arn:aws:organizations::<inviter>:handshake/<org>/<action in lower case>/<id>; Parties the
+-- ORGANIZATION (its ID, as the API reference's examples show it) and the invited ACCOUNT;
+-- Resources per action (docs/simulator.md).
+function _M.handshake_json(ctx, rec)
+  local x = rec.extra or {}
+  local action = x.action or "INVITE"
+  local who = sender(ctx, rec)
+  local days = tonumber(x.expires_in_days or "") or EXPIRES_IN[action] or 15
+  local resources = {}
+  if action == "INVITE" then
+    resources[1] = { Type = "ORGANIZATION", Value = who.org_id, Resources = util.array{
+      { Type = "MASTER_EMAIL", Value = who.email },
+      { Type = "MASTER_NAME", Value = who.name },
+      { Type = "ORGANIZATION_FEATURE_SET", Value = who.feature_set },
+    } }
+    resources[2] = { Type = "ACCOUNT", Value = rec.account }
+  else
+    resources[1] = { Type = "ORGANIZATION", Value = who.org_id }
+  end
+  if x.parent_handshake then resources[#resources + 1] = { Type = "PARENT_HANDSHAKE", Value = x.parent_handshake } end
+  if x.notes then resources[#resources + 1] = { Type = "NOTES", Value = x.notes } end
+  return {
+    Id = rec.id,
+    Arn = format("arn:aws:organizations::%s:handshake/%s/%s/%s", rec.inviter, who.org_id, action:lower(), rec.id),
+    Parties = util.array{ { Id = who.org_id, Type = "ORGANIZATION" }, { Id = rec.account, Type = "ACCOUNT" } },
+    State = rec.status,
+    RequestedTimestamp = rec.invited_at,
+    ExpirationTimestamp = rec.invited_at + days * DAY,
+    Action = action,
+    Resources = util.array(resources),
+  }
+end
+
+local function handshakes_of(ctx)
+  return ctx.state:list("organizations", "global", ctx.account)
+end
+
+local function handshake_param(ctx, p, member)
+  local v = p[member]
+  if v == nil then return nil, invalid(ctx, "INPUT_REQUIRED", member .. " is required") end
+  if type(v) ~= "string" then return nil, serialization(ctx, member, "a string") end
+  if #v > 34 then return nil, invalid(ctx, "MAX_LENGTH_EXCEEDED", member .. " is at most 34 characters") end
+  if not is_handshake_id(v) then
+    return nil, invalid(ctx, "INVALID_PATTERN", member .. ": h- followed by 8 to 32 lowercase letters or digits")
+  end
+  return v
+end
+
+local function not_found(ctx)
+  return _M.error(400, "HandshakeNotFoundException", "We can't find a handshake with the HandshakeId that you "
+    .. "specified.", ctx.rid)
+end
+
+-- The caller's own handshake `id` (one it received), or nil and HandshakeNotFoundException.
+local function own_handshake(ctx, p)
+  local id, err = handshake_param(ctx, p, "HandshakeId")
+  if not id then return nil, err end
+  ctx.log_ids = { id }
+  local rec = ctx.state:find_by_id("organizations", "global", ctx.account, id)
+  if not rec then return nil, not_found(ctx) end
+  return rec
+end
+
+local function handshake_answer(ctx, rec)
+  return ok({ Handshake = _M.handshake_json(ctx, rec) }, ctx.rid)
+end
+
+local hs_ops = {}
+
+function hs_ops.ListHandshakesForAccount(ctx, p)
+  local f = p.Filter
+  local action, parent
+  if f ~= nil then
+    if type(f) ~= "table" then return serialization(ctx, "Filter", "an object") end
+    action, parent = f.ActionType, f.ParentHandshakeId
+    if action ~= nil and parent ~= nil then
+      return invalid(ctx, "MAX_LIMIT_EXCEEDED_FILTER", "Filter takes ActionType or ParentHandshakeId, not both")
+    end
+    if action ~= nil and not ACTIONS[action] then
+      return invalid(ctx, "INVALID_ENUM", "Filter.ActionType must be one of " .. table.concat(_M.fixture.fields.action,
+        ", "))
+    end
+    if parent ~= nil then
+      local _, err = handshake_param(ctx, f, "ParentHandshakeId")
+      if err then return err end
+    end
+  end
+  local scope = action and ("action=" .. action) or parent and ("parent=" .. parent) or "-"
+  local limit, after = page_params(ctx, p, scope)
+  if not limit then return after end
+  local items = {}
+  for _, rec in ipairs(handshakes_of(ctx)) do
+    local x = rec.extra or {}
+    if (not action or (x.action or "INVITE") == action) and (not parent or x.parent_handshake == parent) then
+      items[#items + 1] = rec
+    end
+  end
+  table.sort(items, function(a, b) return a.id < b.id end)
+  local org = ctx.state.fixture.organization or { empty_first_page = true }
+  local page, token = paged(ctx, org, items, scope, limit, after, true)
+  local out = {}
+  for i, rec in ipairs(page) do out[i] = _M.handshake_json(ctx, rec) end
+  return list_response(ctx, "Handshakes", out, token)
+end
+
+function hs_ops.DescribeHandshake(ctx, p)
+  local rec, err = own_handshake(ctx, p)
+  if not rec then return err end
+  return handshake_answer(ctx, rec)
+end
+
+-- Accept or decline: an open one (REQUESTED or OPEN) moves to `to`; one already there is
+-- HandshakeAlreadyInStateException, another closed one InvalidHandshakeTransitionException.
+local function respond(ctx, p, to)
+  local rec, err = own_handshake(ctx, p)
+  if not rec then return err end
+  if rec.status == to then
+    return _M.error(400, "HandshakeAlreadyInStateException", "The specified handshake is already in the requested "
+      .. "state.", ctx.rid)
+  end
+  if CLOSED[rec.status] then
+    return _M.error(400, "InvalidHandshakeTransitionException", "You can't perform the operation on the handshake "
+      .. "in its current state.", ctx.rid)
+  end
+  if to == "ACCEPTED" and (rec.extra and rec.extra.action or "INVITE") == "INVITE" then
+    -- an account of the fixture's organisation cannot join another one (accepting its own
+    -- organisation's invitation changes nothing: it is a member already)
+    local org = ctx.state.fixture.organization
+    if org and org.members[ctx.account] and sender(ctx, rec).org_id ~= org.id then
+      return _M.error(400, "HandshakeConstraintViolationException", "The handshake request is invalid because the "
+        .. "invited account is already a member of an organization.", ctx.rid, nil,
+        { Reason = "ALREADY_IN_AN_ORGANIZATION" })
+    end
+  end
+  ctx.state:set_status(rec, to)
+  return handshake_answer(ctx, rec)
+end
+
+function hs_ops.AcceptHandshake(ctx, p) return respond(ctx, p, "ACCEPTED") end
+function hs_ops.DeclineHandshake(ctx, p) return respond(ctx, p, "DECLINED") end
+
+-- Who may call what: the management account everything; another member DescribeOrganization only
+-- (and every account its own handshakes, above).
 local MEMBER_MAY = { DescribeOrganization = true }
 
 --- Answers one authenticated request (the simulator's hook; ctx: see invite.sim).
@@ -296,6 +501,7 @@ function _M.dispatch(ctx)
   if p == false then
     return _M.error(400, "SerializationException", "The request body is not a JSON object", ctx.rid)
   end
+  if hs_ops[ctx.operation] then return hs_ops[ctx.operation](ctx, p or {}) end
   local org = ctx.state.fixture.organization
   local caller = ctx.account
   if not org or not org.members[caller] then
