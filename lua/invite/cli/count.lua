@@ -62,10 +62,10 @@ function _M.run(args)
   if args.json then
     io.stdout:write(require("cjson").encode(rows), "\n")
   else
-    io.stdout:write(("%-12s %-16s %-14s %s\n"):format("SERVICE", "REGION", "ACCOUNT", "INVITATIONS"))
+    io.stdout:write(("%-14s %-16s %-14s %s\n"):format("SERVICE", "REGION", "ACCOUNT", "INVITATIONS"))
     for _, r in ipairs(rows) do
       -- a server's error message is escaped and redacted (invite.report.printable)
-      io.stdout:write(("%-12s %-16s %-14s %s\n"):format(r.service, r.region, r.account or "-",
+      io.stdout:write(("%-14s %-16s %-14s %s\n"):format(r.service, r.region, r.account or "-",
         r.count or ("error: " .. printable(r.error))))
     end
   end

@@ -68,6 +68,20 @@ return {
   protocol = "rest-json",
   title = "Amazon Detective",
 
+  -- What the policy runner, the CLI and the simulator need of this service's invitations (format in
+  -- docs/clients.md, "Invitation services"): one call per invitation, by its graph ARN.
+  invitations = {
+    order = 4,
+    list = "Invitations", account = "AdministratorId", id = "GraphArn", at = "InvitedTime", status = "Status",
+    open = { "INVITED" }, -- ENABLED, ACCEPTED_BUT_DISABLED and the verifying ones are memberships, kept
+    fields = { graph_arn = "GraphArn", invitation_type = "InvitationType" },
+    -- an answer without AdministratorId (older members): the deprecated MasterId names the same account
+    derive = function(raw, rec) rec.account_id = rec.account_id or raw.MasterId end,
+    decline = { operation = "reject_invitation", params = { GraphArn = "invitation_id" } },
+    accept = { operation = "accept_invitation", params = { GraphArn = "invitation_id" } },
+    no_delete = "Detective has no delete: a rejected invitation is no longer listed",
+  },
+
   operations = {
     --- Lists the behavior graphs this account has an open (INVITED) or accepted invitation to, one
     -- page of at most `MaxResults` (1-200) at a time; rejected ones, and graphs it resigned from or

@@ -140,6 +140,40 @@ return {
   json_version = "1.1",
   target_prefix = "AWSOrganizationsV20161128",
   title = "AWS Organizations",
+
+  -- What the policy runner, the CLI and the simulator need of the handshakes an account receives
+  -- (format in docs/clients.md, "Invitation services"): global (one scope per account), one call per
+  -- handshake by its ID. The inviter is the management account in the handshake's ARN
+  -- (arn:aws:organizations::<management account>:handshake/<organization ID>/<action>/<handshake ID>).
+  -- Handshakes whose action type the policy's handshake_actions does not name (default INVITE) are
+  -- listed and kept.
+  invitations = {
+    order = 5, global = true,
+    list_operation = "list_handshakes_for_account", list = "Handshakes",
+    id = "Id", at = "RequestedTimestamp", status = "State",
+    open = { "OPEN", "REQUESTED" },
+    fields = { action_type = "Action", handshake_arn = "Arn", expires_at = "ExpirationTimestamp" },
+    derive = function(raw, rec)
+      local arn = type(raw.Arn) == "string" and raw.Arn or ""
+      local account, org = arn:match("^arn:aws[%w%-]*:organizations::(%d+):handshake/(o%-[%w]+)/")
+      if not org then
+        -- the organisation is also the Value of the ORGANIZATION resource (an INVITE's)
+        for _, r in ipairs(type(raw.Resources) == "table" and raw.Resources or {}) do
+          if type(r) == "table" and r.Type == "ORGANIZATION" then org = r.Value end
+        end
+      end
+      rec.account_id, rec.management_account, rec.organization_id = account, account, org
+    end,
+    gate = { field = "action_type", policy = "handshake_actions", default = { "INVITE" },
+             values = "handshake action types (INVITE, ENABLE_ALL_FEATURES, APPROVE_ALL_FEATURES, "
+               .. "ADD_ORGANIZATIONS_SERVICE_LINKED_ROLE, TRANSFER_RESPONSIBILITY)" },
+    decline = { operation = "decline_handshake", params = { HandshakeId = "invitation_id" },
+                done_codes = { "HandshakeAlreadyInStateException" } },
+    -- an account joins one organisation: one accepted handshake per run and account
+    accept = { operation = "accept_handshake", params = { HandshakeId = "invitation_id" }, one = true,
+               done_codes = { "HandshakeAlreadyInStateException" } },
+    no_delete = "Organizations has no delete: a declined handshake stays listed as DECLINED for 30 days",
+  },
   -- One endpoint per partition (the endpoint rule set; botocore's endpoints.json agrees): every
   -- region of a partition goes to its host, signed for its region; without a region, the aws one.
   -- FIPS: the aws partition's own host, us-gov's plain one; other variants use the regional name.

@@ -87,6 +87,29 @@ return {
   protocol = "rest-json",
   title = "AWS RAM",
 
+  -- What the policy runner, the CLI and the simulator need of this service's invitations (format in
+  -- docs/clients.md, "Invitation services"): one call per invitation, by its ARN; before the policy
+  -- decides, the resource types a pending invitation would share (ListPendingInvitationResources)
+  -- and whether its sender is an account of the caller's organisation.
+  invitations = {
+    order = 6,
+    list_operation = "get_resource_share_invitations", list = "resourceShareInvitations",
+    account = "senderAccountId", id = "resourceShareInvitationArn", at = "invitationTimestamp", status = "status",
+    open = { "PENDING" },
+    fields = { share_name = "resourceShareName", share_arn = "resourceShareArn" },
+    organization = "from_organization",
+    details = { operation = "list_pending_invitation_resources",
+                params = { resourceShareInvitationArn = "invitation_id" },
+                list = "resources", member = "type", field = "resource_types" },
+    decline = { operation = "reject_resource_share_invitation",
+                params = { resourceShareInvitationArn = "invitation_id" },
+                done_codes = { "ResourceShareInvitationAlreadyRejectedException" } },
+    accept = { operation = "accept_resource_share_invitation",
+               params = { resourceShareInvitationArn = "invitation_id" },
+               done_codes = { "ResourceShareInvitationAlreadyAcceptedException" } },
+    no_delete = "RAM has no delete: a rejected invitation stays listed as REJECTED",
+  },
+
   operations = {
     --- Lists the resource-share invitations this account received (all statuses), one page at a time;
     -- `resourceShareInvitationArns` or `resourceShareArns` narrow the list.
