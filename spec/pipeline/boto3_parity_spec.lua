@@ -70,6 +70,15 @@ local REGION = "us-east-1"
 local ME = "111122223333"
 local KEY = { id = "AKIAPARITYTEST000001", secret = "parity/secret/key/0123456789abcdefghijkl" }
 local DETECTOR = "8ab1c2d3e4f5a6b7c8d9e0f1a2b3c4d5"
+local RAM_INVITERS = { "210987654321", "333344445555", "444455556666" }
+local function RAM_ARN(i)
+  return string.format("arn:aws:ram:%s:%s:resource-share-invitation/00000000-0000-4000-8000-%012d", REGION,
+    RAM_INVITERS[i], i)
+end
+local function RAM_SHARE(i)
+  return string.format("arn:aws:ram:%s:%s:resource-share/00000000-0000-4000-8000-%012d", REGION, RAM_INVITERS[i], i)
+end
+local UUID4 = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-4%x%x%x%-[89ab]%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
 
 local function fixture()
   local invitations = {}
@@ -79,6 +88,15 @@ local function fixture()
       invitations[#invitations + 1] = { service = svc, region = REGION, account = ME, inviter = inviter,
         id = svc .. "-inv-" .. i, invited_at = string.format("2026-01-%02dT10:00:00Z", i) }
     end
+  end
+  -- AWS RAM's resource-share invitations (the fixture hook's fields)
+  for i, inviter in ipairs{ "210987654321", "333344445555", "444455556666" } do
+    invitations[#invitations + 1] = { service = "ram", region = REGION, account = ME, inviter = inviter,
+      id = string.format("arn:aws:ram:%s:%s:resource-share-invitation/00000000-0000-4000-8000-%012d", REGION, inviter, i),
+      invited_at = string.format("2026-02-%02dT10:00:00Z", i), share_name = "share-" .. i,
+      status = i == 3 and "EXPIRED" or nil,
+      resources = { string.format("arn:aws:ec2:%s:%s:subnet/subnet-%017d", REGION, inviter, i),
+                    string.format("arn:aws:ec2:%s:%s:transit-gateway/tgw-%017d", REGION, inviter, i) } }
   end
   return {
     accounts = { { id = ME, name = "me", access_keys = { KEY } } },
@@ -124,6 +142,23 @@ local CALLS = {
   { service = "guardduty", op = "accept_invitation",
     params = { DetectorId = DETECTOR, MasterId = "444455556666", InvitationId = "guardduty-inv-3" } },
   { service = "guardduty", op = "disassociate_from_master_account", params = { DetectorId = DETECTOR } },
+  { service = "ram", op = "get_resource_share_invitations", params = { maxResults = 1 }, paginate = true },
+  { service = "ram", op = "get_resource_share_invitations",
+    params = { resourceShareInvitationArns = { RAM_ARN(2) }, resourceShareArns = { RAM_SHARE(2) } } },
+  { service = "ram", op = "list_pending_invitation_resources",
+    params = { resourceShareInvitationArn = RAM_ARN(1), maxResults = 1, resourceRegionScope = "ALL" } },
+  { service = "ram", op = "accept_resource_share_invitation",
+    params = { resourceShareInvitationArn = RAM_ARN(1), clientToken = "parity-token-1" } },
+  { service = "ram", op = "accept_resource_share_invitation",
+    params = { resourceShareInvitationArn = RAM_ARN(1), clientToken = "parity-token-1" } },
+  { service = "ram", op = "reject_resource_share_invitation",
+    params = { resourceShareInvitationArn = RAM_ARN(1), clientToken = "parity-token-1" } },
+  -- the one difference (token_made): boto3 sends no clientToken (RAM's model does not mark it
+  -- idempotencyToken), invite sends a UUID v4 (docs/clients.md, "Idempotency tokens")
+  { service = "ram", op = "accept_resource_share_invitation", params = { resourceShareInvitationArn = RAM_ARN(3) },
+    token_made = "clientToken" },
+  { service = "ram", op = "reject_resource_share_invitation", params = { resourceShareInvitationArn = RAM_ARN(2) },
+    token_made = "clientToken" },
 }
 
 local function tmpname(suffix)
@@ -219,7 +254,8 @@ end
 
 -- invite's response as boto3 shows it: no ResponseMetadata; ISO timestamps of macie2 and
 -- securityhub as epochs (boto3 makes datetimes of them; GuardDuty's are plain strings).
-local TIMESTAMP = { invitedAt = "macie2", InvitedAt = "securityhub" }
+local TIMESTAMP = { invitedAt = "macie2", InvitedAt = "securityhub", invitationTimestamp = "ram", creationTime = "ram",
+  lastUpdatedTime = "ram" }
 local function plain(v, service)
   if type(v) ~= "table" then return v end
   local out = {}
@@ -270,7 +306,13 @@ describe("invite and boto3 send the same requests", function()
         if rb.body == "" then
           assert.are.equal("", ra.body)
         else
-          assert.are.same(cjson.decode(rb.body), cjson.decode(ra.body))
+          local ja, jb = cjson.decode(ra.body), cjson.decode(rb.body)
+          if call.token_made then
+            assert.is_nil(jb[call.token_made], "boto3 makes no " .. call.token_made)
+            assert.truthy(tostring(ja[call.token_made]):find(UUID4), "invite's " .. call.token_made)
+            ja[call.token_made] = nil
+          end
+          assert.are.same(jb, ja)
         end
       end
     end)
@@ -279,14 +321,21 @@ describe("invite and boto3 send the same requests", function()
       assert.are.equal(b.status, a.status)
       assert.are.equal(b.code, a.code)
       if b.result then
-        assert.are.same(b.result, plain(a.result, call.service))
+        local pa = plain(a.result, call.service)
+        if call.token_made then
+          -- each side's answer echoes its own token (boto3's: the one the simulator made)
+          assert.is_string(b.result[call.token_made])
+          assert.equal(cjson.decode(a.requests[1].body)[call.token_made], pa[call.token_made])
+          b.result[call.token_made], pa[call.token_made] = nil, nil
+        end
+        assert.are.same(b.result, pa)
       end
     end)
   end
 
   it("paginated calls really went over several pages", function()
     for i, call in ipairs(CALLS) do
-      if call.paginate and call.op == "list_invitations" then
+      if call.paginate and (call.op == "list_invitations" or call.op == "get_resource_share_invitations") then
         assert.is_true(#got_invite[i].requests >= 3, call.service .. " pages: " .. #got_invite[i].requests)
       end
     end
