@@ -25,12 +25,13 @@ local REQUIRED_OPS = {
   guardduty = { "decline_invitations", "delete_invitations", "list_invitations", "get_invitations_count",
     "accept_administrator_invitation", "accept_invitation", "get_administrator_account", "get_master_account",
     "disassociate_from_administrator_account", "disassociate_from_master_account", "list_detectors" },
+  detective = { "list_invitations", "accept_invitation", "reject_invitation", "disassociate_membership" },
   ram = { "get_resource_share_invitations", "accept_resource_share_invitation", "reject_resource_share_invitation",
     "list_pending_invitation_resources" },
 }
 
 -- Declarations held to the model here although they are not (yet) invitation services.
-local ALSO = { "ram" }
+local ALSO = { "ram", "detective" }
 
 -- Input members declared `idempotency_token` although the model does not mark them
 -- `idempotencyToken` (docs/clients.md, "Idempotency tokens"): service -> operation -> member.
@@ -44,7 +45,7 @@ local function snake(name)
 end
 
 local TYPE_OF = { string = "string", integer = "integer", long = "long", list = "list",
-  structure = "structure", timestamp = "timestamp", boolean = "boolean" }
+  structure = "structure", timestamp = "timestamp", boolean = "boolean", map = "map", double = "double" }
 
 local function sorted_keys(t)
   local out = {}
@@ -92,6 +93,9 @@ function compare_shape(where, spec, shapes, shape, input)
     compare_shape(where .. "[]", spec.member, shapes, shapes[shape.member.shape], input)
   elseif shape.type == "structure" then
     compare_members(where, spec.members, shapes, shape, input)
+  elseif shape.type == "map" then
+    compare_shape(where .. "{key}", spec.key, shapes, shapes[shape.key.shape], input)
+    compare_shape(where .. "{value}", spec.value, shapes, shapes[shape.value.shape], input)
   end
   if not input then return end
   -- bounds: the declaration repeats the model's. Where the model has none it adds only
@@ -103,6 +107,8 @@ function compare_shape(where, spec, shapes, shape, input)
   assert.are.equal(shape.max, spec.max, where .. ": max")
   if shape.enum then assert.are.same(shape.enum, spec.enum, where .. ": enum") end
   if shape.pattern == ".*\\S.*" then assert.is_true(spec.nonblank == true, where .. ": non-blank pattern") end
+  -- a declared pattern (the client checks it with `matches`) is the model's, character for character
+  if spec.pattern then assert.are.equal(shape.pattern, spec.pattern, where .. ": pattern") end
 end
 
 local checked = {}

@@ -85,8 +85,7 @@ describe("detective declaration", function()
       botocore.compare(op.name .. " output", op.output, b.model.shapes, out, false, checks)
     end
     assert.is_nil(b.paginators.ListInvitations)
-    assert.is_true(DEF.paginators.list_invitations.own)
-    assert.is_nil(DEF.invitations, "a client only until the runner takes Detective")
+    assert.is_true(DEF.paginators.list_invitations.invite_only)
   end)
 
   it("GraphArn: the Lua rule agrees with Python's re on the model's pattern", function()

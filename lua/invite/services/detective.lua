@@ -126,7 +126,7 @@ return {
     -- empty), but the operation pages with NextToken/MaxResults like any other.
     list_invitations = {
       input_token = "NextToken", output_token = "NextToken", limit_key = "MaxResults",
-      result_key = "Invitations", all = "list_all_invitations", each = "each_invitation", own = true,
+      result_key = "Invitations", all = "list_all_invitations", each = "each_invitation", invite_only = true,
     },
   },
 }
