@@ -98,6 +98,13 @@ local function fixture()
       resources = { string.format("arn:aws:ec2:%s:%s:subnet/subnet-%017d", REGION, inviter, i),
                     string.format("arn:aws:ec2:%s:%s:transit-gateway/tgw-%017d", REGION, inviter, i) } }
   end
+  -- AWS Organizations handshakes (global; no organisation in this fixture, so ME may accept an INVITE)
+  for i, inviter in ipairs{ "210987654321", "333344445555", "444455556666" } do
+    invitations[#invitations + 1] = { service = "organizations", account = ME, inviter = inviter,
+      id = ("h-parity%08d"):format(i), invited_at = ("2026-03-%02dT10:00:00Z"):format(i),
+      organization_id = ("o-parityorg%d"):format(i), action = i == 3 and "ENABLE_ALL_FEATURES" or nil,
+      notes = i == 1 and "parity" or nil }
+  end
   return {
     accounts = { { id = ME, name = "me", access_keys = { KEY } } },
     detectors = { { account = ME, region = REGION, id = DETECTOR } },
@@ -153,6 +160,15 @@ local CALLS = {
     params = { resourceShareInvitationArn = RAM_ARN(1), clientToken = "parity-token-1" } },
   { service = "ram", op = "reject_resource_share_invitation",
     params = { resourceShareInvitationArn = RAM_ARN(1), clientToken = "parity-token-1" } },
+  { service = "organizations", op = "list_handshakes_for_account", params = { MaxResults = 1 }, paginate = true },
+  { service = "organizations", op = "list_handshakes_for_account",
+    params = { Filter = { ActionType = "ENABLE_ALL_FEATURES" } } },
+  { service = "organizations", op = "describe_handshake", params = { HandshakeId = "h-parity00000001" } },
+  { service = "organizations", op = "accept_handshake", params = { HandshakeId = "h-parity00000001" } },
+  { service = "organizations", op = "accept_handshake", params = { HandshakeId = "h-parity00000001" } },
+  { service = "organizations", op = "decline_handshake", params = { HandshakeId = "h-parity00000002" } },
+  { service = "organizations", op = "accept_handshake", params = { HandshakeId = "h-parity00000002" } },
+  { service = "organizations", op = "describe_handshake", params = { HandshakeId = "h-nosuchhandshake1" } },
   -- the one difference (token_made): boto3 sends no clientToken (RAM's model does not mark it
   -- idempotencyToken), invite sends a UUID v4 (docs/clients.md, "Idempotency tokens")
   { service = "ram", op = "accept_resource_share_invitation", params = { resourceShareInvitationArn = RAM_ARN(3) },
@@ -255,7 +271,7 @@ end
 -- invite's response as boto3 shows it: no ResponseMetadata; ISO timestamps of macie2 and
 -- securityhub as epochs (boto3 makes datetimes of them; GuardDuty's are plain strings).
 local TIMESTAMP = { invitedAt = "macie2", InvitedAt = "securityhub", invitationTimestamp = "ram", creationTime = "ram",
-  lastUpdatedTime = "ram" }
+  lastUpdatedTime = "ram", RequestedTimestamp = "organizations", ExpirationTimestamp = "organizations" }
 local function plain(v, service)
   if type(v) ~= "table" then return v end
   local out = {}
@@ -335,7 +351,8 @@ describe("invite and boto3 send the same requests", function()
 
   it("paginated calls really went over several pages", function()
     for i, call in ipairs(CALLS) do
-      if call.paginate and (call.op == "list_invitations" or call.op == "get_resource_share_invitations") then
+      if call.paginate and (call.op == "list_invitations" or call.op == "get_resource_share_invitations"
+          or call.op == "list_handshakes_for_account") then
         assert.is_true(#got_invite[i].requests >= 3, call.service .. " pages: " .. #got_invite[i].requests)
       end
     end
