@@ -78,6 +78,14 @@ end
 local function RAM_SHARE(i)
   return string.format("arn:aws:ram:%s:%s:resource-share/00000000-0000-4000-8000-%012d", REGION, RAM_INVITERS[i], i)
 end
+-- Amazon Detective's behavior graphs ME is invited to (index i: graph i of DETECTIVE_INVITERS[i])
+local DETECTIVE_INVITERS = { "210987654321", "333344445555", "444455556666", "555566667777" }
+local function GRAPH(i)
+  return string.format("arn:aws:detective:%s:%s:graph:%032x", REGION, DETECTIVE_INVITERS[i], 0xd0 + i)
+end
+-- the simulator's NextToken after the first two (it is deterministic: both simulators make the same)
+local DETECTIVE_TOKEN = require("invite.sim.rest").encode_token("invitations", "detective", REGION, ME,
+  DETECTIVE_INVITERS[2] .. "/" .. GRAPH(2))
 local UUID4 = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-4%x%x%x%-[89ab]%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
 
 local function fixture()
@@ -104,6 +112,12 @@ local function fixture()
       id = ("h-parity%08d"):format(i), invited_at = ("2026-03-%02dT10:00:00Z"):format(i),
       organization_id = ("o-parityorg%d"):format(i), action = i == 3 and "ENABLE_ALL_FEATURES" or nil,
       notes = i == 1 and "parity" or nil }
+  end
+  -- Amazon Detective (the fixture hook's fields): 3 INVITED, the 4th ENABLED
+  for i, inviter in ipairs(DETECTIVE_INVITERS) do
+    invitations[#invitations + 1] = { service = "detective", region = REGION, account = ME, inviter = inviter,
+      id = GRAPH(i), invited_at = ("2026-04-%02dT10:00:00Z"):format(i), status = i == 4 and "ENABLED" or nil,
+      email = i == 1 and "me@example.com" or nil }
   end
   return {
     accounts = { { id = ME, name = "me", access_keys = { KEY } } },
@@ -169,6 +183,18 @@ local CALLS = {
   { service = "organizations", op = "decline_handshake", params = { HandshakeId = "h-parity00000002" } },
   { service = "organizations", op = "accept_handshake", params = { HandshakeId = "h-parity00000002" } },
   { service = "organizations", op = "describe_handshake", params = { HandshakeId = "h-nosuchhandshake1" } },
+  { service = "detective", op = "list_invitations", params = { MaxResults = 2 } },
+  { service = "detective", op = "list_invitations", params = { MaxResults = 2, NextToken = DETECTIVE_TOKEN } },
+  { service = "detective", op = "list_invitations" },
+  { service = "detective", op = "accept_invitation", params = { GraphArn = GRAPH(1) } },
+  { service = "detective", op = "accept_invitation", params = { GraphArn = GRAPH(1) } },
+  { service = "detective", op = "reject_invitation", params = { GraphArn = GRAPH(2) } },
+  { service = "detective", op = "reject_invitation", params = { GraphArn = GRAPH(2) } },
+  { service = "detective", op = "reject_invitation", params = { GraphArn = GRAPH(4) } },
+  { service = "detective", op = "disassociate_membership", params = { GraphArn = GRAPH(4) } },
+  { service = "detective", op = "disassociate_membership", params = { GraphArn = GRAPH(3) } },
+  { service = "detective", op = "list_invitations", params = { MaxResults = 200 },
+    changed_at = { UpdatedTime = true, VolumeUsageUpdateTime = true } },
   -- the one difference (token_made): boto3 sends no clientToken (RAM's model does not mark it
   -- idempotencyToken), invite sends a UUID v4 (docs/clients.md, "Idempotency tokens")
   { service = "ram", op = "accept_resource_share_invitation", params = { resourceShareInvitationArn = RAM_ARN(3) },
@@ -271,7 +297,8 @@ end
 -- invite's response as boto3 shows it: no ResponseMetadata; ISO timestamps of macie2 and
 -- securityhub as epochs (boto3 makes datetimes of them; GuardDuty's are plain strings).
 local TIMESTAMP = { invitedAt = "macie2", InvitedAt = "securityhub", invitationTimestamp = "ram", creationTime = "ram",
-  lastUpdatedTime = "ram", RequestedTimestamp = "organizations", ExpirationTimestamp = "organizations" }
+  lastUpdatedTime = "ram", RequestedTimestamp = "organizations", ExpirationTimestamp = "organizations",
+  InvitedTime = "detective", UpdatedTime = "detective", VolumeUsageUpdateTime = "detective" }
 local function plain(v, service)
   if type(v) ~= "table" then return v end
   local out = {}
@@ -343,6 +370,17 @@ describe("invite and boto3 send the same requests", function()
           assert.is_string(b.result[call.token_made])
           assert.equal(cjson.decode(a.requests[1].body)[call.token_made], pa[call.token_made])
           b.result[call.token_made], pa[call.token_made] = nil, nil
+        end
+        if call.changed_at then
+          -- the time a change was made: each simulator's own clock when that side's call ran
+          local function strip(v)
+            if type(v) ~= "table" then return end
+            for k, x in pairs(v) do
+              if call.changed_at[k] then v[k] = nil else strip(x) end
+            end
+          end
+          strip(b.result)
+          strip(pa)
         end
         assert.are.same(b.result, pa)
       end
