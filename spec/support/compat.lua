@@ -6,7 +6,8 @@
 --   local res = compat.boto3(s, "prod", "us-east-1", { { service = "sts", op = "get_caller_identity" } })
 --   -- res[i]: { status, code, message, result, headers, body } (see sim_boto3.py); python = another interpreter
 --   local out, err, rc = compat.aws(s, "prod", nil, "sts get-caller-identity", "AWS_MAX_ATTEMPTS=1")
---   -- the decoded JSON output ({} when there is none), or nil, stderr, exit code
+--   -- the decoded JSON output ({} when there is none), or nil, stderr, exit code; a 6th argument names
+--   -- another AWS CLI (e.g. python3's v1, `compat.AWS_CLIS`), /usr/bin/aws (v2) by default
 --   compat.cleanup()      -- teardown: removes the empty config file the CLI runs with
 --   local python, version = compat.python_with("account", "list_regions")
 --   -- the first of python3, /usr/bin/python3 whose boto3 client has that operation, and its botocore version
@@ -48,8 +49,27 @@ end
 
 local empty -- an empty file for AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE
 
---- AWS CLI v2: returns the decoded JSON output (or {} when there is none), or nil, stderr, exit code.
-function _M.aws(s, creds, region, args, env)
+--- The AWS CLIs here, those present: the first `aws` on PATH when it is not Debian's (here the default
+-- python3's, pyenv's v1 with botocore 1.43), then Debian's /usr/bin/aws (v2): { {path, version}... }.
+function _M.AWS_CLIS()
+  local out, list = {}, {}
+  local p0 = io.popen("command -v aws 2>/dev/null")
+  local first = p0 and (p0:read("*l") or "") or ""
+  if p0 then p0:close() end
+  if first ~= "" and first ~= "/usr/bin/aws" and first ~= "/bin/aws" then list[1] = first end
+  list[#list + 1] = "/usr/bin/aws"
+  for _, cli in ipairs(list) do
+    local p = io.popen("env -u LD_PRELOAD " .. q(cli) .. " --version 2>&1")
+    local v = p and p:read("*a") or ""
+    if p then p:close() end
+    local version = v:match("^aws%-cli/(%S+)")
+    if version then out[#out + 1] = { path = cli, version = version } end
+  end
+  return out
+end
+
+--- AWS CLI v2 (or `cli`): returns the decoded JSON output (or {} when there is none), or nil, stderr, exit code.
+function _M.aws(s, creds, region, args, env, cli)
   if type(creds) ~= "table" then creds = sim.credentials(creds) end
   if not empty then
     empty = tmpname(".cfg")
@@ -60,8 +80,9 @@ function _M.aws(s, creds, region, args, env)
   local cmd = { "env -u LD_PRELOAD -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_SESSION_TOKEN -u AWS_REGION",
     "AWS_CONFIG_FILE=" .. q(empty), "AWS_SHARED_CREDENTIALS_FILE=" .. q(empty), "AWS_EC2_METADATA_DISABLED=true",
     "AWS_ACCESS_KEY_ID=" .. q(creds.access_key_id), "AWS_SECRET_ACCESS_KEY=" .. q(creds.secret_access_key),
-    "AWS_DEFAULT_REGION=" .. q(region or "us-east-1"), env or "",
-    "/usr/bin/aws --no-cli-pager --output json --endpoint-url", q(s.endpoint), args, "2>" .. q(errfile),
+    "AWS_DEFAULT_REGION=" .. q(region or "us-east-1"), cli and "AWS_PAGER=" or "", env or "",
+    cli and (q(cli) .. " --output json --endpoint-url") or "/usr/bin/aws --no-cli-pager --output json --endpoint-url",
+    q(s.endpoint), args, "2>" .. q(errfile),
     "; echo \"rc=$?\"" }
   local p = assert(io.popen(table.concat(cmd, " ")))
   local out = p:read("*a")
