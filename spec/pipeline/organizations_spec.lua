@@ -156,7 +156,8 @@ describe("services/organizations.lua against botocore's model", function()
     assert.same({ md.protocol, md.jsonVersion, md.targetPrefix, md.endpointPrefix, md.signingName or md.endpointPrefix,
       md.serviceId, md.apiVersion }, { DEF.protocol, DEF.json_version, DEF.target_prefix, DEF.endpoint_prefix,
       DEF.signing_name, DEF.service_id, DEF.api_version })
-    assert.is_nil(DEF.invitations, "a client only, no handshakes yet")
+    assert.same({ true, "list_handshakes_for_account" }, { DEF.invitations.global, DEF.invitations.list_operation },
+      "an invitation service: the handshakes")
   end)
 
   for _, key in ipairs{ "list_accounts", "list_accounts_for_parent", "list_children", "list_roots",

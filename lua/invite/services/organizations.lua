@@ -3,7 +3,7 @@
 -- ListAccountsForParent, ListChildren, ListRoots, DescribeOrganization and DescribeAccount -- and
 -- the handshakes an account receives (an invitation to join another organisation, a request to
 -- enable all features, ...): ListHandshakesForAccount, DescribeHandshake, AcceptHandshake and
--- DeclineHandshake. A client only for now (no `invitations` table yet). Facts from botocore's model
+-- DeclineHandshake (the invitations the runner sweeps: the `invitations` table). Facts from botocore's model
 -- organizations/2016-11-28/service-2.json (botocore 1.43; checked by
 -- spec/pipeline/organizations_spec.lua) and its endpoint rule set. The format is described in
 -- docs/clients.md ("How a service is declared"); the json protocol's part in invite.protocols.json.
@@ -19,11 +19,11 @@
 -- HandshakeAlreadyInStateException, AccessDeniedForDependencyException and the rest are not retried.
 
 local function max_results()
-  return { name = "MaxResults", wire = "MaxResults", type = "integer", min = 1, max = 20 }
+  return { name = "MaxResults", wire = "MaxResults", location = "body", type = "integer", min = 1, max = 20 }
 end
 
 local function next_token_in()
-  return { name = "NextToken", wire = "NextToken", type = "string", max = 100000 }
+  return { name = "NextToken", wire = "NextToken", location = "body", type = "string", max = 100000 }
 end
 
 local function next_token_out()
@@ -31,7 +31,7 @@ local function next_token_out()
 end
 
 local function parent_id()
-  return { name = "ParentId", wire = "ParentId", required = true, type = "string", max = 100 }
+  return { name = "ParentId", wire = "ParentId", location = "body", required = true, type = "string", max = 100 }
 end
 
 -- Account: Status is deprecated in favour of State (botocore 1.43 has both; the service sends both)
@@ -70,8 +70,8 @@ local function is_handshake_id(v)
   return rest ~= nil and #rest >= 8 and #rest <= 32
 end
 
-local function handshake_id(name, required)
-  return { name = name, wire = name, required = required or nil, type = "string", max = 34,
+local function handshake_id(name, required, location)
+  return { name = name, wire = name, location = location, required = required or nil, type = "string", max = 34,
            pattern = HANDSHAKE_ID_PATTERN, matches = is_handshake_id,
            rule = "a handshake ID, h- followed by 8 to 32 lowercase letters or digits" }
 end
@@ -208,7 +208,7 @@ return {
       name = "ListChildren", method = "POST", uri = "/",
       input = {
         parent_id(),
-        { name = "ChildType", wire = "ChildType", required = true, type = "string",
+        { name = "ChildType", wire = "ChildType", location = "body", required = true, type = "string",
           enum = { "ACCOUNT", "ORGANIZATIONAL_UNIT" } },
         next_token_in(),
         max_results(),
@@ -259,7 +259,7 @@ return {
     describe_account = {
       name = "DescribeAccount", method = "POST", uri = "/",
       input = {
-        { name = "AccountId", wire = "AccountId", required = true, type = "string", account_id = true, max = 12 },
+        { name = "AccountId", wire = "AccountId", location = "body", required = true, type = "string", account_id = true, max = 12 },
       },
       output = { { name = "Account", wire = "Account", type = "structure", members = account_members() } },
     },
@@ -270,7 +270,7 @@ return {
     list_handshakes_for_account = {
       name = "ListHandshakesForAccount", method = "POST", uri = "/",
       input = {
-        { name = "Filter", wire = "Filter", type = "structure", members = {
+        { name = "Filter", wire = "Filter", location = "body", type = "structure", members = {
           { name = "ActionType", wire = "ActionType", type = "string", enum = ACTION_TYPES },
           handshake_id("ParentHandshakeId"),
         } },
@@ -286,7 +286,7 @@ return {
     --- Describes one handshake (`HandshakeId`) this account sent or received.
     describe_handshake = {
       name = "DescribeHandshake", method = "POST", uri = "/",
-      input = { handshake_id("HandshakeId", true) },
+      input = { handshake_id("HandshakeId", true, "body") },
       output = { handshake_out() },
     },
     --- Accepts a handshake (`HandshakeId`): an INVITE or ENABLE_ALL_FEATURES by the invited
@@ -294,14 +294,14 @@ return {
     -- answer is the handshake, now ACCEPTED.
     accept_handshake = {
       name = "AcceptHandshake", method = "POST", uri = "/",
-      input = { handshake_id("HandshakeId", true) },
+      input = { handshake_id("HandshakeId", true, "body") },
       output = { handshake_out() },
     },
     --- Declines a handshake (`HandshakeId`) this account received; the answer is the handshake,
     -- now DECLINED (still listed for 30 days).
     decline_handshake = {
       name = "DeclineHandshake", method = "POST", uri = "/",
-      input = { handshake_id("HandshakeId", true) },
+      input = { handshake_id("HandshakeId", true, "body") },
       output = { handshake_out() },
     },
   },
