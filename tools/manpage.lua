@@ -81,7 +81,7 @@ emit('.TH INVITE 1 "" "invite ' .. esc(version) .. '" "User Commands"')
 emit(".nh")   -- no hyphenation: option names and examples stay whole
 emit(".ad l")
 emit(".SH NAME")
-emit("invite \\- decline, delete or accept AWS membership invitations (" .. require("invite.model").titles(", ")
+emit("invite \\- decline, delete or accept AWS invitations (" .. require("invite.model").titles(", ")
   .. ") by policy")
 emit(".SH SYNOPSIS")
 for _, c in ipairs(parser._commands) do

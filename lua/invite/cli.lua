@@ -46,7 +46,7 @@ end
 function _M.parser(only)
   local model = require "invite.model"
   local parser = argparse("invite",
-    "Decline, delete or accept AWS " .. model.titles() .. " membership invitations by policy.")
+    "Decline, delete or accept AWS " .. model.titles() .. " invitations by policy.")
   parser:command_target("command")
   parser:require_command(true)
   parser:flag("--version", "Print the version and exit.\nExample: invite --version"):action(function()

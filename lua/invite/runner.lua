@@ -21,7 +21,6 @@ local concat, sort = table.concat, table.sort
 local ACCOUNT_ID = "^%d%d%d%d%d%d%d%d%d%d%d%d$"
 
 local each_fields, not_actionable, details_of, apply_each -- invitation kinds acted on one at a time
-local organization_accounts
 
 local OUTCOME_OF = { decline = "declined", delete = "deleted", decline_and_delete = "declined_and_deleted",
                      accept = "accepted" }
@@ -239,7 +238,7 @@ function each_fields(ctx, svc, raw, rec)
   for field, member in pairs(svc.fields) do rec[field] = raw[member] end
   if svc.derive then svc.derive(raw, rec) end
   if svc.organization and type(rec.account_id) == "string" then
-    local set = ctx.organization_accounts
+    local set = ctx.organization.get()
     if set then rec[svc.organization] = set[rec.account_id] == true end
   end
 end
@@ -534,34 +533,46 @@ local function run_scope(scope, ctx)
   batch("delete_invitations", deletes)
 end
 
--- The account IDs of the caller's organisation as a set, when a swept kind asks whether an
--- inviter is inside it (RAM's from_organization) and a scope of that kind will run: the plan's
--- listing when it listed the whole organisation, else one Organizations ListAccounts walk with the
--- caller's credentials. Nil when that fails (a member account may not list): then the field is
--- unknown (nil), and plan.warnings says why.
-function organization_accounts(opts, checked, plan)
-  local needed = false
-  for _, s in ipairs(plan.scopes) do
-    local svc = model.invitations(s.service)
-    if svc.organization then needed = true break end
-  end
-  if not needed then return nil end
+-- Whether an inviter is an account of the caller's organisation (RAM's from_organization): the
+-- organisation's account IDs as a set, found on first need (a kind's invitation asks) and once per
+-- run however many scopes ask at once (the others wait for the one lookup): the plan's listing
+-- when it listed the whole organisation, else one Organizations ListAccounts walk with the caller's
+-- credentials. Nil when that fails (a member account may not list): the field is then unknown
+-- (nil), and the report warns once.
+local function organization_lookup(opts, checked, plan)
+  local o = { state = "new" }
   local list = not checked.more.ous and not checked.more.exclude and plan.organization_accounts or nil
-  if not list then
-    if opts.client then return nil end
-    local o = { region = checked.sts_region, endpoint = opts.endpoint, profile = opts.profile,
-                credentials = opts.credentials, max_attempts = opts.max_attempts }
-    local err
-    list, err = require("invite.discover.accounts").of_organization(o)
-    if not list then
-      plan.warnings[#plan.warnings + 1] = "cannot tell which accounts are in the organisation ("
-        .. errstr(err) .. "): from_organization is unknown"
-      return nil
-    end
+  local function set_of(l)
+    local set = {}
+    for _, a in ipairs(l) do set[a.id] = true end
+    return set
   end
-  local set = {}
-  for _, a in ipairs(list) do set[a.id] = true end
-  return set
+  if list then
+    o.state, o.set = "done", set_of(list)
+  elseif opts.client then
+    o.state = "done" -- custom clients: no call of invite's own
+  end
+  function o.get()
+    if o.state == "done" then return o.set end
+    if o.state == "running" then
+      if scheduler.can_wait() then scheduler.wait(o, 300) end
+      return o.set
+    end
+    o.state = "running"
+    local ok, l, err = scheduler.pcall(require("invite.discover.accounts").of_organization, {
+      region = checked.sts_region, endpoint = opts.endpoint, profile = opts.profile,
+      credentials = opts.credentials, max_attempts = opts.max_attempts })
+    if ok and l then
+      o.set = set_of(l)
+    else
+      plan.warnings[#plan.warnings + 1] = "cannot tell which accounts are in the organisation ("
+        .. errstr(ok and err or l) .. "): from_organization is unknown"
+    end
+    o.state = "done"
+    scheduler.signal(o)
+    return o.set
+  end
+  return o
 end
 
 local function new_report(apply)
@@ -699,7 +710,7 @@ function _M.run(opts)
   }
 
   local scopes = plan.scopes
-  ctx.organization_accounts = organization_accounts(opts, checked, plan)
+  ctx.organization = organization_lookup(opts, checked, plan)
   local caller = plan.identity or {}
   local start = { event = "start", apply = apply, scopes = #scopes, skipped = #plan.skipped,
                   accounts = #plan.accounts, caller_account = caller.account, caller_arn = caller.arn,

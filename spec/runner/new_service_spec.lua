@@ -82,7 +82,7 @@ describe("a new invitation service", function()
     -- the two files: macie2's, renamed
     local svc = rename(assert(read_file(ROOT .. "/lua/invite/services/macie2.lua")), {
       { "macie2", "examplesvc" }, { "Macie2", "ExampleSvc" }, { "Amazon Macie", "Example Service" },
-      { "order = 1,", "order = 4," },
+      { "order = 1,", "order = 10," },
     })
     assert.matches('endpoint_prefix = "examplesvc"', svc)
     assert.matches('signing_name = "examplesvc"', svc)
@@ -148,20 +148,20 @@ return { services = { "examplesvc", "nosuchsvc" }, decide = function() return "k
   it("is named by the help of invite, plan, count, decline and sim", function()
     local code, out = invite("--help")
     assert.are.equal(0, code, out)
-    assert.matches("Decline, delete or accept AWS Macie, Security Hub, GuardDuty and Example Service membership", out,
-      1, true)
-    assert.matches("(macie2, securityhub, guardduty, examplesvc invitation APIs and STS)", out, 1, true)
+    assert.matches("Decline, delete or accept AWS Macie, Security Hub, GuardDuty, Detective, Organizations, RAM and "
+      .. "Example Service invitations", out, 1, true)
+    assert.matches("(macie2, securityhub, guardduty, detective, organizations, ram, examplesvc invitation APIs and STS)", out, 1, true)
     for _, cmd in ipairs{ "plan", "apply", "list", "count" } do
       code, out = invite(cmd .. " --help")
       assert.are.equal(0, code, out)
-      assert.matches("services among macie2, securityhub, guardduty, examplesvc (default", out, 1, true)
+      assert.matches("services among macie2, securityhub, guardduty, detective, organizations, ram, examplesvc (default", out, 1, true)
     end
     code, out = invite("decline --help")
     assert.are.equal(0, code, out)
-    assert.matches("to decline: macie2, securityhub, guardduty or examplesvc.", out, 1, true)
+    assert.matches("to decline: macie2, securityhub, guardduty, detective, organizations, ram or examplesvc.", out, 1, true)
     code, out = invite("sim --help")
     assert.are.equal(0, code, out)
-    assert.matches("invitation APIs of macie2, securityhub, guardduty and examplesvc and STS", out, 1, true)
+    assert.matches("invitation APIs of macie2, securityhub, guardduty, detective, organizations, ram and examplesvc and STS", out, 1, true)
   end)
 
   it("is planned by default (no --services, no policy services) and with --services", function()
@@ -169,7 +169,7 @@ return { services = { "examplesvc", "nosuchsvc" }, decide = function() return "k
     assert.are.equal(0, code, err)
     local scopes = {}
     for _, sc in ipairs(json(out).scopes) do scopes[#scopes + 1] = sc.service end
-    assert.are.same({ "macie2", "securityhub", "guardduty", "examplesvc" }, scopes)
+    assert.are.same({ "macie2", "securityhub", "guardduty", "detective", "organizations", "ram", "examplesvc" }, scopes)
     local listed = {}
     for _, r in ipairs(json(out).invitations) do
       if r.service == "examplesvc" then listed[r.account_id] = r.invitation_id end
@@ -192,14 +192,14 @@ return { services = { "examplesvc", "nosuchsvc" }, decide = function() return "k
     local code, _, err = invite("plan unknown_policy.lua --regions us-east-1 --endpoint-url " .. s.endpoint)
     assert.are.equal(2, code)
     assert.matches("policy field 'services' must be a list of services (macie2, securityhub, guardduty, "
-      .. "examplesvc), got 'nosuchsvc' at [2]", err, 1, true)
+      .. "detective, organizations, ram, examplesvc), got 'nosuchsvc' at [2]", err, 1, true)
     code, _, err = invite("plan policy.lua --services examplesvc,nosuchsvc --endpoint-url " .. s.endpoint)
     assert.are.equal(2, code)
-    assert.matches("services[2] = 'nosuchsvc': unknown service (macie2, securityhub, guardduty, examplesvc)", err,
-      1, true)
+    assert.matches("services[2] = 'nosuchsvc': unknown service (macie2, securityhub, guardduty, detective, "
+      .. "organizations, ram, examplesvc)", err, 1, true)
     code, _, err = invite("count --services nosuchsvc --regions us-east-1 --endpoint-url " .. s.endpoint)
     assert.are.equal(2, code)
-    assert.matches("unknown service 'nosuchsvc' (macie2, securityhub, guardduty, examplesvc)", err, 1, true)
+    assert.matches("unknown service 'nosuchsvc' (macie2, securityhub, guardduty, detective, organizations, ram, examplesvc)", err, 1, true)
   end)
 
   it("is declined, deleted and accepted by invite apply", function()
@@ -232,7 +232,8 @@ return { services = { "examplesvc", "nosuchsvc" }, decide = function() return "k
     assert.are.equal(0, code, err)
     local counts = {}
     for _, r in ipairs(json(out)) do counts[#counts + 1] = ("%s=%d"):format(r.service, r.count) end
-    assert.are.same({ "macie2=1", "securityhub=0", "guardduty=0", "examplesvc=3" }, counts)
+    assert.are.same({ "macie2=1", "securityhub=0", "guardduty=0", "detective=0", "organizations=0", "ram=0",
+                       "examplesvc=3" }, counts)
     code, out, err = invite("count --services examplesvc --regions us-east-1 --endpoint-url " .. s.endpoint)
     assert.are.equal(0, code, err)
     assert.matches("examplesvc%s+us%-east%-1%s+%d+%s+3", out)
@@ -251,7 +252,7 @@ return { services = { "examplesvc", "nosuchsvc" }, decide = function() return "k
     code, out, err = invite("delete --service nosuchsvc --region us-east-1 " .. STRANGER)
     assert.are.equal(2, code)
     assert.are.equal("", out)
-    assert.matches("unknown service (macie2, securityhub, guardduty, examplesvc)", err, 1, true)
+    assert.matches("unknown service (macie2, securityhub, guardduty, detective, organizations, ram, examplesvc)", err, 1, true)
   end)
 
   it("is known to the simulator's fault rules and fixtures", function()
@@ -262,7 +263,7 @@ return { services = { "examplesvc", "nosuchsvc" }, decide = function() return "k
     assert.are.equal(2, s:count("GetInvitationsCount"))
     local ok, why = pcall(s.set_faults, s, "first 1 nosuchsvc:GetInvitationsCount 500")
     assert.is_false(ok)
-    assert.matches("expected a service macie2, securityhub, guardduty, examplesvc, sts,", tostring(why), 1, true)
+    assert.matches("expected a service macie2, securityhub, guardduty, detective, organizations, ram, examplesvc, sts,", tostring(why), 1, true)
     write_file(tmp .. "/bad.json", cjson.encode{
       accounts = { { id = MEMBER } },
       invitations = { { service = "nosuchsvc", region = "us-east-1", account = MEMBER, inviter = STRANGER, id = "x",
@@ -271,22 +272,23 @@ return { services = { "examplesvc", "nosuchsvc" }, decide = function() return "k
     code, out, err = invite("sim --fixtures bad.json --port 0")
     assert.are.equal(2, code)
     assert.are.equal("", out) -- it never listened
-    assert.matches("invitations[0].service: must be one of macie2, securityhub, guardduty, examplesvc", err, 1, true)
+    assert.matches("invitations[0].service: must be one of macie2, securityhub, guardduty, detective, organizations, ram, examplesvc", err, 1, true)
   end)
 
   it("has its page in the API reference and is named by the manual page", function()
     local out = capture("cd " .. q(tmp) .. " && env -u LD_PRELOAD " .. interp.LUA .. " tools/service_docs.lua docs-src"
       .. " && ls docs-src/invite")
-    assert.are.equal("examplesvc.lua\nguardduty.lua\nmacie2.lua\nsecurityhub.lua\n", out)
+    assert.are.equal("detective.lua\nexamplesvc.lua\nguardduty.lua\nmacie2.lua\norganizations.lua\nram.lua\n"
+      .. "securityhub.lua\n", out)
     local page = read_file(tmp .. "/docs-src/invite/examplesvc.lua")
     assert.matches("--- Example Service (examplesvc): boto3-named operations", page, 1, true)
     assert.matches("@function decline_invitations", page, 1, true)
     out = capture("cd " .. q(tmp) .. " && env -u LD_PRELOAD " .. interp.LUA .. " tools/manpage.lua")
-    assert.matches("invitations (Macie, Security Hub, GuardDuty, Example Service) by policy", out, 1, true)
-    assert.matches("macie2, securityhub, guardduty or examplesvc", out, 1, true)
+    assert.matches("invitations (Macie, Security Hub, GuardDuty, Detective, Organizations, RAM, Example Service) by policy", out, 1, true)
+    assert.matches("macie2, securityhub, guardduty, detective, organizations, ram or examplesvc", out, 1, true)
   end)
 
-  it("is a library client and in invite.services; the checkout itself knows only its own three", function()
+  it("is a library client and in invite.services; the checkout itself knows only its own six", function()
     local script = tmp .. "/lib.lua"
     write_file(script, [[
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
@@ -298,9 +300,10 @@ local req = assert(c:decline_invitations{ accountIds = { "111111111111" } })
 print(table.concat(invite.services, ","), req.url, invite.sim)
 ]])
     local out = capture("cd " .. q(tmp) .. " && env -u LD_PRELOAD " .. interp.LUA .. " lib.lua")
-    assert.matches("^macie2,securityhub,guardduty,examplesvc%s+https://examplesvc%.eu%-west%-1%.amazonaws%.com/"
+    assert.matches("^macie2,securityhub,guardduty,detective,organizations,ram,examplesvc%s+https://examplesvc%.eu%-west%-1%.amazonaws%.com/"
       .. "invitations/decline%s+nil", out)
-    assert.are.same({ "macie2", "securityhub", "guardduty" }, require("invite").services)
+    assert.are.same({ "macie2", "securityhub", "guardduty", "detective", "organizations", "ram" },
+      require("invite").services)
   end)
 end)
 
@@ -322,7 +325,7 @@ print(table.concat(model.SERVICES, ","), table.concat(model.declared(), ","))
 ]]
     local with_lfs, without = child(body), child(NO_LFS .. body)
     assert.are.equal(with_lfs, without)
-    assert.matches("^macie2,securityhub,guardduty\t", with_lfs)
+    assert.matches("^macie2,securityhub,guardduty,detective,organizations,ram\t", with_lfs)
   end)
 
   it("without LuaFileSystem and io.popen: a clear error, or the declarations preloaded", function()
@@ -364,11 +367,12 @@ print(err)
 ]])
     local lines = {}
     for l in out:gmatch("[^\n]+") do lines[#lines + 1] = l end
-    assert.are.equal("macie2,securityhub,guardduty\tmacie2,securityhub,guardduty\taaclient=nil\t"
-      .. "macie2,securityhub,guardduty\tfunction\tnil\tnil", lines[1])
-    assert.are.equal("p: policy field 'services' must be a list of services (macie2, securityhub, guardduty), "
-      .. "got 'aaclient' at [1]", lines[2])
-    assert.matches("services[1] = 'aaclient': unknown service (macie2, securityhub, guardduty)", lines[3], 1, true)
+    local six = "macie2,securityhub,guardduty,detective,organizations,ram"
+    assert.are.equal(six .. "\tmacie2,securityhub,guardduty\taaclient=nil\t" .. six .. "\tfunction\tnil\tnil", lines[1])
+    assert.are.equal("p: policy field 'services' must be a list of services (macie2, securityhub, guardduty, detective, "
+      .. "organizations, ram), got 'aaclient' at [1]", lines[2])
+    assert.matches("services[1] = 'aaclient': unknown service (macie2, securityhub, guardduty, detective, organizations, "
+      .. "ram)", lines[3], 1, true)
   end)
 
   it("refuses an invitations table naming a member its operations lack, naming the file and the field", function()

@@ -97,7 +97,9 @@ end
 describe("invite plan --accounts org --regions enabled", function()
   local s
   setup(function()
-    sim.write_file(POLICY, 'return function(inv) return "decline", "stranger" end\n')
+    -- the three regional services this organisation's fixture holds invitations in
+    sim.write_file(POLICY, 'return { services = { "macie2", "securityhub", "guardduty" }, '
+      .. 'decide = function(inv) return "decline", "stranger" end }\n')
     s = sim.start{ fixtures = fixture() }
   end)
   teardown(function()

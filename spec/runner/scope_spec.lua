@@ -74,7 +74,8 @@ describe("scope discovery", function()
                                role = "InviteManager", endpoint = s.endpoint, credentials = CREDS,
                                run_id = "20261203T000000Z-abcdef12", concurrency = 16 }
     assert.are.same({}, report.errors)
-    assert.are.equal(5 * 3 * 2, #report.scopes)
+    -- the five regional services in 2 regions, Organizations (global) once: 11 per account
+    assert.are.equal(5 * (5 * 2 + 1), #report.scopes)
     assert.are.equal(4, count(s, "AssumeRole"))
     assert.are.equal(0, count(s, "AssumeRole", function(e) return e.account_ids and e.account_ids[1] == ADMIN end))
     -- the role sessions are named for the run
@@ -93,9 +94,9 @@ describe("scope discovery", function()
     assert.are.equal(1, #report.errors, table.concat(report.errors, "\n"))
     assert.matches("^account " .. ids[5] .. ": cannot assume role arn:aws:iam::" .. ids[5]
       .. ":role/InviteManager: .*AccessDenied", report.errors[1])
-    assert.are.equal(6, #report.skipped)
+    assert.are.equal(11, #report.skipped)
     for _, sk in ipairs(report.skipped) do assert.are.equal(ids[5], sk.account) end
-    assert.are.equal(6, #report.scopes) -- member 1's
+    assert.are.equal(11, #report.scopes) -- member 1's
     -- AccessDenied is not retried: one call for the refused account, one for the other
     assert.are.equal(2, count(s, "AssumeRole"))
     assert.are.equal(1, runner.exit_code(report))
