@@ -100,7 +100,7 @@ local function fixture()
   -- AWS RAM's resource-share invitations (the fixture hook's fields)
   for i, inviter in ipairs{ "210987654321", "333344445555", "444455556666" } do
     invitations[#invitations + 1] = { service = "ram", region = REGION, account = ME, inviter = inviter,
-      id = string.format("arn:aws:ram:%s:%s:resource-share-invitation/00000000-0000-4000-8000-%012d", REGION, inviter, i),
+      id = RAM_ARN(i),
       invited_at = string.format("2026-02-%02dT10:00:00Z", i), share_name = "share-" .. i,
       status = i == 3 and "EXPIRED" or nil,
       resources = { string.format("arn:aws:ec2:%s:%s:subnet/subnet-%017d", REGION, inviter, i),

@@ -50,7 +50,8 @@ local ALSO = { "ram", "detective" }
 -- Input members declared `idempotency_token` although the model does not mark them
 -- `idempotencyToken` (docs/clients.md, "Idempotency tokens"): service -> operation -> member.
 local TOKEN_DEVIATIONS = {
-  ram = { AcceptResourceShareInvitation = { clientToken = true }, RejectResourceShareInvitation = { clientToken = true } },
+  ram = { AcceptResourceShareInvitation = { clientToken = true },
+          RejectResourceShareInvitation = { clientToken = true } },
 }
 
 -- botocore's xform_name for these names: CamelCase -> snake_case.

@@ -200,7 +200,8 @@ describe("ram client against invite sim", function()
   local function client(o)
     o = o or {}
     local t = recording()
-    local opts = { region = o.region or "us-east-1", endpoint = s.endpoint, credentials = sim.credentials(o.who or "staging"),
+    local opts = { region = o.region or "us-east-1", endpoint = s.endpoint,
+                   credentials = sim.credentials(o.who or "staging"),
                    transport = t, sleep = function() end, max_attempts = o.max_attempts }
     return invite.ram.client(opts), t
   end

@@ -184,7 +184,8 @@ return {
     },
     list_pending_invitation_resources = {
       input_token = "nextToken", output_token = "nextToken", limit_key = "maxResults",
-      result_key = "resources", all = "list_all_pending_invitation_resources", each = "each_pending_invitation_resource",
+      result_key = "resources",
+      all = "list_all_pending_invitation_resources", each = "each_pending_invitation_resource",
       invite_only = true, -- not a botocore paginator
     },
   },
