@@ -436,6 +436,15 @@ describe("detective client against invite sim", function()
     assert.are.equal(#LISTED, #assert(client():list_all_invitations{}))
   end)
 
+  it("where Detective has no endpoint (cn-north-1, us-east-7) the simulator answers 404 UnknownEndpoint", function()
+    for _, region in ipairs{ "cn-north-1", "us-east-7" } do
+      local _, err = client{ region = region }:list_invitations{}
+      assert.are.same({ "UnknownEndpoint", 404, false }, { err.code, err.status, err.retryable }, region)
+      assert.truthy(err.message:find("detective does not exist in " .. region, 1, true), err.message)
+    end
+    assert.are.equal(2, s:count("ListInvitations"))
+  end)
+
   it("TooManyRequestsException (429) is retried as throttling, InternalServerException (500) as transient", function()
     s:set_faults("first 2 detective:ListInvitations throttle")
     local retried = 0

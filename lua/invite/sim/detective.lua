@@ -278,8 +278,16 @@ function _M.ops.DisassociateMembership(ctx)
   return ok(ctx, {})
 end
 
--- ctx: req, rid, state, principal, operation, region, account (see invite.sim).
+-- ctx: req, rid, state, principal, operation, region, account (see invite.sim). Where Detective does
+-- not exist (botocore's endpoints: 21 aws regions and 2 GovCloud ones) AWS has no endpoint: 404
+-- UnknownEndpoint, as the simulator answers the invitation services there.
 function _M.dispatch(ctx)
+  local region = ctx.region
+  if type(region) == "string" and not require("invite.sim.regions").exists(_M.name, region) then
+    return _M.error(404, "UnknownEndpoint", "invite sim: detective does not exist in " .. region
+      .. " (no endpoint api.detective." .. region .. "." .. require("invite.config").partition(region).dns .. ")",
+      ctx.rid)
+  end
   return _M.ops[ctx.operation](ctx)
 end
 
