@@ -3,7 +3,8 @@
 -- (paginated, through the empty first page), roots, children and the accounts of an OU, describe the
 -- organisation and an account, get the service's errors by code (a member account's
 -- AccessDeniedException, InvalidInputException for a MaxResults their validators let through), and
--- have a request whose signature had one hex digit changed refused.
+-- have a request whose signature had one hex digit changed refused; and the AWS CLIs here (python3's,
+-- botocore 1.43, and Debian's v2) list, describe, accept and decline the example's handshakes.
 local sim = require "support.sim"
 local compat = require "support.compat"
 local boto3, aws = compat.boto3, compat.aws
@@ -150,4 +151,71 @@ describe("AWS CLI v2 against invite sim's Organizations", function()
     assert.is_nil(ok)
     assert.truthy(err:find("(InvalidSignatureException)", 1, true), err)
   end)
+end)
+
+-- The AWS CLIs present: support.compat's list when it has one, else Debian's v2 alone.
+local function clis()
+  if compat.AWS_CLIS then return compat.AWS_CLIS() end
+  return { { path = "/usr/bin/aws", version = "v2" } }
+end
+
+describe("the AWS CLIs against invite sim's Organizations handshakes", function()
+  local s
+  setup(function() s = sim.start{} end)
+  teardown(function() s:stop() end)
+  before_each(function()
+    s:reset()
+    s:clear_requests()
+  end)
+
+  for _, cli in ipairs(clis()) do
+    local function run(who, args, env) return aws(s, who, nil, args, env, cli.path ~= "/usr/bin/aws" and cli.path or nil) end
+
+    it(cli.path .. " (" .. cli.version .. "): list-handshakes-for-account through the empty first page, "
+      .. "with a filter; describe-handshake with the nested resources", function()
+      local r = assert(run("prod", "organizations list-handshakes-for-account"))
+      assert.same({ "h-7kq2m9x4w1zp3r8t", "h-q4n8v2c6x0b3m7d1" }, ids(r.Handshakes))
+      assert.same({ "OPEN", "DECLINED" }, { r.Handshakes[1].State, r.Handshakes[2].State })
+      assert.equal(2, count(s, "ListHandshakesForAccount"))
+      r = assert(run("dev", "organizations list-handshakes-for-account --filter ActionType=ENABLE_ALL_FEATURES"))
+      assert.same({ "h-ex12enableall001" }, ids(r.Handshakes))
+      assert.equal("REQUESTED", r.Handshakes[1].State)
+      r = assert(run("staging", "organizations list-handshakes-for-account --filter ActionType=ENABLE_ALL_FEATURES"))
+      assert.same({}, r.Handshakes)
+      local h = assert(run("prod", "organizations describe-handshake --handshake-id h-7kq2m9x4w1zp3r8t")).Handshake
+      assert.same({ "INVITE", "arn:aws:organizations::493817260514:handshake/o-k7q2m9x4w1/invite/h-7kq2m9x4w1zp3r8t" },
+        { h.Action, h.Arn })
+      assert.same({ { Id = "o-k7q2m9x4w1", Type = "ORGANIZATION" }, { Id = PROD, Type = "ACCOUNT" } }, h.Parties)
+      assert.same({ { Type = "MASTER_EMAIL", Value = "it-admin@unknown-holdings.example" },
+        { Type = "MASTER_NAME", Value = "Unknown Holdings" }, { Type = "ORGANIZATION_FEATURE_SET", Value = "ALL" } },
+        h.Resources[1].Resources)
+      assert.is_not_nil(h.RequestedTimestamp)
+    end)
+
+    it(cli.path .. " (" .. cli.version .. "): accept-handshake and decline-handshake, and the service's refusals",
+      function()
+      -- prod is in Example Corp's organisation: it cannot join another
+      local ok, err = run("prod", "organizations accept-handshake --handshake-id h-7kq2m9x4w1zp3r8t", "AWS_MAX_ATTEMPTS=3")
+      assert.is_nil(ok)
+      assert.truthy(err:find("(HandshakeConstraintViolationException)", 1, true), err)
+      assert.equal(1, count(s, "AcceptHandshake"))
+      local h = assert(run("prod", "organizations decline-handshake --handshake-id h-7kq2m9x4w1zp3r8t")).Handshake
+      assert.same({ "h-7kq2m9x4w1zp3r8t", "DECLINED" }, { h.Id, h.State })
+      ok, err = run("prod", "organizations decline-handshake --handshake-id h-7kq2m9x4w1zp3r8t")
+      assert.is_nil(ok)
+      assert.truthy(err:find("(HandshakeAlreadyInStateException)", 1, true), err)
+      ok, err = run("prod", "organizations accept-handshake --handshake-id h-q4n8v2c6x0b3m7d1")
+      assert.truthy(err:find("(InvalidHandshakeTransitionException)", 1, true), err)
+      -- staging accepts its own organisation's invitation
+      h = assert(run("staging", "organizations accept-handshake --handshake-id h-ex12invite000001")).Handshake
+      assert.same({ "ACCEPTED", "arn:aws:organizations::111111111111:handshake/o-exampleorg1/invite/h-ex12invite000001" },
+        { h.State, h.Arn })
+      -- someone else's, a bad ID
+      ok, err = run("dev", "organizations describe-handshake --handshake-id h-ex12invite000001")
+      assert.truthy(err:find("(HandshakeNotFoundException)", 1, true), err)
+      ok, err = run("dev", "organizations decline-handshake --handshake-id h-NOPE")
+      assert.is_nil(ok)
+      assert.truthy(err:find("(InvalidInputException)", 1, true), err)
+    end)
+  end
 end)
