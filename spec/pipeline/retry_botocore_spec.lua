@@ -2,10 +2,10 @@
 --
 -- botocore itself (a python3 child: its own response parsers and StandardRetryConditions, the
 -- newest botocore of `python3` and /usr/bin/python3) and invite's real code path (a client's
--- call through a scripted transport for macie2, securityhub and guardduty; invite.sts with a fake
--- `http` function for STS) classify the same HTTP answers and transport failures:
+-- call through a scripted transport for macie2, securityhub, guardduty and detective; invite.sts
+-- with a fake `http` function for STS) classify the same HTTP answers and transport failures:
 --
---   every error code botocore's standard mode lists, every error code of the four services'
+--   every error code botocore's standard mode lists, every error code of the five services'
 --   botocore models, a few codes nobody lists, no code (empty body) and an HTML body, each with
 --   HTTP 400, 403, 404, 429, 500, 501, 502, 503, 504 and 509; a 2xx that cannot be parsed; and
 --   connection failures and timeouts of every kind the transports report.
@@ -27,9 +27,11 @@ local UNKNOWN_CODES = { "InternalError", "ServiceUnavailable", "ServiceUnavailab
   "RequestTimeoutError", "NoSuchThingException", "throttlingexception", "TooManyRequests" }
 
 -- The operation each service is called with (the retry decision does not depend on it: none of
--- the four models marks an error retryable, which the spec checks).
+-- the five models marks an error retryable, which the spec checks).
 local OPERATION = { macie2 = "GetInvitationsCount", securityhub = "GetInvitationsCount",
-  guardduty = "GetInvitationsCount", sts = "AssumeRoleWithWebIdentity" }
+  guardduty = "GetInvitationsCount", sts = "AssumeRoleWithWebIdentity", detective = "ListInvitations" }
+-- invite's call of that operation (get_invitations_count where none is named)
+local INVITE_CALL = { detective = "list_invitations" }
 
 -- Transport failures: what invite's transports report, and the botocore exception the same
 -- failure raises there (botocore.httpsession maps urllib3's errors to these).
@@ -217,7 +219,7 @@ end
 -- The cases
 ---------------------------------------------------------------------------------------------
 
-local SERVICES = { invite.services[1], invite.services[2], invite.services[3], "sts" }
+local SERVICES = { invite.services[1], invite.services[2], invite.services[3], "sts", "detective" }
 
 local function sts_error_xml(code)
   return '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>'
@@ -355,7 +357,7 @@ local function invite_verdict(case, env)
     region = "us-east-1", endpoint = "http://127.0.0.1:1", credentials = CREDS, transport = transport,
     env = env, max_attempts = 2, sleep = function() end, random = function() return 0 end,
   }
-  local res, err = c:get_invitations_count{}
+  local res, err = c[INVITE_CALL[case.service] or "get_invitations_count"](c, {})
   return verdict_of(res, err, attempts)
 end
 
@@ -409,7 +411,7 @@ describe("retry classification against botocore's standard mode", function()
     assert.are.same(set(lists.throttling), retry.THROTTLING_CODES)
     assert.are.same(set(lists.transient), retry.TRANSIENT_CODES)
     assert.are.same(set(lists.transient_status), retry.TRANSIENT_STATUS)
-    -- invite.retry knows no modeled `retryable` trait: none of the four models may carry one
+    -- invite.retry knows no modeled `retryable` trait: none of the five models may carry one
     assert.are.same({}, lists.modeled_retryable)
   end)
 
