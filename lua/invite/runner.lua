@@ -226,10 +226,8 @@ local function accept(client, svc, rec)
   return client[a.operation](client, params)
 end
 
----------------------------------------------------------------------------------------------------
 -- Invitation kinds acted on one invitation at a time (Detective, Organizations handshakes, RAM:
--- a declaration without `ids`, invite.model's `each`)
----------------------------------------------------------------------------------------------------
+-- a declaration without `ids`, invite.model's `each`).
 
 -- A record's kind-specific fields: the declaration's `fields` (record field -> member), `derive`
 -- (e.g. a handshake's inviter from its ARN) and, with `organization`, whether the inviter is an

@@ -49,6 +49,11 @@ local function files_under(dir)
   return out
 end
 
+
+-- the checkout's six invitation services, then the example service ordered after them
+local SIX = "macie2, securityhub, guardduty, detective, organizations, ram"
+local SEVEN = SIX .. ", examplesvc"
+
 describe("a new invitation service", function()
   local ROOT = abs_root()
   local tmp, s
@@ -150,18 +155,18 @@ return { services = { "examplesvc", "nosuchsvc" }, decide = function() return "k
     assert.are.equal(0, code, out)
     assert.matches("Decline, delete or accept AWS Macie, Security Hub, GuardDuty, Detective, Organizations, RAM and "
       .. "Example Service invitations", out, 1, true)
-    assert.matches("(macie2, securityhub, guardduty, detective, organizations, ram, examplesvc invitation APIs and STS)", out, 1, true)
+    assert.matches("(" .. SEVEN .. " invitation APIs and STS)", out, 1, true)
     for _, cmd in ipairs{ "plan", "apply", "list", "count" } do
       code, out = invite(cmd .. " --help")
       assert.are.equal(0, code, out)
-      assert.matches("services among macie2, securityhub, guardduty, detective, organizations, ram, examplesvc (default", out, 1, true)
+      assert.matches("services among " .. SEVEN .. " (default", out, 1, true)
     end
     code, out = invite("decline --help")
     assert.are.equal(0, code, out)
-    assert.matches("to decline: macie2, securityhub, guardduty, detective, organizations, ram or examplesvc.", out, 1, true)
+    assert.matches("to decline: " .. SIX .. " or examplesvc.", out, 1, true)
     code, out = invite("sim --help")
     assert.are.equal(0, code, out)
-    assert.matches("invitation APIs of macie2, securityhub, guardduty, detective, organizations, ram and examplesvc and STS", out, 1, true)
+    assert.matches("invitation APIs of " .. SIX .. " and examplesvc and STS", out, 1, true)
   end)
 
   it("is planned by default (no --services, no policy services) and with --services", function()
@@ -199,7 +204,7 @@ return { services = { "examplesvc", "nosuchsvc" }, decide = function() return "k
       .. "organizations, ram, examplesvc)", err, 1, true)
     code, _, err = invite("count --services nosuchsvc --regions us-east-1 --endpoint-url " .. s.endpoint)
     assert.are.equal(2, code)
-    assert.matches("unknown service 'nosuchsvc' (macie2, securityhub, guardduty, detective, organizations, ram, examplesvc)", err, 1, true)
+    assert.matches("unknown service 'nosuchsvc' (" .. SEVEN .. ")", err, 1, true)
   end)
 
   it("is declined, deleted and accepted by invite apply", function()
@@ -252,7 +257,7 @@ return { services = { "examplesvc", "nosuchsvc" }, decide = function() return "k
     code, out, err = invite("delete --service nosuchsvc --region us-east-1 " .. STRANGER)
     assert.are.equal(2, code)
     assert.are.equal("", out)
-    assert.matches("unknown service (macie2, securityhub, guardduty, detective, organizations, ram, examplesvc)", err, 1, true)
+    assert.matches("unknown service (" .. SEVEN .. ")", err, 1, true)
   end)
 
   it("is known to the simulator's fault rules and fixtures", function()
@@ -263,7 +268,7 @@ return { services = { "examplesvc", "nosuchsvc" }, decide = function() return "k
     assert.are.equal(2, s:count("GetInvitationsCount"))
     local ok, why = pcall(s.set_faults, s, "first 1 nosuchsvc:GetInvitationsCount 500")
     assert.is_false(ok)
-    assert.matches("expected a service macie2, securityhub, guardduty, detective, organizations, ram, examplesvc, sts,", tostring(why), 1, true)
+    assert.matches("expected a service " .. SEVEN .. ", sts,", tostring(why), 1, true)
     write_file(tmp .. "/bad.json", cjson.encode{
       accounts = { { id = MEMBER } },
       invitations = { { service = "nosuchsvc", region = "us-east-1", account = MEMBER, inviter = STRANGER, id = "x",
@@ -272,7 +277,7 @@ return { services = { "examplesvc", "nosuchsvc" }, decide = function() return "k
     code, out, err = invite("sim --fixtures bad.json --port 0")
     assert.are.equal(2, code)
     assert.are.equal("", out) -- it never listened
-    assert.matches("invitations[0].service: must be one of macie2, securityhub, guardduty, detective, organizations, ram, examplesvc", err, 1, true)
+    assert.matches("invitations[0].service: must be one of " .. SEVEN, err, 1, true)
   end)
 
   it("has its page in the API reference and is named by the manual page", function()
@@ -284,7 +289,8 @@ return { services = { "examplesvc", "nosuchsvc" }, decide = function() return "k
     assert.matches("--- Example Service (examplesvc): boto3-named operations", page, 1, true)
     assert.matches("@function decline_invitations", page, 1, true)
     out = capture("cd " .. q(tmp) .. " && env -u LD_PRELOAD " .. interp.LUA .. " tools/manpage.lua")
-    assert.matches("invitations (Macie, Security Hub, GuardDuty, Detective, Organizations, RAM, Example Service) by policy", out, 1, true)
+    assert.matches("invitations (Macie, Security Hub, GuardDuty, Detective, Organizations, RAM, Example Service) "
+      .. "by policy", out, 1, true)
     assert.matches("macie2, securityhub, guardduty, detective, organizations, ram or examplesvc", out, 1, true)
   end)
 
@@ -300,7 +306,8 @@ local req = assert(c:decline_invitations{ accountIds = { "111111111111" } })
 print(table.concat(invite.services, ","), req.url, invite.sim)
 ]])
     local out = capture("cd " .. q(tmp) .. " && env -u LD_PRELOAD " .. interp.LUA .. " lib.lua")
-    assert.matches("^macie2,securityhub,guardduty,detective,organizations,ram,examplesvc%s+https://examplesvc%.eu%-west%-1%.amazonaws%.com/"
+    assert.matches("^macie2,securityhub,guardduty,detective,organizations,ram,examplesvc%s+"
+      .. "https://examplesvc%.eu%-west%-1%.amazonaws%.com/"
       .. "invitations/decline%s+nil", out)
     assert.are.same({ "macie2", "securityhub", "guardduty", "detective", "organizations", "ram" },
       require("invite").services)
@@ -369,10 +376,9 @@ print(err)
     for l in out:gmatch("[^\n]+") do lines[#lines + 1] = l end
     local six = "macie2,securityhub,guardduty,detective,organizations,ram"
     assert.are.equal(six .. "\tmacie2,securityhub,guardduty\taaclient=nil\t" .. six .. "\tfunction\tnil\tnil", lines[1])
-    assert.are.equal("p: policy field 'services' must be a list of services (macie2, securityhub, guardduty, detective, "
-      .. "organizations, ram), got 'aaclient' at [1]", lines[2])
-    assert.matches("services[1] = 'aaclient': unknown service (macie2, securityhub, guardduty, detective, organizations, "
-      .. "ram)", lines[3], 1, true)
+    assert.are.equal("p: policy field 'services' must be a list of services (" .. SIX .. "), got 'aaclient' at [1]",
+      lines[2])
+    assert.matches("services[1] = 'aaclient': unknown service (" .. SIX .. ")", lines[3], 1, true)
   end)
 
   it("refuses an invitations table naming a member its operations lack, naming the file and the field", function()
