@@ -563,8 +563,10 @@ local function organization_lookup(opts, checked, plan)
     if ok and l then
       o.set = set_of(l)
     else
-      plan.warnings[#plan.warnings + 1] = "cannot tell which accounts are in the organisation ("
-        .. errstr(ok and err or l) .. "): from_organization is unknown"
+      local e = ok and err or l
+      plan.warnings[#plan.warnings + 1] = "from_organization is unknown (nil): these credentials cannot list "
+        .. "the organisation's accounts (Organizations ListAccounts: "
+        .. (type(e) == "table" and e.code or errstr(e)) .. ")"
     end
     o.state = "done"
     scheduler.signal(o)

@@ -11,6 +11,7 @@ local runner = require "invite.runner"
 local ADMIN, STRANGER, MEMBER = "111111111111", "999999999999", "222222222222"
 local KEY = { id = "AKIAKINDSSIMSPEC0001", secret = "kinds/sim/spec/secret/0123456789abcdef" }
 local CREDS = { access_key_id = KEY.id, secret_access_key = KEY.secret }
+local MEMBER_KEY = { id = "AKIAKINDSSIMSPEC0002", secret = "kinds/sim/spec/member/secret/0123456789" }
 local GRAPH_OUT = "arn:aws:detective:us-east-1:" .. STRANGER .. ":graph:0123456789abcdef0123456789abcdef"
 local GRAPH_ORG = "arn:aws:detective:us-east-1:" .. ADMIN .. ":graph:fedcba9876543210fedcba9876543210"
 local SHARE_OUT = "arn:aws:ram:us-east-1:" .. STRANGER
@@ -20,6 +21,9 @@ local SHARE_IN = "arn:aws:ram:us-east-1:" .. ADMIN .. ":resource-share-invitatio
 local function fixture()
   local fx = sim.org_fixture{ admin = ADMIN, key = KEY, inviter = STRANGER, members = { MEMBER },
                               services = {}, regions = {}, organization = true }
+  for _, a in ipairs(fx.accounts) do
+    if a.id == MEMBER then a.access_keys = { MEMBER_KEY } end
+  end
   local add = function(t) fx.invitations[#fx.invitations + 1] = t end
   add{ service = "detective", region = "us-east-1", account = MEMBER, inviter = STRANGER, id = GRAPH_OUT,
        invited_at = "now-40d" }
@@ -143,6 +147,25 @@ describe("invite.run over the three one-at-a-time kinds, against the simulator",
     assert.are.same({}, report.errors)
     for _, e in ipairs(s:requests()) do assert.is_nil(MUTATING[e.operation], e.operation) end
     for _, r in ipairs(report.invitations) do assert.are.equal("kept", r.outcome, r.invitation_id) end
+  end)
+
+  it("a member account that may not list the organisation: from_organization is nil, one warning, one call",
+     function()
+    s:reset()
+    s:clear_requests()
+    local asked, known = 0, 0
+    local report = runner.run{ services = { "ram" }, regions = { "us-east-1" }, endpoint = s.endpoint,
+                               credentials = { access_key_id = MEMBER_KEY.id, secret_access_key = MEMBER_KEY.secret },
+                               policy = function(inv)
+                                 asked = asked + 1
+                                 if inv.from_organization ~= nil then known = known + 1 end
+                                 return "keep"
+                               end }
+    assert.are.equal(2, asked)
+    assert.are.equal(0, known)
+    assert.are.same({ "from_organization is unknown (nil): these credentials cannot list the organisation's "
+      .. "accounts (Organizations ListAccounts: AccessDeniedException)" }, report.warnings)
+    assert.are.equal(1, s:count("ListAccounts"))
   end)
 
   it("plans one Organizations scope per account (global) beside the regional kinds", function()
