@@ -491,7 +491,7 @@ local function members_first() return "200000000001" end
 -- organisation and one from the unknown one.
 local function handshake_fixture(extra)
   local fx, ms = org_fixture(extra)
-  local function add(e) fx.invitations[#fx.invitations + 1] = e end
+  local function add(entry) fx.invitations[#fx.invitations + 1] = entry end
   add{ service = "organizations", account = ms[1], inviter = UNKNOWN_MGMT, id = H_UNKNOWN, invited_at = "now-2d",
        organization_id = "o-unknownorg1", master_email = "boss@unknown.example", master_name = "Unknown Corp",
        feature_set = "CONSOLIDATED_BILLING", notes = "join us" }
@@ -533,7 +533,8 @@ describe("organizations handshakes against invite sim", function()
     s:clear_requests()
   end)
 
-  it("list_all_handshakes_for_account: 25 handshakes in 3 requests at 20 a page, the empty first page followed", function()
+  it("list_all_handshakes_for_account: 25 handshakes in 3 requests at 20 a page, the empty first page followed",
+    function()
     local c = client()
     local pages = {}
     for page, err in c:paginate("list_handshakes_for_account", {}) do
@@ -560,7 +561,8 @@ describe("organizations handshakes against invite sim", function()
 
   it("an INVITE: Arn, Parties, State, timestamps, Action and the ORGANIZATION resource's nested ones", function()
     local h = assert(client():describe_handshake{ HandshakeId = H_UNKNOWN }).Handshake
-    assert.same({ H_UNKNOWN, "arn:aws:organizations::" .. UNKNOWN_MGMT .. ":handshake/o-unknownorg1/invite/" .. H_UNKNOWN,
+    assert.same({ H_UNKNOWN,
+      "arn:aws:organizations::" .. UNKNOWN_MGMT .. ":handshake/o-unknownorg1/invite/" .. H_UNKNOWN,
       "OPEN", "INVITE" }, { h.Id, h.Arn, h.State, h.Action })
     assert.same({ { Id = "o-unknownorg1", Type = "ORGANIZATION" }, { Id = members_first(), Type = "ACCOUNT" } },
       h.Parties)
@@ -573,7 +575,8 @@ describe("organizations handshakes against invite sim", function()
       { Type = "NOTES", Value = "join us" },
     }, h.Resources)
     local t = require "invite.time"
-    local requested, expires = assert(t.parse_iso8601(h.RequestedTimestamp)), assert(t.parse_iso8601(h.ExpirationTimestamp))
+    local requested = assert(t.parse_iso8601(h.RequestedTimestamp))
+    local expires = assert(t.parse_iso8601(h.ExpirationTimestamp))
     assert.equal(15 * 86400, expires - requested)
     -- the own organisation's: the fixture organisation's ID, management email and name, feature set
     local own = assert(client{ credentials = creds(STRANGER_KEY) }:describe_handshake{ HandshakeId = H_OWN }).Handshake
@@ -754,7 +757,7 @@ describe("organizations handshakes against invite sim", function()
     if b then
       local codes = {}
       for _, op in ipairs{ "ListHandshakesForAccount", "DescribeHandshake", "AcceptHandshake", "DeclineHandshake" } do
-        for _, e in ipairs(b.model.operations[op].errors) do codes[e.shape] = true end
+        for _, ref in ipairs(b.model.operations[op].errors) do codes[ref.shape] = true end
       end
       for code in pairs(codes) do assert.is_not_nil(want[code], code .. " classified above") end
     end
@@ -784,7 +787,8 @@ describe("organizations handshakes against invite sim", function()
       for _, h in ipairs(req.headers) do if h[1]:lower() == name then return h[2] end end
     end
     local cjson = require "cjson"
-    assert.same({ "POST", "https://organizations.us-east-1.amazonaws.com/", "AWSOrganizationsV20161128.ListHandshakesForAccount",
+    assert.same({ "POST", "https://organizations.us-east-1.amazonaws.com/",
+      "AWSOrganizationsV20161128.ListHandshakesForAccount",
       "application/x-amz-json-1.1", { Filter = { ActionType = "INVITE" }, MaxResults = 5 } },
       { sent[1].method, sent[1].url, header(sent[1], "x-amz-target"), header(sent[1], "content-type"),
         cjson.decode(sent[1].body) })

@@ -169,7 +169,9 @@ describe("the AWS CLIs against invite sim's Organizations handshakes", function(
   end)
 
   for _, cli in ipairs(clis()) do
-    local function run(who, args, env) return aws(s, who, nil, args, env, cli.path ~= "/usr/bin/aws" and cli.path or nil) end
+    local function run(who, args, env)
+      return aws(s, who, nil, args, env, cli.path ~= "/usr/bin/aws" and cli.path or nil)
+    end
 
     it(cli.path .. " (" .. cli.version .. "): list-handshakes-for-account through the empty first page, "
       .. "with a filter; describe-handshake with the nested resources", function()
@@ -195,7 +197,8 @@ describe("the AWS CLIs against invite sim's Organizations handshakes", function(
     it(cli.path .. " (" .. cli.version .. "): accept-handshake and decline-handshake, and the service's refusals",
       function()
       -- prod is in Example Corp's organisation: it cannot join another
-      local ok, err = run("prod", "organizations accept-handshake --handshake-id h-7kq2m9x4w1zp3r8t", "AWS_MAX_ATTEMPTS=3")
+      local ok, err = run("prod", "organizations accept-handshake --handshake-id h-7kq2m9x4w1zp3r8t",
+        "AWS_MAX_ATTEMPTS=3")
       assert.is_nil(ok)
       assert.truthy(err:find("(HandshakeConstraintViolationException)", 1, true), err)
       assert.equal(1, count(s, "AcceptHandshake"))
@@ -205,13 +208,16 @@ describe("the AWS CLIs against invite sim's Organizations handshakes", function(
       assert.is_nil(ok)
       assert.truthy(err:find("(HandshakeAlreadyInStateException)", 1, true), err)
       ok, err = run("prod", "organizations accept-handshake --handshake-id h-q4n8v2c6x0b3m7d1")
+      assert.is_nil(ok)
       assert.truthy(err:find("(InvalidHandshakeTransitionException)", 1, true), err)
       -- staging accepts its own organisation's invitation
       h = assert(run("staging", "organizations accept-handshake --handshake-id h-ex12invite000001")).Handshake
-      assert.same({ "ACCEPTED", "arn:aws:organizations::111111111111:handshake/o-exampleorg1/invite/h-ex12invite000001" },
+      assert.same({ "ACCEPTED",
+        "arn:aws:organizations::111111111111:handshake/o-exampleorg1/invite/h-ex12invite000001" },
         { h.State, h.Arn })
       -- someone else's, a bad ID
       ok, err = run("dev", "organizations describe-handshake --handshake-id h-ex12invite000001")
+      assert.is_nil(ok)
       assert.truthy(err:find("(HandshakeNotFoundException)", 1, true), err)
       ok, err = run("dev", "organizations decline-handshake --handshake-id h-NOPE")
       assert.is_nil(ok)

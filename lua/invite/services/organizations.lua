@@ -259,7 +259,8 @@ return {
     describe_account = {
       name = "DescribeAccount", method = "POST", uri = "/",
       input = {
-        { name = "AccountId", wire = "AccountId", location = "body", required = true, type = "string", account_id = true, max = 12 },
+        { name = "AccountId", wire = "AccountId", location = "body", required = true, type = "string",
+          account_id = true, max = 12 },
       },
       output = { { name = "Account", wire = "Account", type = "structure", members = account_members() } },
     },

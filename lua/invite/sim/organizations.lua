@@ -332,15 +332,16 @@ local EXPIRES_IN = { INVITE = 15, ENABLE_ALL_FEATURES = 90, APPROVE_ALL_FEATURES
 local CLOSED = { CANCELED = true, ACCEPTED = true, DECLINED = true, EXPIRED = true }
 
 local function is_handshake_id(v)
-  local rest = type(v) == "string" and v:match("^h%-([0-9a-z]*)$")
-  return rest and #rest >= 8 and #rest <= 32 or false
+  local tail = type(v) == "string" and v:match("^h%-([0-9a-z]*)$")
+  return tail and #tail >= 8 and #tail <= 32 or false
 end
 
 -- What the handshake says about its sender: organisation ID, management email and name, feature set.
 local function sender(ctx, rec)
   local x = rec.extra or {}
   local org = ctx.state.fixture.organization
-  local own = org and org.management_account == rec.inviter and (x.organization_id == nil or x.organization_id == org.id)
+  local own = org and org.management_account == rec.inviter
+    and (x.organization_id == nil or x.organization_id == org.id)
   return {
     org_id = x.organization_id or (own and org.id) or ("o-sim" .. rec.inviter),
     email = x.master_email or (own and org.management.email) or (rec.inviter .. "@accounts.sim.invalid"),
