@@ -10,9 +10,6 @@
 -- request), which makes a retried accept whose first answer was lost fail with
 -- ResourceShareInvitationAlreadyAcceptedException; with one token per call RAM repeats the first
 -- answer instead (docs/clients.md, "Idempotency tokens").
---
--- Client only for now: the `invitations` table the runner needs is the lead's to add.
-
 
 local STATUS = { "PENDING", "ACCEPTED", "REJECTED", "EXPIRED" }
 

@@ -22,9 +22,8 @@
 -- generator) and answers it, as RAM does. Tokens are remembered per account and region until the
 -- state is reset.
 --
--- The module serves in both of the simulator's ways: as an invitation service (routes, ops and the
--- svc fields invite.sim.rest reads, once services/ram.lua has an `invitations` table) and, until
--- then, as another service (operation, dispatch, error, auth_error, fault, unknown_operation).
+-- Served as an invitation service (services/ram.lua has `invitations`): routes, ops and the svc
+-- fields invite.sim.rest reads.
 local rest = require "invite.sim.rest"
 local util = require "invite.sim.util"
 
@@ -362,34 +361,5 @@ svc.ops = {
     return ctx.ok(t)
   end,
 }
-
----------------------------------------------------------------------------------------------------
--- Served as another service (no `invitations` in services/ram.lua yet): invite.sim's interface
----------------------------------------------------------------------------------------------------
-
-function svc.error(status, code, message, rid, extra_headers)
-  return rest.error(svc, status, code, message, rid, extra_headers)
-end
-
-function svc.auth_error(failure, rid)
-  return rest.auth_error(svc, failure, rid)
-end
-
-function svc.fault(kind, retry_after, rid)
-  return rest.fault(svc, kind, retry_after, rid)
-end
-
-function svc.operation(req)
-  return rest.route(svc.routes, req.method, req.path)
-end
-
-function svc.unknown_operation(req, _, rid)
-  return rest.error(svc, 404, "UnknownOperationException", "Unknown operation " .. tostring(req.method) .. " "
-    .. tostring(req.path) .. " for ram", rid)
-end
-
-function svc.dispatch(ctx)
-  return rest.dispatch(svc, ctx)
-end
 
 return svc
