@@ -34,6 +34,13 @@ local function int_value(spec)
   return v
 end
 
+-- a valid value for a string member checked against its model pattern (`matches`), by pattern
+local MATCHING = {
+  ["^h-[0-9a-z]{8,32}$"] = "h-0123456789abcdef", -- Organizations' HandshakeId
+  ["^arn:aws[-\\w]{0,10}?:detective:[-\\w]{2,20}?:\\d{12}?:graph:[abcdef\\d]{32}?$"] =
+    "arn:aws:detective:us-east-1:111122223333:graph:0123456789abcdef0123456789abcdef",
+}
+
 -- a valid value for a member spec; `ints` collects the paths of integer members
 local function value_for(spec, path, ints)
   local t = spec.type
@@ -47,6 +54,10 @@ local function value_for(spec, path, ints)
     local o = {}
     for _, m in ipairs(spec.members or {}) do o[m.name] = value_for(m, path .. "." .. m.name, ints) end
     return o
+  elseif spec.matches then
+    local v = MATCHING[spec.pattern]
+    assert(v and spec.matches(v), path .. ": MATCHING has no value for the pattern " .. tostring(spec.pattern))
+    return v
   elseif spec.account_id then return "111122223333"
   elseif spec.enum then return spec.enum[1]
   end
