@@ -5,7 +5,10 @@ local sim = require "support.sim"
 local cjson = require "cjson"
 
 local MUTATING = { DeclineInvitations = true, DeleteInvitations = true, AcceptInvitation = true,
-                   AcceptAdministratorInvitation = true, DisassociateFromAdministratorAccount = true }
+                   AcceptAdministratorInvitation = true, DisassociateFromAdministratorAccount = true,
+                   RejectInvitation = true, DisassociateMembership = true, AcceptHandshake = true,
+                   DeclineHandshake = true, AcceptResourceShareInvitation = true,
+                   RejectResourceShareInvitation = true }
 
 local function sh_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
@@ -141,6 +144,109 @@ describe("invite CLI", function()
     assert.are.equal(1, code)
     assert.matches("InvalidSignatureException", err)
     assert.is_nil(err:find(prod.secret_access_key, 1, true))
+  end)
+
+  it("runs examples/outside.lua as the management account over the organisation's accounts", function()
+    local admin = sim.keys["org-admin"]
+    -- (the audit account has another role: excluded)
+    local code, out, err = invite("apply examples/outside.lua --accounts org --role InviteManager "
+      .. "--exclude-accounts 666666666666 --regions us-east-1,eu-west-1 --json --endpoint-url " .. s.endpoint,
+      "AWS_ACCESS_KEY_ID=" .. admin.access_key_id .. " AWS_SECRET_ACCESS_KEY=" .. sh_quote(admin.secret_access_key))
+    assert.are.equal(0, code, err)
+    local report = cjson.decode(out)
+    local by = {}
+    for _, r in ipairs(report.invitations) do
+      assert.is_true(r.service == "ram" or r.service == "organizations", r.service)
+      by[r.service .. " " .. r.account .. " " .. r.account_id .. " " .. tostring(r.status)] = r
+    end
+    local function outcome(key) return by[key] and by[key].outcome, by[key] and by[key].reason end
+    -- RAM: the stranger's shares declined, the organisation's kept, a closed one kept unasked
+    assert.are.equal("declined", outcome("ram 333333333333 777788889999 PENDING"))
+    assert.are.equal("declined", outcome("ram 222222222222 777788889999 PENDING"))
+    assert.are.equal("kept", outcome("ram 333333333333 111111111111 PENDING"))
+    assert.is_true(by["ram 333333333333 111111111111 PENDING"].from_organization)
+    assert.is_false(by["ram 333333333333 777788889999 PENDING"].from_organization)
+    assert.matches("%(ec2:Subnet%) shared by 777788889999, outside our organisation",
+      by["ram 333333333333 777788889999 PENDING"].reason)
+    assert.are.equal("kept", outcome("ram 333333333333 444444444444 ACCEPTED"))
+    -- Organizations: an invitation from an unknown management account declined, the known one kept,
+    -- a handshake that is not an INVITE kept without asking
+    assert.are.equal("declined", outcome("organizations 222222222222 493817260514 OPEN"))
+    assert.are.equal("kept", outcome("organizations 333333333333 111111111111 OPEN"))
+    local _, why = outcome("organizations 444444444444 111111111111 REQUESTED")
+    assert.matches("^action_type ENABLE_ALL_FEATURES: kept", why)
+    local st = s:state()
+    local status = {}
+    for _, i in ipairs(st.invitations) do status[i.id] = i.status end
+    assert.are.equal("DECLINED", status["h-7kq2m9x4w1zp3r8t"])
+    assert.are.equal("OPEN", status["h-ex12invite000001"])
+  end)
+
+  -- an invitation of the example fixture: the first one matching
+  local function fixture_invitation(match)
+    local fx = cjson.decode(assert(io.open("examples/fixtures/org.json")):read("*a"))
+    for _, i in ipairs(fx.invitations) do
+      local ok = true
+      for k, v in pairs(match) do if i[k] ~= v then ok = false end end
+      if ok then return i end
+    end
+    error("no such invitation in the example fixture")
+  end
+
+  local function status_of(id)
+    for _, i in ipairs(s:state().invitations) do if i.id == id then return i.status end end
+    return nil
+  end
+
+  it("accept takes an invitation's ARN or its inviter's account ID; nothing matching is exit 1", function()
+    local graph = fixture_invitation{ service = "detective", account = "222222222222", inviter = "111111111111" }.id
+    local code, out, err = invite("accept --service detective --region us-east-1 " .. graph .. " --endpoint-url "
+      .. s.endpoint)
+    assert.are.equal(0, code, err)
+    assert.matches("detective%s+us%-east%-1%s+222222222222%s+111111111111 .* accepted", out)
+    assert.are.equal("ENABLED", status_of(graph))
+    code, out, err = invite("accept --service guardduty --region us-east-1 111111111111 --endpoint-url " .. s.endpoint)
+    assert.are.equal(0, code, err)
+    assert.matches("accepted", out)
+    local before = #s:requests()
+    local _
+    code, _, err = invite("accept --service ram --region eu-west-1 arn:aws:ram:eu-west-1:123456789012:"
+      .. "resource-share-invitation/nope --endpoint-url " .. s.endpoint)
+    assert.are.equal(1, code)
+    assert.matches("no open invitation arn:aws:ram:eu%-west%-1:123456789012:resource%-share%-invitation/nope in ram",
+      err)
+    for i, r in ipairs(s:requests()) do
+      if i > before then assert.is_nil(MUTATING[r.operation], r.operation) end
+    end
+  end)
+
+  it("decline takes the invitation IDs or ARNs of Detective, Organizations and RAM; delete there is refused", function()
+    local share = fixture_invitation{ service = "ram", account = "222222222222" }.id
+    local code, out, err = invite("decline --service ram --region eu-west-1 " .. share .. " --endpoint-url "
+      .. s.endpoint)
+    assert.are.equal(0, code, err)
+    assert.are.equal(share .. "  declined\n", out)
+    assert.are.equal("REJECTED", status_of(share))
+    -- global: no region needed
+    code, out, err = invite("decline --service organizations h-7kq2m9x4w1zp3r8t --endpoint-url " .. s.endpoint)
+    assert.are.equal(0, code, err)
+    assert.are.equal("h-7kq2m9x4w1zp3r8t  declined\n", out)
+    assert.are.equal("DECLINED", status_of("h-7kq2m9x4w1zp3r8t"))
+    -- already declined: the service's error for that one, exit 1
+    code, out = invite("decline --service organizations h-7kq2m9x4w1zp3r8t --endpoint-url " .. s.endpoint)
+    assert.are.equal(1, code)
+    assert.matches("^h%-7kq2m9x4w1zp3r8t  error: ", out)
+    local before = #s:requests()
+    code, out, err = invite("delete --service ram --region eu-west-1 " .. share .. " --endpoint-url " .. s.endpoint)
+    assert.are.equal(2, code)
+    assert.matches("ram has no delete %(RAM has no delete: a rejected invitation stays listed as REJECTED%)", err)
+    assert.are.equal("", out)
+    assert.are.equal(before, #s:requests())
+    -- a malformed ID is refused before anything is sent (exit 2)
+    code, _, err = invite("decline --service organizations h-NOT-AN-ID --endpoint-url " .. s.endpoint)
+    assert.are.equal(2, code)
+    assert.matches("HandshakeId", err)
+    assert.are.equal(before, #s:requests())
   end)
 
   for _, example in ipairs({ "allow_list", "stale", "accept_admin" }) do
