@@ -220,6 +220,18 @@ describe("invite CLI", function()
     end
   end)
 
+  it("count counts the open invitations of the kinds without a count operation (Organizations: once)", function()
+    local code, out, err = invite("count --services detective,organizations,ram --regions us-east-1,eu-west-1 --json "
+      .. "--endpoint-url " .. s.endpoint)
+    assert.are.equal(0, code, err)
+    local got = {}
+    for _, r in ipairs(cjson.decode(out)) do got[#got + 1] = ("%s %s %d"):format(r.service, r.region, r.count) end
+    -- prod: two INVITED graphs in us-east-1, one in eu-west-1; one OPEN handshake (the DECLINED one is
+    -- not counted); one PENDING share in eu-west-1
+    assert.are.same({ "detective us-east-1 2", "detective eu-west-1 1", "organizations global 1", "ram us-east-1 0",
+                      "ram eu-west-1 1" }, got)
+  end)
+
   it("decline takes the invitation IDs or ARNs of Detective, Organizations and RAM; delete there is refused", function()
     local share = fixture_invitation{ service = "ram", account = "222222222222" }.id
     local code, out, err = invite("decline --service ram --region eu-west-1 " .. share .. " --endpoint-url "
