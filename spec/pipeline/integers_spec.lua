@@ -42,6 +42,12 @@ local MATCHING = {
 }
 
 -- a valid value for a member spec; `ints` collects the paths of integer members
+-- valid values of the members whose strings have a pattern (`matches`)
+local SAMPLES = {
+  GraphArn = "arn:aws:detective:us-east-1:111122223333:graph:0123456789abcdef0123456789abcdef",
+  HandshakeId = "h-0123456789ab", ParentHandshakeId = "h-0123456789ab",
+}
+
 local function value_for(spec, path, ints)
   local t = spec.type
   if t == "integer" or t == "long" then
@@ -60,6 +66,11 @@ local function value_for(spec, path, ints)
     return v
   elseif spec.account_id then return "111122223333"
   elseif spec.enum then return spec.enum[1]
+  elseif spec.matches then
+    -- a string with the model's pattern (Detective's graph ARN, a handshake ID): a valid one
+    local sample = SAMPLES[spec.name or path:match("([%w_]+)$")]
+    assert(sample and spec.matches(sample), "integers_spec: no valid sample for the patterned member " .. path)
+    return sample
   end
   return string.rep("a", math.max(spec.min or 1, 1))
 end
