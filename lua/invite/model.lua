@@ -119,7 +119,7 @@ local function one_call(ops, spec, field, need)
       .. m.name .. "' of " .. spec.operation .. " is not given")
   end
   return { operation = spec.operation, params = spec.params, api_name = ops[spec.operation].name,
-           done_codes = spec.done_codes or {}, one = spec.one }
+           done_codes = spec.done_codes or {}, gone_codes = spec.gone_codes or {}, one = spec.one }
 end
 
 -- The facts of an invitation kind acted on one invitation at a time (no `ids`: Detective,

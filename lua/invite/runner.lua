@@ -308,6 +308,23 @@ function apply_each(ctx, client, svc, scope, records)
       if c == code then return true, "already " .. (what == "accept" and "accepted" or "declined")
         .. " when the call arrived (" .. code .. ")" end
     end
+    for _, c in ipairs(spec.gone_codes) do
+      -- "not found" for what this scope listed: gone (Detective's rejected invitations disappear)
+      -- if a new listing no longer has it; that listing failing leaves the error as it is
+      if c == code then
+        local now_listed = client[svc.list_all](client, {})
+        if now_listed then
+          local still = false
+          for _, raw in ipairs(now_listed) do
+            if raw[svc.id] == rec.invitation_id then still = true end
+          end
+          if not still then
+            return true, "already gone when the call arrived (" .. code .. "): an earlier attempt whose "
+              .. "answer was lost (or another actor) " .. (what == "accept" and "acted on" or "declined") .. " it"
+          end
+        end
+      end
+    end
     rec.failed = true
     finish(ctx, rec, "error", what .. " failed: " .. errstr(err))
     return nil

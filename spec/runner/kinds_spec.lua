@@ -17,7 +17,7 @@ local function declaration(global)
       order = 9, list_operation = "get_items", list = "Items", account = "Sender", id = "Arn", at = "At",
       status = "Status", open = { "PENDING" }, fields = { share_name = "Name", kind = "Kind" },
       decline = { operation = "reject_item", params = { ItemArn = "invitation_id" },
-                  done_codes = { "AlreadyRejected" } },
+                  done_codes = { "AlreadyRejected" }, gone_codes = { "NotFound" } },
       accept = { operation = "accept_item", params = { ItemArn = "invitation_id" } },
       no_delete = "Fake Kind has no delete: a rejected item stays listed",
       details = { operation = "list_item_resources", params = { ItemArn = "invitation_id" }, list = "Resources",
@@ -66,7 +66,11 @@ end
 local function fake(items, behaviour)
   behaviour = behaviour or {}
   local c = { calls = {} }
-  function c:get_all_items() self.calls[#self.calls + 1] = "list"; return items end
+  function c:get_all_items()
+    self.calls[#self.calls + 1] = "list"
+    if behaviour.relisted and #self.calls > 1 then return behaviour.relisted end
+    return items
+  end
   function c:list_all_item_resources(p)
     self.calls[#self.calls + 1] = "resources " .. p.ItemArn
     if behaviour.resources_error then return nil, behaviour.resources_error end
@@ -191,6 +195,21 @@ describe("invite.run over a kind acted on one invitation at a time", function()
     assert.equal("already declined when the call arrived (AlreadyRejected)", r.a1.detail)
     assert.equal("error", r.a2.outcome)
     assert.matches("decline failed: Boom", r.a2.detail)
+  end)
+
+  it("a gone code: listed again, declined when it is no longer there, an error when it still is", function()
+    load()
+    local errors = require "invite.errors"
+    local gone = errors.new{ code = "NotFound", message = "no such item", status = 404 }
+    local c = fake({ item("a1", OUTSIDER), item("a2", OUTSIDER) },
+      { reject_error = { a1 = gone, a2 = gone }, relisted = { item("a2", OUTSIDER) } })
+    local report = run({ apply = true, policy = function() return "decline" end }, c)
+    local r = by_id(report)
+    assert.are.equal("declined", r.a1.outcome)
+    assert.matches("^already gone when the call arrived %(NotFound%): an earlier attempt", r.a1.detail)
+    assert.are.equal("error", r.a2.outcome)
+    assert.matches("decline failed: NotFound", r.a2.detail)
+    assert.same({ "list", "resources a1", "resources a2", "reject a1", "list", "reject a2", "list" }, c.calls)
   end)
 
   it("a failed details call ends that invitation as an error, undecided and not acted on", function()

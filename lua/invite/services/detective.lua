@@ -77,7 +77,9 @@ return {
     fields = { graph_arn = "GraphArn", invitation_type = "InvitationType" },
     -- an answer without AdministratorId (older members): the deprecated MasterId names the same account
     derive = function(raw, rec) rec.account_id = rec.account_id or raw.MasterId end,
-    decline = { operation = "reject_invitation", params = { GraphArn = "invitation_id" } },
+    -- a retried reject whose first answer was lost finds the invitation gone: listed again to tell
+    decline = { operation = "reject_invitation", params = { GraphArn = "invitation_id" },
+                gone_codes = { "ResourceNotFoundException" } },
     accept = { operation = "accept_invitation", params = { GraphArn = "invitation_id" } },
     no_delete = "Detective has no delete: a rejected invitation is no longer listed",
   },
