@@ -617,7 +617,7 @@ local CASES = {
     exit = 2, text = { "invite: error: missing argument 'policy'" } },
   { "cli", "count --services with an unknown service",
     args = { "count", "--regions", "us-east-1", "--services", "inspector", "--endpoint-url", "{EP}" },
-    exit = 2, text = { "invite: unknown service 'inspector' (macie2, securityhub, guardduty)" } },
+    exit = 2, text = { "invite: unknown service 'inspector' (macie2, securityhub, guardduty, detective, organizations, ram)" } },
   { "cli", "--concurrency 0", args = { "list", "--regions", "us-east-1", "--concurrency", "0", "--endpoint-url", "{EP}" },
     exit = 2, text = { "invite: --concurrency must be a whole number >= 1" } },
   { "cli", "--concurrency that is not a number",
