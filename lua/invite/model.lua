@@ -146,6 +146,8 @@ each_view = function(v, inv, def, fields, need)
   need(inv.derive == nil or type(inv.derive) == "function", "derive", "must be a function(raw, rec)")
   v.derive = inv.derive
   v.global = inv.global == true
+  need(inv.label == nil or type(inv.label) == "string", "label", "must name a record field")
+  v.label = inv.label
   v.organization = inv.organization
   if inv.details ~= nil then
     local d = one_call(ops, inv.details, "details", need)

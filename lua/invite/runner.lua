@@ -235,6 +235,8 @@ end
 function each_fields(ctx, svc, raw, rec)
   for field, member in pairs(svc.fields) do rec[field] = raw[member] end
   if svc.derive then svc.derive(raw, rec) end
+  -- what the text table's WHAT column shows (a share's name, a handshake's action type)
+  if svc.label and rec[svc.label] ~= nil then rec.label = tostring(rec[svc.label]) end
   if svc.organization and type(rec.account_id) == "string" then
     local set = ctx.organization.get()
     if set then rec[svc.organization] = set[rec.account_id] == true end

@@ -67,6 +67,7 @@ describe("invite.report", function()
                 detail = "server said \27[31mred\27[0m" },
         record{ account_id = "\155" .. "2J", action = "decline", reason = "déclinée ✓", invited_at = "\194\155x" },
         record{ region = "eu-west-1", reason = "\0nul" },
+        record{ service = "ram", label = "share\27]0;owned\7", reason = "a RAM share's name is the sender's text" },
       }
       local text = report.table{ invitations = recs }
       assert_inert(text, "the table")
@@ -81,7 +82,8 @@ describe("invite.report", function()
       assert.truthy(text:find("déclinée ✓", 1, true))
       -- every cell of every row starts at its header's column (counted in characters)
       local starts = column_starts(lines[1])
-      assert.are.equal(8, #starts)
+      assert.are.equal(9, #starts)
+      assert.truthy(text:find("share\\x1b]0;owned\\x07", 1, true))
       for r = 2, #lines do
         local l = lines[r]
         for c = 2, #starts do

@@ -74,7 +74,7 @@ return {
     order = 4,
     list = "Invitations", account = "AdministratorId", id = "GraphArn", at = "InvitedTime", status = "Status",
     open = { "INVITED" }, -- ENABLED, ACCEPTED_BUT_DISABLED and the verifying ones are memberships, kept
-    fields = { graph_arn = "GraphArn", invitation_type = "InvitationType" },
+    fields = { graph_arn = "GraphArn", invitation_type = "InvitationType" }, label = "invitation_type",
     -- an answer without AdministratorId (older members): the deprecated MasterId names the same account
     derive = function(raw, rec) rec.account_id = rec.account_id or raw.MasterId end,
     -- a retried reject whose first answer was lost finds the invitation gone: listed again to tell

@@ -153,6 +153,7 @@ return {
     id = "Id", at = "RequestedTimestamp", status = "State",
     open = { "OPEN", "REQUESTED" },
     fields = { action_type = "Action", handshake_arn = "Arn", expires_at = "ExpirationTimestamp" },
+    label = "action_type",
     derive = function(raw, rec)
       local arn = type(raw.Arn) == "string" and raw.Arn or ""
       local account, org = arn:match("^arn:aws[%w%-]*:organizations::(%d+):handshake/(o%-[%w]+)/")

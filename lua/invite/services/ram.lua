@@ -93,7 +93,7 @@ return {
     list_operation = "get_resource_share_invitations", list = "resourceShareInvitations",
     account = "senderAccountId", id = "resourceShareInvitationArn", at = "invitationTimestamp", status = "status",
     open = { "PENDING" },
-    fields = { share_name = "resourceShareName", share_arn = "resourceShareArn" },
+    fields = { share_name = "resourceShareName", share_arn = "resourceShareArn" }, label = "share_name",
     organization = "from_organization",
     details = { operation = "list_pending_invitation_resources",
                 params = { resourceShareInvitationArn = "invitation_id" },
