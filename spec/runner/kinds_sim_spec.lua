@@ -109,6 +109,7 @@ describe("invite.run over the three one-at-a-time kinds, against the simulator",
     assert.are.same({ "ec2:Subnet" }, by[SHARE_OUT].resource_types)
     assert.are.same({ "ec2:TransitGateway" }, by[SHARE_IN].resource_types)
     assert.are.equal("vendor-subnet", by[SHARE_OUT].share_name)
+    assert.are.equal(STRANGER, by[SHARE_OUT].sharing_account)
     assert.are.equal("declined", by[SHARE_OUT].outcome)
     assert.are.equal("kept", by[SHARE_IN].outcome)
 
