@@ -657,9 +657,16 @@ end
 --                                policy = require "mypolicy", apply = false }
 -- @tparam table opts
 -- @tparam function|table opts.policy `decide(inv) -> action, reason`, or a table with `decide`
---   (and optional `services`, `regions`, `accounts`, `role`); actions: `keep`, `decline`, `delete`,
---   `decline_and_delete`, `accept`. `inv`: `service`, `region`, `account` (the invitee),
---   `account_id` (inviter), `invitation_id`, `invited_at`, `status`, `age_days`
+--   (and optional `services`, `regions`, `accounts`, `role`, `handshake_actions`); actions: `keep`,
+--   `decline`, `delete`, `decline_and_delete`, `accept`. `inv`: `service`, `region` (`global` for
+--   Organizations), `account` (the invitee), `account_id` (inviter), `invitation_id` (an ID or ARN),
+--   `invited_at`, `status`, `age_days`, and its kind's fields: Detective `graph_arn`,
+--   `invitation_type`; Organizations `action_type`, `organization_id`, `management_account`,
+--   `handshake_arn`, `expires_at`; RAM `share_name`, `share_arn`, `sharing_account`,
+--   `resource_types`, `from_organization` (nil when unknown). Detective, Organizations and RAM
+--   invitations that are not open are kept without asking, and so are handshakes whose action type
+--   `handshake_actions` (default `{"INVITE"}`) does not name; they have no delete: `delete` and
+--   `decline_and_delete` decline
 -- @tparam string|{string,...} opts.regions a list of region names (each one invite's region table
 --   knows, @{invite.regions}), `"all"` (every region where the service exists in the caller's
 --   partition) or `"enabled"` (those of them each account has enabled: Account ListRegions, else
