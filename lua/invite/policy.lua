@@ -47,12 +47,12 @@ local DEFAULT_RULES = {
 -- action types a policy decides; others are kept), with what their values are.
 -- @treturn table key -> description of its values
 function _M.gate_keys()
-  local out = {}
+  local out, allowed = {}, {}
   for _, name in ipairs(model.SERVICES) do
     local g = model.invitations(name).gate
-    if g then out[g.policy] = g.values or "strings" end
+    if g then out[g.policy], allowed[g.policy] = g.values or "strings", g.allowed end
   end
-  return out
+  return out, allowed
 end
 
 --- Normalise a policy value (function or table) into a table with `decide`.
@@ -66,10 +66,10 @@ function _M.normalize(p, origin)
   if type(p.decide) ~= "function" then
     return nil, origin .. ": policy table has no decide function (decide = function(inv) ... end)"
   end
-  local gates = nil -- the keys invitation kinds' gates read (handshake_actions), found only when needed
+  local gates, allowed = nil, nil -- the keys invitation kinds' gates read (handshake_actions), when needed
   for k in pairs(p) do
     if not DEFAULT_KEYS[k] then
-      gates = gates or _M.gate_keys()
+      if not gates then gates, allowed = _M.gate_keys() end
       if not gates[k] then
         local names = { "decide", "services", "regions", "accounts", "role", "name", "description" }
         for g in pairs(gates) do names[#names + 1] = g end
@@ -80,6 +80,15 @@ function _M.normalize(p, origin)
       if not ok then
         return nil, origin .. ": policy field '" .. k .. "' must be a list of " .. gates[k] .. ", got "
           .. (why or type(p[k]))
+      end
+      local known = {}
+      for _, a in ipairs(allowed[k] or {}) do known[a] = true end
+      for i, v in ipairs(allowed[k] and p[k] or {}) do
+        if not known[v] then
+          local hint = require("invite.validate").closest(v, allowed[k])
+          return nil, origin .. ": policy field '" .. k .. "'[" .. i .. "] = '" .. v .. "': not one of "
+            .. table.concat(allowed[k], ", ") .. (hint and (" (did you mean '" .. hint .. "'?)") or "")
+        end
       end
     end
   end

@@ -726,6 +726,9 @@ local CASES = {
   { "cli", "plan with a policy whose handshake_actions is a string, not a list",
     args = { "plan", "{TMP}/badgate.lua", "--regions", "us-east-1", "--endpoint-url", "{EP}" },
     exit = 2, text = { "invite: {TMP}/badgate.lua: policy field 'handshake_actions' must be a list of handshake action types (INVITE, ENABLE_ALL_FEATURES" } },
+  { "cli", "plan with a policy whose handshake_actions has a typo (the closest named)",
+    args = { "plan", "{TMP}/typogate.lua", "--regions", "us-east-1", "--endpoint-url", "{EP}" },
+    exit = 2, text = { "invite: {TMP}/typogate.lua: policy field 'handshake_actions'[2] = 'ENABLE_ALL_FEATURE': not one of INVITE, ENABLE_ALL_FEATURES, APPROVE_ALL_FEATURES, ADD_ORGANIZATIONS_SERVICE_LINKED_ROLE, TRANSFER_RESPONSIBILITY (did you mean 'ENABLE_ALL_FEATURES'?)" } },
   { "cli", "accept --service s3",
     args = { "accept", "--service", "s3", "--region", "us-east-1", "--endpoint-url", "{EP}", "222222222222" },
     exit = 2, text = { "invite: --service 's3': unknown service (macie2, securityhub, guardduty, detective, organizations, ram)" } },
@@ -840,6 +843,8 @@ local FILES = {
   ["reject.lua"] = "return function() return 'reject' end\n",
   ["badservices.lua"] = "return { decide = function() return 'keep' end, services = { 'macie2', 's3' } }\n",
   ["badgate.lua"] = "return { decide = function() return 'keep' end, handshake_actions = 'INVITE' }\n",
+  ["typogate.lua"] = "return { decide = function() return 'keep' end, "
+    .. "handshake_actions = { 'INVITE', 'ENABLE_ALL_FEATURE' } }\n",
   ["numaccounts.lua"] = "return { decide = function() return 'keep' end, accounts = { 222222222222 }, role = 'R' }\n",
 }
 for k, v in pairs(INI_BROKEN) do FILES[k .. ".ini"] = v end

@@ -165,7 +165,7 @@ return {
       end
       rec.account_id, rec.management_account, rec.organization_id = account, account, org
     end,
-    gate = { field = "action_type", policy = "handshake_actions", default = { "INVITE" },
+    gate = { field = "action_type", policy = "handshake_actions", default = { "INVITE" }, allowed = ACTION_TYPES,
              values = "handshake action types (INVITE, ENABLE_ALL_FEATURES, APPROVE_ALL_FEATURES, "
                .. "ADD_ORGANIZATIONS_SERVICE_LINKED_ROLE, TRANSFER_RESPONSIBILITY)" },
     decline = { operation = "decline_handshake", params = { HandshakeId = "invitation_id" },
