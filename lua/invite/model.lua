@@ -72,6 +72,9 @@ end
 
 local each_view -- defined below
 
+-- invite's statuses of an invitation, whatever the service calls them
+local NORMALISED = { pending = true, declined = true, accepted = true, member = true, other = true }
+
 -- The member `name` of a member list, or nil.
 local function member_of(list, name)
   for _, m in ipairs(list or {}) do
@@ -199,6 +202,19 @@ local function invitation_view(name, def)
   for _, f in ipairs{ "account", "id", "at", "status" } do
     need(inv[f] == nil and f == "account" and type(inv.derive) == "function" or member_of(fields, inv[f]), f,
       "not a member of the invitations in '" .. tostring(inv.list) .. "'")
+  end
+  -- every status word the service sends, as one of invite's five; an unknown word is "other"
+  need(type(inv.statuses) == "table", "statuses", "must map the service's status words to pending, declined, "
+    .. "accepted, member or other")
+  local map = {}
+  for word, norm in pairs(inv.statuses) do
+    need(NORMALISED[norm], "statuses", "'" .. tostring(word) .. "' = '" .. tostring(norm) .. "': not one of pending, "
+      .. "declined, accepted, member, other")
+    map[word:upper()] = norm
+  end
+  v.statuses = inv.statuses
+  v.normalize = function(word)
+    return type(word) == "string" and map[word:upper()] or "other"
   end
   if inv.ids == nil then return each_view(v, inv, def, fields, need) end
   for _, opname in ipairs{ "decline_invitations", "delete_invitations" } do

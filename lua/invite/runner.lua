@@ -20,7 +20,37 @@ local concat, sort = table.concat, table.sort
 -- What an account ID (of an invitation, of an unprocessed entry, of an option) must look like.
 local ACCOUNT_ID = "^%d%d%d%d%d%d%d%d%d%d%d%d$"
 
-local each_fields, not_actionable, details_of, apply_each -- invitation kinds acted on one at a time
+local each_fields, gated, details_of, apply_each -- invitation kinds acted on one at a time
+
+-- What a decision comes to when it is already in effect, or cannot be sent (set on the record):
+-- `resolved` (an outcome reached without a call) and `resolved_detail`, or `delete_only` (a
+-- declined invitation that decline_and_delete only deletes). A second apply of the same policy
+-- makes no mutating call: what it declined is `already_declined`, what it accepted
+-- `already_accepted`. A kind acted on one invitation at a time sends nothing for an invitation
+-- that is not open (its `open` statuses): it is kept, and the detail says why.
+local function resolve(svc, rec)
+  local a, st = rec.action, rec.status
+  if a == "keep" then return end
+  if a == "accept" and (st == "accepted" or st == "member") then
+    rec.resolved, rec.resolved_detail = "already_accepted", "status " .. tostring(rec.raw_status)
+    return
+  end
+  if st == "declined" and (a == "decline" or (svc.each and a ~= "accept")) then
+    rec.resolved, rec.resolved_detail = "already_declined", "status " .. tostring(rec.raw_status)
+    return
+  end
+  if st == "declined" and a == "decline_and_delete" then
+    rec.delete_only, rec.note = true, "already declined (status " .. tostring(rec.raw_status) .. "): deleted only"
+    return
+  end
+  if svc.open and not svc.open[rec.raw_status] then
+    local open = {}
+    for s in pairs(svc.open) do open[#open + 1] = s end
+    sort(open)
+    rec.resolved, rec.resolved_detail = "kept", "status " .. tostring(rec.raw_status) .. ": only "
+      .. concat(open, ", ") .. " invitations can be acted on; " .. a .. " not sent"
+  end
+end
 
 local OUTCOME_OF = { decline = "declined", delete = "deleted", decline_and_delete = "declined_and_deleted",
                      accept = "accepted" }
@@ -243,16 +273,9 @@ function each_fields(ctx, svc, raw, rec)
   end
 end
 
--- Why an invitation is kept without asking the policy, or nil: a status that is not open
--- (accepted, declined, expired...), or a gated field (a handshake's action type) the policy does
--- not name.
-function not_actionable(ctx, svc, rec)
-  if svc.open and not svc.open[rec.status] then
-    local open = {}
-    for st in pairs(svc.open) do open[#open + 1] = st end
-    sort(open)
-    return "status " .. tostring(rec.status) .. ": only " .. concat(open, ", ") .. " invitations can be acted on"
-  end
+-- Why an invitation is kept without asking the policy, or nil: a gated field (a handshake's
+-- action type) the policy does not name.
+function gated(ctx, svc, rec)
   local g = svc.gate
   if g then
     local names = ctx.policy[g.policy] or g.default
@@ -337,6 +360,8 @@ function apply_each(ctx, client, svc, scope, records)
       local a = rec.action
       if rec.malformed then -- luacheck: ignore 542
         -- reported already
+      elseif rec.resolved then
+        if pass == 1 then finish(ctx, rec, rec.resolved, rec.resolved_detail) end
       elseif a == "keep" then
         if pass == 1 then finish(ctx, rec, "kept") end
       elseif order[a] == pass then
@@ -389,9 +414,12 @@ local function run_scope(scope, ctx)
     local rec = {
       service = scope.service, region = scope.region, account = scope.account,
       account_id = svc.account and raw[svc.account] or nil, invitation_id = raw[svc.id], invited_at = raw[svc.at],
-      status = raw[svc.status],
+      raw_status = raw[svc.status],
     }
+    -- one status for every service (pending, declined, accepted, member, other), the raw word kept
+    rec.status = svc.normalize(rec.raw_status)
     if svc.each then each_fields(ctx, svc, raw, rec) end
+    rec.inviter, rec.invitee = rec.account_id, rec.account -- the plainer names of account_id and account
     if type(rec.account_id) ~= "string" or not rec.account_id:find(ACCOUNT_ID) then
       rec.malformed = true
       rec.outcome = "error"
@@ -402,20 +430,24 @@ local function run_scope(scope, ctx)
     else
       local at = parse_iso(rec.invited_at)
       if at then rec.age_days = (ctx.now() - at) / 86400 end
-      local held = svc.each and not_actionable(ctx, svc, rec)
+      local held = svc.each and gated(ctx, svc, rec)
       if held then
         rec.action, rec.reason = "keep", held
-      elseif svc.details and not details_of(client, svc, rec) then -- luacheck: ignore 542
+      elseif svc.details and rec.status == "pending" and not details_of(client, svc, rec) then -- luacheck: ignore 542
         -- an error outcome: what it would share is unknown, so it is not decided
       else
         local view = {}
         for k, v in pairs(rec) do view[k] = v end
         local action, reason = policy_mod.decide(ctx.policy, view)
         if not action then
-          scope.error = reason .. " (invitation from " .. tostring(rec.account_id) .. ")"
+          -- this row's own cause; its siblings are skipped for it (named below)
+          rec.policy_error = reason
+          scope.error = reason .. " (invitation " .. tostring(rec.invitation_id) .. " from "
+            .. tostring(rec.account_id) .. ")"
         else
           rec.action, rec.reason = action, reason
-          if action == "accept" then accepts = accepts + 1 end
+          resolve(svc, rec)
+          if action == "accept" and not rec.resolved then accepts = accepts + 1 end
         end
       end
     end
@@ -428,7 +460,12 @@ local function run_scope(scope, ctx)
   scope.records = records
   if scope.error then
     for _, rec in ipairs(records) do
-      if not rec.malformed then rec.outcome, rec.detail = "skipped", scope.error end
+      if rec.policy_error then
+        rec.outcome, rec.detail = "error", rec.policy_error
+      elseif not rec.malformed then
+        rec.outcome, rec.detail = "skipped", "not acted on: " .. scope.error
+      end
+      rec.policy_error = nil
     end
     log(ctx, { event = "scope_error", service = scope.service, region = scope.region,
                account = scope.account, error = scope.error })
@@ -444,10 +481,14 @@ local function run_scope(scope, ctx)
     end
   end
 
-  -- 3. plan: nothing is sent
+  -- 3. plan: nothing is sent (what is already in effect is said so in plan and apply alike)
   if not ctx.apply then
     for _, rec in ipairs(records) do
-      if not rec.malformed then rec.outcome = (rec.action == "keep") and "kept" or "planned" end
+      if rec.resolved then
+        rec.outcome, rec.detail = rec.resolved, rec.resolved_detail
+      elseif not rec.malformed then
+        rec.outcome = (rec.action == "keep") and "kept" or "planned"
+      end
     end
     return
   end
@@ -517,7 +558,7 @@ local function run_scope(scope, ctx)
         local both = rec.action == "decline_and_delete"
         if not both or op == "delete_invitations" then
           done(rec, OUTCOME_OF[rec.action], gone[acc] and ("already gone when the call arrived: "
-            .. "an earlier attempt whose answer was lost (or another actor) deleted it") or nil)
+            .. "an earlier attempt whose answer was lost (or another actor) deleted it") or rec.note)
         end
       end
     end
@@ -528,6 +569,8 @@ local function run_scope(scope, ctx)
     local a = rec.action
     if rec.malformed then -- luacheck: ignore 542
       -- reported above; nothing to send
+    elseif rec.resolved then done(rec, rec.resolved, rec.resolved_detail)
+    elseif rec.delete_only then deletes[#deletes + 1] = rec
     elseif a == "keep" then done(rec, "kept")
     elseif a == "accept" then accepts_[#accepts_ + 1] = rec
     elseif a == "decline" or a == "decline_and_delete" then declines[#declines + 1] = rec

@@ -157,7 +157,7 @@ describe("invite CLI", function()
     local by = {}
     for _, r in ipairs(report.invitations) do
       assert.is_true(r.service == "ram" or r.service == "organizations", r.service)
-      by[r.service .. " " .. r.account .. " " .. r.account_id .. " " .. tostring(r.status)] = r
+      by[r.service .. " " .. r.account .. " " .. r.account_id .. " " .. tostring(r.raw_status)] = r
     end
     local function outcome(key) return by[key] and by[key].outcome, by[key] and by[key].reason end
     -- RAM: the stranger's shares declined, the organisation's kept, a closed one kept unasked

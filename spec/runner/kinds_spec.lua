@@ -16,6 +16,7 @@ local function declaration(global)
     invitations = {
       order = 9, list_operation = "get_items", list = "Items", account = "Sender", id = "Arn", at = "At",
       status = "Status", open = { "PENDING" }, fields = { share_name = "Name", kind = "Kind" },
+      statuses = { PENDING = "pending", ACCEPTED = "accepted", REJECTED = "declined" },
       decline = { operation = "reject_item", params = { ItemArn = "invitation_id" },
                   done_codes = { "AlreadyRejected" }, gone_codes = { "NotFound" } },
       accept = { operation = "accept_item", params = { ItemArn = "invitation_id" } },
@@ -122,15 +123,17 @@ describe("invite.run over a kind acted on one invitation at a time", function()
     local c = fake{ item("a1", OUTSIDER), item("a2", OUTSIDER, "ACCEPTED"), item("a3", OUTSIDER, "PENDING", "OTHER") }
     local report = run({ policy = function(inv) seen[#seen + 1] = inv; return "keep", "looked" end },
       c)
-    assert.equal(1, #seen)
+    assert.equal(2, #seen) -- a1 and the closed a2; the gated a3 is not asked
     local v = seen[1]
-    assert.same({ "fakekind", "us-east-1", ME, OUTSIDER, "a1", "a1-share", "INVITE", "PENDING" },
-      { v.service, v.region, v.account, v.account_id, v.invitation_id, v.share_name, v.kind, v.status })
+    assert.same({ "fakekind", "us-east-1", ME, OUTSIDER, "a1", "a1-share", "INVITE", "pending", "PENDING" },
+      { v.service, v.region, v.account, v.account_id, v.invitation_id, v.share_name, v.kind, v.status,
+        v.raw_status })
+    assert.equal("accepted", seen[2].status)
     assert.same({ "ec2:Subnet", "ram:Zeta" }, v.resource_types)
     assert.is_true(v.age_days > 17 and v.age_days < 19)
     local r = by_id(report)
     assert.equal("kept", r.a2.outcome)
-    assert.equal("status ACCEPTED: only PENDING invitations can be acted on", r.a2.reason)
+    assert.equal("looked", r.a2.reason)
     assert.equal("kind OTHER: kept, the policy's fake_kinds (INVITE) does not name it", r.a3.reason)
     -- details only for what the policy is asked about
     assert.same({ "list", "resources a1" }, c.calls)

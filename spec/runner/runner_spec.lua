@@ -80,7 +80,10 @@ describe("invite.run", function()
     assert.are.equal("111111111111", seen.account)
     assert.are.equal("222222222222", seen.account_id)
     assert.are.equal("inv-222222222222", seen.invitation_id)
-    assert.are.equal("Invited", seen.status)
+    assert.are.equal("pending", seen.status)
+    assert.are.equal("Invited", seen.raw_status)
+    assert.are.equal("222222222222", seen.inviter)
+    assert.are.equal("111111111111", seen.invitee)
     assert.are.equal(40, math.floor(seen.age_days + 0.5))
     assert.matches("^2026%-10%-13T", seen.invited_at)
   end)
@@ -150,8 +153,20 @@ describe("invite.run", function()
       assert.are.equal(1, #report.errors)
       assert.matches(case.msg, report.errors[1])
       local r = by_account(report)
-      assert.are.equal("skipped", r["222222222222"].outcome)
-      assert.are.equal("skipped", r["333333333333"].outcome)
+      if name == "two accepts" then
+        -- no row is wrong on its own: both are skipped, and say why
+        for _, id in ipairs{ "222222222222", "333333333333" } do
+          assert.are.equal("skipped", r[id].outcome)
+          assert.matches("^not acted on: policy accepted 2 invitations in one scope", r[id].detail)
+        end
+      else
+        -- each row whose decision failed says its own cause (not its sibling's account ID)
+        for _, id in ipairs{ "222222222222", "333333333333" } do
+          assert.are.equal("error", r[id].outcome)
+          assert.matches(case.msg, r[id].detail)
+          assert.is_nil(r[id].detail:find(id == "222222222222" and "333333333333" or "222222222222", 1, true))
+        end
+      end
       assert.are.equal(1, runner.exit_code(report))
     end)
   end

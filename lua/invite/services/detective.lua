@@ -74,9 +74,15 @@ return {
     order = 4,
     list = "Invitations", account = "AdministratorId", id = "GraphArn", at = "InvitedTime", status = "Status",
     open = { "INVITED" }, -- ENABLED, ACCEPTED_BUT_DISABLED and the verifying ones are memberships, kept
+    statuses = { INVITED = "pending", VERIFICATION_IN_PROGRESS = "pending", VERIFICATION_FAILED = "other",
+                 ENABLED = "accepted", ACCEPTED_BUT_DISABLED = "accepted" },
     fields = { graph_arn = "GraphArn", invitation_type = "InvitationType" }, label = "invitation_type",
     -- an answer without AdministratorId (older members): the deprecated MasterId names the same account
-    derive = function(raw, rec) rec.account_id = rec.account_id or raw.MasterId end,
+    -- an ORGANIZATION membership was not accepted: the organisation's administrator made it
+    derive = function(raw, rec)
+      rec.account_id = rec.account_id or raw.MasterId
+      if raw.InvitationType == "ORGANIZATION" and rec.status == "accepted" then rec.status = "member" end
+    end,
     -- a retried reject whose first answer was lost finds the invitation gone: listed again to tell
     decline = { operation = "reject_invitation", params = { GraphArn = "invitation_id" },
                 gone_codes = { "ResourceNotFoundException" } },

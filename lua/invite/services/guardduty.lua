@@ -62,6 +62,10 @@ return {
     ids = "AccountIds", unprocessed = "UnprocessedAccounts", unprocessed_account = "AccountId",
     reason = { "Result" },
     count = "InvitationsCount",
+    -- RelationshipStatus (a plain string in the model: the values GuardDuty documents)
+    statuses = { Invited = "pending", Created = "pending", EmailVerificationInProgress = "pending",
+                 Enabled = "accepted", Resigned = "declined", Removed = "other", Disabled = "other",
+                 EmailVerificationFailed = "other", AccountSuspended = "other" },
     accept = {
       operation = "accept_administrator_invitation", administrator = "AdministratorId", invitation = "InvitationId",
       -- DetectorId: this account's detector in the region (there is at most one)

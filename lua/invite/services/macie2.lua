@@ -46,6 +46,10 @@ return {
     ids = "accountIds", unprocessed = "unprocessedAccounts", unprocessed_account = "accountId",
     reason = { "errorCode", "errorMessage" }, -- "ClientError: The request failed because ..."
     count = "invitationsCount",
+    -- relationshipStatus (the model's enum) as invite's statuses
+    statuses = { Invited = "pending", Created = "pending", EmailVerificationInProgress = "pending",
+                 Enabled = "accepted", Paused = "accepted", Resigned = "declined", Removed = "other",
+                 EmailVerificationFailed = "other", RegionDisabled = "other", AccountSuspended = "other" },
     accept = { operation = "accept_invitation", administrator = "administratorAccountId",
                invitation = "invitationId" },
   },

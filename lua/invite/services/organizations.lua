@@ -152,6 +152,8 @@ return {
     list_operation = "list_handshakes_for_account", list = "Handshakes",
     id = "Id", at = "RequestedTimestamp", status = "State",
     open = { "OPEN", "REQUESTED" },
+    statuses = { OPEN = "pending", REQUESTED = "pending", ACCEPTED = "accepted", DECLINED = "declined",
+                 CANCELED = "other", EXPIRED = "other" },
     fields = { action_type = "Action", handshake_arn = "Arn", expires_at = "ExpirationTimestamp" },
     label = "action_type",
     derive = function(raw, rec)

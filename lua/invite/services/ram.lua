@@ -93,6 +93,7 @@ return {
     list_operation = "get_resource_share_invitations", list = "resourceShareInvitations",
     account = "senderAccountId", id = "resourceShareInvitationArn", at = "invitationTimestamp", status = "status",
     open = { "PENDING" },
+    statuses = { PENDING = "pending", ACCEPTED = "accepted", REJECTED = "declined", EXPIRED = "other" },
     fields = { share_name = "resourceShareName", share_arn = "resourceShareArn", sharing_account = "senderAccountId" },
     label = "share_name",
     organization = "from_organization",

@@ -49,6 +49,9 @@ return {
     ids = "AccountIds", unprocessed = "UnprocessedAccounts", unprocessed_account = "AccountId",
     reason = { "ProcessingResult" },
     count = "InvitationsCount",
+    -- MemberStatus (a plain string in the model: the values Security Hub documents, any case)
+    statuses = { Invited = "pending", Created = "pending", Enabled = "accepted", Resigned = "declined",
+                 Removed = "other", Deleted = "other", Account_Suspended = "other" },
     accept = { operation = "accept_administrator_invitation", administrator = "AdministratorId",
                invitation = "InvitationId" },
   },
