@@ -78,7 +78,8 @@ local width = _M.width
 local COLUMNS = {
   { "SERVICE", "service" }, { "REGION", "region" }, { "ACCOUNT", "account" }, { "INVITER", "account_id" },
   { "WHAT", "label" }, -- a RAM share's name, a handshake's action type, a Detective invitation's type
-  { "INVITED-AT", "invited_at" }, { "ACTION", "action" }, { "REASON", "reason" }, { "OUTCOME", "outcome" },
+  { "INVITED-AT", "invited_at" }, { "STATUS", "status" }, -- pending, declined, accepted, member, other
+  { "ACTION", "action" }, { "REASON", "reason" }, { "OUTCOME", "outcome" },
 }
 
 local function cell(rec, key)

@@ -82,7 +82,7 @@ describe("invite.report", function()
       assert.truthy(text:find("déclinée ✓", 1, true))
       -- every cell of every row starts at its header's column (counted in characters)
       local starts = column_starts(lines[1])
-      assert.are.equal(9, #starts)
+      assert.are.equal(10, #starts)
       assert.truthy(text:find("share\\x1b]0;owned\\x07", 1, true))
       for r = 2, #lines do
         local l = lines[r]
