@@ -803,7 +803,9 @@ function _M.run(opts)
   report.run_id, report.identity = run_id, plan.identity
   report.partition = plan.partition
   for _, e in ipairs(plan.errors) do report.errors[#report.errors + 1] = e end
-  if plan.identity_error then report.warnings[#report.warnings + 1] = plan.identity_error end
+  if plan.identity_error and not plan.credentials_error then
+    report.warnings[#report.warnings + 1] = plan.identity_error
+  end
   for _, w in ipairs(plan.warnings) do report.warnings[#report.warnings + 1] = w end
   report.accounts = {}
   for i, a in ipairs(plan.accounts) do

@@ -96,6 +96,13 @@ local function service_regions(r, service, partition)
   return out, absent
 end
 
+--- The error codes of GetCallerIdentity that mean the credentials themselves cannot be used
+-- (none found, expired, unknown key, bad secret): @{plan} stops before any scope, with one error.
+_M.CREDENTIAL_CODES = { NoCredentials = true, ExpiredToken = true, ExpiredTokenException = true,
+                        InvalidClientTokenId = true, UnrecognizedClientException = true,
+                        SignatureDoesNotMatch = true, InvalidAccessKeyId = true, AuthFailure = true,
+                        InvalidSignatureException = true, CredentialsError = true }
+
 --- Plans a run: who am I, the accounts, each account's credentials and regions, and the scopes.
 -- Calls go out concurrently (at most `r.concurrency` at once).
 -- @tparam table r the run's checked options: `services`, `regions` (a list, "all" or "enabled"),
@@ -116,6 +123,13 @@ function _M.plan(r)
   if identity == nil then
     local id, err = _M.whoami(client_options(r, r.credentials, r.sts_region))
     if id then identity = id else plan.identity_error = "who am I (STS GetCallerIdentity): " .. errstr(err) end
+    local code = type(err) == "table" and err.code or nil
+    if not id and _M.CREDENTIAL_CODES[code] then
+      -- no usable credentials: every scope would fail the same way; say it once and sweep nothing
+      plan.credentials_error = true
+      plan.errors[1] = "credentials: " .. errstr(err) .. "; nothing was swept (fix the credentials and run again)"
+      return plan
+    end
   end
   plan.identity = identity or nil
   local partition = identity and identity.partition

@@ -46,7 +46,8 @@ describe("invite CLI", function()
   it("plan lists and decides but sends no mutating call (exit 0)", function()
     local code, out, err = invite("plan examples/policy.lua --endpoint-url " .. s.endpoint)
     assert.are.equal(0, code, err)
-    assert.matches("SERVICE%s+REGION%s+ACCOUNT%s+INVITER%s+WHAT%s+INVITED%-AT%s+STATUS%s+ACTION%s+REASON%s+OUTCOME", out)
+    assert.matches("SERVICE%s+REGION%s+ACCOUNT%s+INVITER%s+WHAT%s+INVITED%-AT%s+STATUS%s+ACTION%s+REASON%s+"
+      .. "OUTCOME", out)
     assert.matches("decline_and_delete", out)
     assert.matches("planned", out)
     assert.are.equal(0, mutating_calls())
@@ -142,8 +143,31 @@ describe("invite CLI", function()
     local code, _, err = invite("list --regions us-east-1 --services macie2 --endpoint-url " .. s.endpoint,
       "AWS_SECRET_ACCESS_KEY=wrong")
     assert.are.equal(1, code)
-    assert.matches("InvalidSignatureException", err)
+    -- refused by STS before any scope (GetCallerIdentity comes first): one line, nothing swept
+    assert.matches("error: credentials: sts GetCallerIdentity: SignatureDoesNotMatch .*nothing was swept", err)
+    assert.are.equal(1, #s:requests())
     assert.is_nil(err:find(prod.secret_access_key, 1, true))
+  end)
+
+  it("says missing or expired credentials once, before any scope, and exits 1", function()
+    local code, out, err = invite("list --regions all --endpoint-url " .. s.endpoint,
+      "AWS_ACCESS_KEY_ID= AWS_SECRET_ACCESS_KEY=")
+    assert.are.equal(1, code, err)
+    local _, lines = err:gsub("\n", "")
+    assert.are.equal(2, lines, err) -- the summary and one error line
+    assert.matches("error: credentials: .*NoCredentials.*nothing was swept", err)
+    assert.are.equal(0, #s:requests())
+    assert.is_nil(out:find("macie2", 1, true))
+    -- an expired session: one GetCallerIdentity, one line
+    local exp = sim.sessions.expired
+    code, _, err = invite("list --regions all --endpoint-url " .. s.endpoint, "AWS_ACCESS_KEY_ID=" .. exp.access_key_id
+      .. " AWS_SECRET_ACCESS_KEY=" .. sh_quote(exp.secret_access_key) .. " AWS_SESSION_TOKEN="
+      .. sh_quote(exp.session_token))
+    assert.are.equal(1, code, err)
+    assert.matches("error: credentials: .*Expired.*nothing was swept", err)
+    local reqs = s:requests()
+    assert.are.equal(1, #reqs)
+    assert.are.equal("GetCallerIdentity", reqs[1].operation)
   end)
 
   it("runs examples/outside.lua as the management account over the organisation's accounts", function()
