@@ -17,6 +17,7 @@ _M.COMMANDS = {
   { "decline", "Decline the invitations sent by the given account IDs." },
   { "delete", "Delete the invitations sent by the given account IDs." },
   { "accept", "Accept one invitation, by its ID or ARN or by the account that sent it." },
+  { "audit", "Check an audit log: `invite audit verify FILE` says whether it is complete and unbroken." },
   { "whoami", "Show the account, ARN and user ID of the credentials invite uses (STS GetCallerIdentity)." },
   { "sim", "Run the local AWS simulator ({services} invitation APIs and STS)." }, -- {services}: model.SERVICES
 }
@@ -127,6 +128,7 @@ function _M.main(argv)
     io.stderr:write(parser:get_usage(), "\n\ninvite: error: ", tostring(args), "\n")
     return 2
   end
+  args._argv = argv -- as typed: the audit log's start line records it (redacted)
   return load_command(args.command).run(args) or 0
 end
 

@@ -81,8 +81,9 @@ local parse_iso = require("invite.time").parse_iso8601
 _M.parse_iso = parse_iso
 
 --- Every option invite.run reads (see _M.run); anything else is a mistake, not silently ignored.
-_M.OPTIONS = { "account", "accounts", "apply", "audit", "audit_log", "client", "concurrency", "credentials",
-               "endpoint", "exclude_accounts", "external_id", "identity", "max_attempts", "max_items", "max_pages",
+_M.OPTIONS = { "account", "accounts", "apply", "audit", "audit_log", "audit_meta", "client", "concurrency",
+               "credentials", "endpoint", "exclude_accounts", "external_id", "identity", "max_attempts", "max_items",
+               "max_pages",
                "now", "on_progress", "ous", "policy", "profile", "regions", "role", "role_session_name", "run_id",
                "services", "sts_endpoint", "sts_region", "unlisted_regions" }
 local KNOWN_OPTION = {}
@@ -730,7 +731,12 @@ end
 -- @tparam[opt] string opts.sts_region the region of STS calls (default: the first listed region,
 --   else the configured one, else us-east-1; regional endpoints)
 -- @tparam[opt=32] int opts.concurrency scopes in flight at once
--- @tparam[opt] string opts.audit_log path of a JSON-lines audit log (or `audit`, an invite.audit log)
+-- @tparam[opt] string opts.audit_log path of a JSON-lines audit log (or `audit`, an invite.audit log);
+--   appended to, hash-chained line to line (@{invite.audit}); its `start` line carries `version`,
+--   `host`, `caller_arn`, `caller_account` and the fields of `audit_meta`, its `end` line the totals
+-- @tparam[opt] table opts.audit_meta fields added to the audit log's `start` line, e.g. `policy`
+--   (`{path =, sha256 =}`, @{invite.audit.file_digest}) and `argv` (@{invite.audit.command_line}:
+--   redacted); string keys that are not the start line's own fields, JSON-encodable values
 -- @param[opt] opts.endpoint endpoint URL of every call (e.g. the simulator); also `profile`,
 --   `credentials`, `max_attempts`, `max_pages`, `max_items`, `sts_endpoint`, `run_id`
 -- @param[opt] opts.on_progress `function(done, total, scope)` after each scope
@@ -751,6 +757,8 @@ function _M.run(opts)
   local checked = check(opts)
   local pol, run_id, concurrency = checked.pol, checked.run_id, checked.concurrency
   local apply = opts.apply == true
+  local mok, merr = audit_mod.check_meta(opts.audit_meta)
+  if not mok then error("invite.run: " .. merr, 2) end
   local audit = opts.audit
   local own_audit = false
   if not audit then
@@ -781,9 +789,11 @@ function _M.run(opts)
   local scopes = plan.scopes
   ctx.organization = organization_lookup(opts, checked, plan)
   local caller = plan.identity or {}
-  local start = { event = "start", apply = apply, scopes = #scopes, skipped = #plan.skipped,
+  local start = { event = "start", version = require("invite.version"), host = audit_mod.hostname(),
+                  apply = apply, scopes = #scopes, skipped = #plan.skipped,
                   accounts = #plan.accounts, caller_account = caller.account, caller_arn = caller.arn,
                   caller_error = plan.identity_error }
+  for k, v in pairs(opts.audit_meta or {}) do start[k] = v end
   log(ctx, start)
   for _, e in ipairs(plan.errors) do
     log(ctx, { event = "scope_error", error = e })
@@ -843,7 +853,8 @@ function _M.run(opts)
     end
   end
   sort(report.errors)
-  log(ctx, { event = "end", invitations = report.totals.invitations, errors = #report.errors })
+  log(ctx, { event = "end", invitations = report.totals.invitations, actions = report.totals.actions,
+             outcomes = report.totals.outcomes, errors = #report.errors, warnings = #report.warnings })
   if own_audit then
     local ok, cerr = audit:close()
     if not ok and not ctx.audit_error then ctx.audit_error = tostring(cerr) end

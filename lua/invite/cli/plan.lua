@@ -24,6 +24,10 @@ local function run(args, apply)
     return 2
   end
   opts.policy, opts.apply = policy, apply
+  -- the audit log's start line names the policy by its bytes and the command line (redacted)
+  local audit = require "invite.audit"
+  opts.audit_meta = { policy = audit.file_digest(args.policy), argv = audit.command_line(args._argv),
+                      cwd = os.getenv("PWD") }
   if not args.quiet and common.stderr_is_tty() then
     opts.on_progress = function(done, total)
       io.stderr:write(("\r%d/%d scopes"):format(done, total))
