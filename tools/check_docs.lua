@@ -23,6 +23,7 @@ local DEFAULT = {
   { "lua/invite/services/securityhub.lua", { "operations" } },
   { "lua/invite/services/guardduty.lua", { "operations" } },
   { "lua/invite/runner.lua" },
+  { "lua/invite/audit.lua" },
   { "lua/invite/scope.lua" },
   { "lua/invite/regions.lua" },
   { "lua/invite/sim/init.lua" },
