@@ -51,6 +51,18 @@ describe("invite apply killed mid-run", function()
           succeeded[key(e.service, e.region, e.account_id)] = e.outcome
         end
       end
+      -- invite audit verify: unbroken, and incomplete with the cut run named (exit 1)
+      local res = require("invite.audit").verify(audit)
+      assert.is_true(res.unbroken, require("invite.audit").verify_text(res))
+      assert.is_false(res.complete)
+      assert.are.equal("incomplete", res.runs[1].status)
+      local found = false
+      for _, pr in ipairs(res.problems) do
+        if pr.message:find("incomplete: run " .. res.runs[1].run_id .. " has no end; ", 1, true) then found = true end
+      end
+      assert.is_true(found, require("invite.audit").verify_text(res))
+      assert.are.equal(1, interp.execute("env -u LD_PRELOAD " .. interp.LUA .. " bin/invite audit verify " .. audit
+        .. " >/dev/null"))
       os.remove(audit); os.remove(pidfile)
       assert.is_true(lines > 0)
       local after = snapshot(s, "222222222222")
