@@ -129,7 +129,7 @@ else notok "man -l docs/invite.1 renders (no groff warning)"; fi
 # 10. every flag of every command's --help is in the page, with its example
 fails=0 seen=0
 : >"$tmp/out"
-for cmd in "" plan apply list count decline delete sim; do
+for cmd in "" plan apply list count decline delete audit sim; do
   help=$(env -u LD_PRELOAD lua5.4 bin/invite $cmd --help 2>&1)
   for flag in $(printf '%s\n' "$help" | grep -oE '^   (-h, )?--[a-z-]+' | grep -oE -- '--[a-z-]+' | sort -u); do
     seen=$((seen + 1))

@@ -23,7 +23,7 @@ end
 function _M.run(args)
   local audit = require "invite.audit"
   local printable = require("invite.report").printable
-  if args.head and not args.head:find("^%x+$") then
+  if args.head and not (#args.head == 64 and args.head:find("^%x+$")) then
     io.stderr:write("invite: --head must be a SHA-256 in hex (as verify prints it), got ",
       require("invite.cli.common").shown(args.head), "\n")
     return 2
