@@ -104,10 +104,14 @@ end
 -- @return log or nil, err
 function _M.open(path, opts)
   if type(path) ~= "string" then error("audit.open: path must be a string", 2) end
-  local st, terr = tail_of(path)
-  if not st then return nil, terr end
+  -- opened for appending first: a named pipe then has its writer, and reading it back does not wait
   local f, err = io.open(path, "ab")
   if not f then return nil, "cannot open audit log: " .. tostring(err) end
+  local st, terr = tail_of(path)
+  if not st then
+    f:close()
+    return nil, terr
+  end
   opts = opts or {}
   return setmetatable({ file = f, path = path, sync = opts.sync ~= false, run_id = opts.run_id,
                         prev = st.prev, seq = 0, torn = st.torn }, mt)

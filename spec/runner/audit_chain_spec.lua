@@ -170,6 +170,21 @@ describe("audit log chain", function()
       assert.are.same({ "incomplete", "complete" }, { res.runs[1].status, res.runs[2].status })
     end)
 
+    it("a named pipe as the log: it is written, nothing waits to read it back", function()
+      if not interp.have("mkfifo") or not interp.have("timeout") then return pending("no mkfifo/timeout") end
+      local fifo, out = tmp .. ".log", tmp .. ".out"
+      os.remove(fifo)
+      assert.are.equal(0, interp.execute("mkfifo " .. fifo))
+      assert.are.equal(0, interp.execute("(timeout 20 cat " .. fifo .. " > " .. out .. ") >/dev/null 2>&1 &"))
+      local code = interp.execute("timeout 20 env -u LD_PRELOAD " .. interp.LUA .. " -e '"
+        .. "package.path = \"lua/?.lua;lua/?/init.lua;\" .. package.path; package.cpath = \"" .. interp.CPATH
+        .. ";\" .. package.cpath; local a = assert(require(\"invite.audit\").open(\"" .. fifo .. "\", "
+        .. "{ run_id = \"p\", sync = false })); assert(a:write{ event = \"start\" }); assert(a:close())'")
+      assert.are.equal(0, code)
+      os.execute("sleep 0.2")
+      assert.matches('^{"prev":"","seq":1,', sim.read_file(out) or "")
+    end)
+
     it("refuses bad audit_meta naming the field, before anything is sent", function()
       local n = #s:requests()
       local ok, err = pcall(apply, tmp .. ".log", { audit_meta = { version = "9" } })
