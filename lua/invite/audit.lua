@@ -315,6 +315,8 @@ local function num(v)
   return tostring(v)
 end
 
+local NO_RUN_ID = "(no run_id)"
+
 local function plural(n, one, many) return num(n) .. " " .. (n == 1 and one or (many or (one .. "s"))) end
 
 --- Verifies an audit log: that it is unbroken (every line one JSON object whose `prev` is the
@@ -403,9 +405,13 @@ function _M.verify(path, opts)
       -- the run
       local id = ev.run_id
       local event = ev.event
-      if type(id) ~= "string" or type(event) ~= "string" then
-        problem(n, "format", "line " .. n .. " has no " .. (type(event) ~= "string" and "event" or "run_id")
-          .. " (format: every line names its event and its run)")
+      if type(id) ~= "string" then
+        -- a log opened without a run id (audit.open(path) handed to invite.run as `audit`): its
+        -- lines are checked as one run
+        id = NO_RUN_ID
+      end
+      if type(event) ~= "string" then
+        problem(n, "format", "line " .. n .. " has no event (format: every line names its event)")
       else
         local run = runs[id]
         if not run then
@@ -550,6 +556,10 @@ function _M.verify(path, opts)
     elseif pending > 0 then
       problem(run.end_line, "outcome", "run " .. run.run_id .. ": " .. plural(pending, "decision")
         .. " without an outcome, the first at line " .. first .. " (outcome: exactly one per decision)")
+    end
+    if run.run_id == NO_RUN_ID then
+      res.notes[#res.notes + 1] = "lines " .. run.first_line .. "-" .. run.last_line .. " name no run_id (a log "
+        .. "opened without one): checked as one run"
     end
     if run.undecided then
       res.notes[#res.notes + 1] = "run " .. run.run_id .. ": " .. plural(run.undecided, "invitation")

@@ -170,6 +170,17 @@ describe("audit log chain", function()
       assert.are.same({ "incomplete", "complete" }, { res.runs[1].status, res.runs[2].status })
     end)
 
+    it("a log opened without a run id and given to invite.run as `audit` verifies as one run", function()
+      local path = tmp .. ".log"
+      local log = assert(audit.open(path, { sync = false }))
+      apply(path, { audit_log = false, audit = log })
+      assert(log:close())
+      local res = audit.verify(path)
+      assert.is_true(res.ok, messages(res))
+      assert.are.equal("(no run_id)", res.runs[1].run_id)
+      assert.matches("name no run_id", res.notes[1], 1, true)
+    end)
+
     it("a named pipe as the log: it is written, nothing waits to read it back", function()
       if not interp.have("mkfifo") or not interp.have("timeout") then return pending("no mkfifo/timeout") end
       local fifo, out = tmp .. ".log", tmp .. ".out"
