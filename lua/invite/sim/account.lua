@@ -13,7 +13,7 @@ local regions = require "invite.sim.regions"
 
 local _M = { name = "account", validation_code = "ValidationException" }
 
-local type, tostring, floor, format, ipairs = type, tostring, math.floor, string.format, ipairs
+local type, tostring, format, ipairs = type, tostring, string.format, ipairs
 
 --- The operations served (the `denied` fixture key may name them as "account:<Operation>").
 _M.OPERATIONS = { ListRegions = true, GetRegionOptStatus = true }
@@ -39,17 +39,7 @@ function _M.error(status, code, message, rid, extra_headers)
   return rest.error(style, status, code, message, rid, extra_headers)
 end
 
-function _M.auth_error(failure, rid)
-  return rest.auth_error(nil, failure, rid)
-end
-
-function _M.fault(kind, retry_after, rid)
-  return rest.fault(style, kind, retry_after, rid)
-end
-
-function _M.operation(req)
-  return rest.route(ROUTES, req.method, req.path)
-end
+rest.front_door(_M, style, ROUTES)
 
 function _M.unknown_operation(req, _, rid)
   local res = rest.json(404, { message = "Unknown operation " .. tostring(req.method) .. " " .. tostring(req.path)
@@ -98,15 +88,12 @@ local ops = {}
 function ops.ListRegions(ctx, body)
   local acct, err = target(ctx, body)
   if not acct then return err end
-  local limit = _M.DEFAULT_PAGE
-  local max = body.MaxResults
-  if max ~= nil and max ~= util.null then
-    if type(max) ~= "number" or max ~= floor(max) or max < 1 or max > 50 then
-      return invalid(ctx, "MaxResults", "1 validation error detected: Value '" .. tostring(max) .. "' at "
-        .. "'maxResults' failed to satisfy constraint: Member must have value between 1 and 50")
-    end
-    limit = max
+  local limit = rest.body_max_results(body.MaxResults, 50)
+  if limit == false then
+    return invalid(ctx, "MaxResults", "1 validation error detected: Value '" .. tostring(body.MaxResults) .. "' at "
+      .. "'maxResults' failed to satisfy constraint: Member must have value between 1 and 50")
   end
+  limit = limit or _M.DEFAULT_PAGE
   local wanted
   local filter = body.RegionOptStatusContains
   if filter ~= nil and filter ~= util.null then

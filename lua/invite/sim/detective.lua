@@ -33,7 +33,7 @@ local util = require "invite.sim.util"
 
 local _M = { name = "detective", validation_code = "ValidationException" }
 
-local type, tostring, floor, format, ipairs, concat = type, tostring, math.floor, string.format, ipairs, table.concat
+local type, tostring, format, ipairs = type, tostring, string.format, ipairs
 local unpack = table.unpack or unpack
 
 --- The fixture hook (docs/simulator.md, "Invitation kinds").
@@ -82,17 +82,7 @@ function _M.error(status, code, message, rid, extra_headers, fields)
   return res
 end
 
-function _M.auth_error(failure, rid)
-  return rest.auth_error(nil, failure, rid)
-end
-
-function _M.fault(kind, retry_after, rid)
-  return rest.fault(_M, kind, retry_after, rid)
-end
-
-function _M.operation(req)
-  return rest.route(_M.routes, req.method, req.path)
-end
+rest.front_door(_M, _M, _M.routes)
 
 function _M.unknown_operation(req, _, rid)
   return _M.error(404, "UnknownOperationException", "Unknown operation " .. tostring(req.method) .. " "
@@ -213,15 +203,12 @@ _M.ops = {}
 function _M.ops.ListInvitations(ctx)
   local body, err = body_of(ctx)
   if not body then return err end
-  local limit = _M.DEFAULT_PAGE
-  local max = body.MaxResults
-  if max ~= nil and max ~= util.null then
-    if type(max) ~= "number" or max ~= floor(max) or max < 1 or max > _M.MAX_RESULTS then
-      return invalid(ctx, "INVALID_REQUEST_BODY", "1 validation error detected: Value '" .. tostring(max)
-        .. "' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 200")
-    end
-    limit = max
+  local limit = rest.body_max_results(body.MaxResults, _M.MAX_RESULTS)
+  if limit == false then
+    return invalid(ctx, "INVALID_REQUEST_BODY", "1 validation error detected: Value '" .. tostring(body.MaxResults)
+      .. "' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 200")
   end
+  limit = limit or _M.DEFAULT_PAGE
   local after
   local tok = body.NextToken
   if tok ~= nil and tok ~= util.null then
@@ -318,28 +305,7 @@ local function big_page(res, n, region, account, now)
     for k, p in ipairs(order) do args[k] = p == "A" and inviter or arn end
     return format(tmpl, unpack(args, 1, #order))
   end
-  local width = #entry(1)
-  local prefix = '{"Invitations":['
-  local i = 0
-  res.body = nil
-  res.length = #prefix + n * width + (n - 1) + 2
-  res.stream = function()
-    if i >= n then
-      if i == n then i = n + 1; return "]}" end
-      return nil
-    end
-    local out, k = {}, 0
-    if i == 0 then k = 1; out[1] = prefix end
-    local stop = i + 400 < n and i + 400 or n
-    while i < stop do
-      i = i + 1
-      k = k + 1
-      out[k] = entry(i)
-      if i < n then k = k + 1; out[k] = "," end
-    end
-    return concat(out)
-  end
-  return res
+  return rest.stream_list(res, '{"Invitations":[', n, #entry(1), entry)
 end
 
 function _M.shape_fault(res, fault, c, now)

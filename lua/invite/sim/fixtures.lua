@@ -417,6 +417,19 @@ end
 -- One invitations[] entry of an invitation kind whose simulator module declares `fixture`: its
 -- statuses, extra fields, and (global) no region. Several invitations from one inviter are allowed;
 -- an ID is unique per service, region and account.
+-- What every invitation entry has: the invited account (one of the fixture's), the inviter (not
+-- the account itself), the ID and the time. Returns account, inviter, id, invited_at (nil where wrong).
+local function check_parties(c, v, p, out)
+  local account = c:account_id(v.account, p .. ".account")
+  if account and not out.accounts[account] then
+    c:fail(p .. ".account", "the invited account must be an account of this fixture")
+  end
+  local inviter = c:account_id(v.inviter, p .. ".inviter")
+  if inviter and inviter == account then c:fail(p .. ".inviter", "an account cannot invite itself") end
+  local id = c:string(v.id, p .. ".id") -- before the time: the errors' order
+  return account, inviter, id, c:time(v.invited_at, p .. ".invited_at")
+end
+
 local function check_kind_invitation(c, v, p, kind, out, seen)
   local allowed = { service = true, region = true, account = true, inviter = true, id = true,
                     invited_at = true, status = true }
@@ -433,14 +446,7 @@ local function check_kind_invitation(c, v, p, kind, out, seen)
     region = c:region(v.region, p .. ".region")
     if region and not c:exists(service, region, p .. ".region") then region = nil end
   end
-  local account = c:account_id(v.account, p .. ".account")
-  if account and not out.accounts[account] then
-    c:fail(p .. ".account", "the invited account must be an account of this fixture")
-  end
-  local inviter = c:account_id(v.inviter, p .. ".inviter")
-  if inviter and inviter == account then c:fail(p .. ".inviter", "an account cannot invite itself") end
-  local id = c:string(v.id, p .. ".id")
-  local at = c:time(v.invited_at, p .. ".invited_at")
+  local account, inviter, id, at = check_parties(c, v, p, out)
   local status = v.status == nil and kind.default_status or v.status
   local ok_status = false
   for _, s in ipairs(kind.statuses) do
@@ -475,14 +481,7 @@ local function check_invitations(c, fx, out)
       local service = c:service(v.service, p .. ".service")
       local region = c:region(v.region, p .. ".region")
       if service and region and not c:exists(service, region, p .. ".region") then region = nil end
-      local account = c:account_id(v.account, p .. ".account")
-      if account and not out.accounts[account] then
-        c:fail(p .. ".account", "the invited account must be an account of this fixture")
-      end
-      local inviter = c:account_id(v.inviter, p .. ".inviter")
-      if inviter and inviter == account then c:fail(p .. ".inviter", "an account cannot invite itself") end
-      local id = c:string(v.id, p .. ".id")
-      local at = c:time(v.invited_at, p .. ".invited_at")
+      local account, inviter, id, at = check_parties(c, v, p, out)
       local status = v.status == nil and "Invited" or v.status
       if not _M.STATUSES[status] then
         c:fail(p .. ".status", "must be one of Invited, Enabled, Resigned, Removed")

@@ -84,8 +84,7 @@ setmetatable(_M, {
 local Sim = {}
 Sim.__index = Sim
 
-local floor, type, tostring, pairs, ipairs, format, concat = math.floor, type, tostring, pairs, ipairs, string.format,
-  table.concat
+local floor, type, tostring, pairs, ipairs, format = math.floor, type, tostring, pairs, ipairs, string.format
 
 -- pid and parent pid of this process, from /proc (Lua has no getpid).
 local function own_ids()
@@ -278,27 +277,9 @@ local function big_page(svc, res, n, now)
     invited_at = now, invited_at_iso = util.iso8601(now, true) }))
   tmpl = tmpl:gsub("%%", "%%%%"):gsub("@A@", "%%s"):gsub("@I@", "%%s")
   local width = #format(tmpl, "900000000000", "sim-bigpage-0000000")
-  local i = 0
-  local prefix = "{" .. util.json_string(list) .. ":["
-  res.body = nil
-  res.length = #prefix + n * width + (n - 1) + 2
-  res.stream = function()
-    if i >= n then
-      if i == n then i = n + 1; return "]}" end
-      return nil
-    end
-    local out, k = {}, 0
-    if i == 0 then k = 1; out[1] = prefix end
-    local stop = i + 400 < n and i + 400 or n
-    while i < stop do
-      i = i + 1
-      k = k + 1
-      out[k] = format(tmpl, format("9%011d", i), format("sim-bigpage-%07d", i))
-      if i < n then k = k + 1; out[k] = "," end
-    end
-    return concat(out)
-  end
-  return res
+  return rest.stream_list(res, "{" .. util.json_string(list) .. ":[", n, width, function(i)
+    return format(tmpl, format("9%011d", i), format("sim-bigpage-%07d", i))
+  end)
 end
 
 --- Changes an answer after its operation ran (the operation itself already happened).

@@ -155,15 +155,12 @@ local function present(v) return v ~= nil and v ~= util.null end
 -- list, else InvalidNextTokenException). Returns limit, after | nil, error response.
 local function page_params(ctx, kind)
   local b = ctx.body
-  local limit = svc.DEFAULT_PAGE
-  if present(b.maxResults) then
-    local n = b.maxResults
-    if type(n) ~= "number" or n ~= floor(n) or n < 1 or n > svc.max_results then
-      return nil, ctx.fail(400, "InvalidMaxResultsException", format("The specified value for maxResults (%s) is "
-        .. "not valid. It must be an integer from 1 to %d.", tostring(n), svc.max_results))
-    end
-    limit = n
+  local limit = rest.body_max_results(b.maxResults, svc.max_results)
+  if limit == false then
+    return nil, ctx.fail(400, "InvalidMaxResultsException", format("The specified value for maxResults (%s) is "
+      .. "not valid. It must be an integer from 1 to %d.", tostring(b.maxResults), svc.max_results))
   end
+  limit = limit or svc.DEFAULT_PAGE
   local after
   if present(b.nextToken) then
     after = type(b.nextToken) == "string" and rest.decode_token(b.nextToken, kind, ctx.service, ctx.region,

@@ -1,13 +1,15 @@
 -- invite.sim.rest: what the three rest-json services (macie2, securityhub, guardduty) share:
 -- routing by method and path, JSON responses, each service's error style, the front door's
--- authentication errors, fault responses, pagination tokens and the invitation operations
+-- authentication errors (and front_door for the rest-json modules in their own style: Account,
+-- Detective), fault responses, streamed list answers, pagination tokens and the invitation operations
 -- themselves, parameterised by each service's member names and wording (see macie2.lua,
 -- securityhub.lua, guardduty.lua).
 local util = require "invite.sim.util"
 
 local _M = {}
 
-local ipairs, pairs, type, tonumber, format, floor = ipairs, pairs, type, tonumber, string.format, math.floor
+local ipairs, pairs, type, tonumber, format, floor, concat = ipairs, pairs, type, tonumber, string.format, math.floor,
+  table.concat
 
 ---------------------------------------------------------------------------------------------------
 -- Responses
@@ -66,6 +68,16 @@ function _M.fault(svc, kind, retry_after, rid)
   end
 end
 
+--- Gives a rest-json module answering in its own style (`mod`, with mod.error(status, code, message,
+-- rid, extra_headers)) the hooks invite.sim calls: mod.auth_error(failure, rid) (the front door's
+-- table above), mod.fault(kind, retry_after, rid) (_M.fault in the style `style`: error_style,
+-- throttle_code, internal_code and their messages) and mod.operation(req) (_M.route over `routes`).
+function _M.front_door(mod, style, routes)
+  function mod.auth_error(failure, rid) return _M.auth_error(nil, failure, rid) end
+  function mod.fault(kind, retry_after, rid) return _M.fault(style, kind, retry_after, rid) end
+  function mod.operation(req) return _M.route(routes, req.method, req.path) end
+end
+
 ---------------------------------------------------------------------------------------------------
 -- Routing
 ---------------------------------------------------------------------------------------------------
@@ -87,6 +99,35 @@ function _M.route(routes, method, path)
 end
 
 ---------------------------------------------------------------------------------------------------
+-- Streaming: a long list answer (the bigpage fault) sent a few hundred entries at a time
+---------------------------------------------------------------------------------------------------
+
+--- Makes `res` stream `prefix`, then entry(1) .. entry(n) separated by commas, then "]}", 400
+-- entries a chunk, with an exact Content-Length (every entry is `width` bytes long).
+function _M.stream_list(res, prefix, n, width, entry)
+  local i = 0
+  res.body = nil
+  res.length = #prefix + n * width + (n - 1) + 2
+  res.stream = function()
+    if i >= n then
+      if i == n then i = n + 1; return "]}" end
+      return nil
+    end
+    local out, k = {}, 0
+    if i == 0 then k = 1; out[1] = prefix end
+    local stop = i + 400 < n and i + 400 or n
+    while i < stop do
+      i = i + 1
+      k = k + 1
+      out[k] = entry(i)
+      if i < n then k = k + 1; out[k] = "," end
+    end
+    return concat(out)
+  end
+  return res
+end
+
+---------------------------------------------------------------------------------------------------
 -- Pagination: opaque tokens that bind to (service, region, account, list) and carry the last
 -- inviter returned, so pages stay correct when invitations are removed between calls.
 ---------------------------------------------------------------------------------------------------
@@ -101,6 +142,14 @@ function _M.decode_token(token, kind, service, region, account)
   local k, s, r, a, after = raw:match("^invite%-sim/1\n([^\n]*)\n([^\n]*)\n([^\n]*)\n([^\n]*)\n([^\n]*)$")
   if not k or k ~= kind or s ~= service or r ~= region or a ~= account then return nil end
   return after
+end
+
+-- A JSON body's page size (MaxResults, maxResults): nil when absent or null, the number when it is a
+-- whole number from 1 to `max`, else false (the service refuses it in its own words).
+function _M.body_max_results(v, max)
+  if v == nil or v == util.null then return nil end
+  if type(v) ~= "number" or v ~= floor(v) or v < 1 or v > max then return false end
+  return v
 end
 
 -- Reads maxResults/nextToken from the query. Returns limit, after (or nil when starting), or nil,
