@@ -409,6 +409,83 @@ end
 w("")
 
 ---------------------------------------------------------------------------------------------------
+-- bench/inventory.lua (issue 18): printed only when the run has its lines
+local inv_keys = {}
+for _, vm in ipairs({ "5.4", "luajit" }) do
+  for _, c in ipairs({ 86, 32, 1 }) do
+    inv_keys[#inv_keys + 1] = { "inventory-" .. vm .. "-six-c" .. c, vm, "six", c }
+  end
+  for _, c in ipairs({ 51, 32, 1 }) do
+    inv_keys[#inv_keys + 1] = { "inventory-" .. vm .. "-three-c" .. c, vm, "three", c }
+  end
+end
+for _, m in ipairs({ "threads32", "seq", "sessions32" }) do
+  inv_keys[#inv_keys + 1] = { "inventory-boto3-" .. m, "boto3", m }
+end
+local any_inv = false
+for _, k in ipairs(inv_keys) do any_inv = any_inv or results[k[1]] ~= nil end
+if any_inv then
+  local b3 = results["inventory-boto3-threads32"] or results["inventory-boto3-seq"]
+  w("## Six-kind inventory against the simulator (issue 18): ms per sweep")
+  w("")
+  w("`bench/inventory.lua`: the fixture's prod account, `invite sim` on examples/fixtures/org.json with fault",
+    " `latency=50` (every response held 50 ms), plan only. Six kinds: Macie, Security Hub, GuardDuty, Detective",
+    " and RAM x the 17 regions above, Organizations once (86 scopes; Detective has no ap-northeast-3 endpoint,",
+    " so invite's region table skips it and boto3's `get_available_regions` leaves it out: 85 swept). Three",
+    " kinds: Macie, Security Hub, GuardDuty x 17 (51). boto3 (", b3 and tostring(b3.boto3) or "?", ", ",
+    b3 and tostring(b3.python) or "?", "): bench/inventory_boto3.py, the same",
+    " simulator, `endpoint_url`, paginators (Detective: a NextToken loop); the timed sweep includes",
+    " making its clients, as invite.run's does.")
+  w("")
+  w("| runner | kinds (scopes swept) | concurrency | min | median | max | simulator requests per sweep | invitations |")
+  w("|---|---|---|---|---|---|---|---|")
+  for _, k in ipairs(inv_keys) do
+    local r = results[k[1]]
+    local label, kinds, conc
+    if k[2] == "boto3" then
+      label = ({ threads32 = "boto3, clients made first, ThreadPoolExecutor",
+                 seq = "boto3, one loop (the usual script)",
+                 sessions32 = "boto3, a Session per worker thread" })[k[3]]
+      kinds, conc = "six", ({ threads32 = "32 threads", seq = "1", sessions32 = "32 threads" })[k[3]]
+    else
+      label = "`invite.run`, " .. (k[2] == "5.4" and "Lua 5.4" or "LuaJIT")
+      kinds, conc = k[3], tostring(k[4]) .. (k[4] == 32 and " (default)" or "")
+    end
+    if r then
+      local a, b, c = triple(k[1], "ms")
+      w("| ", label, " | ", kinds, " (", tostring(r.scopes or "-"), ") | ", conc, " | ", a, " | ", b, " | ", c, " | ",
+        tostring(r.requests or "-"), " | ", tostring(r.invitations or "-"), " |")
+    elseif k[3] ~= "sessions32" then
+      w("| ", label, " | ", kinds, " | ", conc, " | ", why_missing(k[1]), " | | | | |")
+    end
+  end
+  local six, six32 = median("inventory-5.4-six-c86"), median("inventory-5.4-six-c32")
+  local three = median("inventory-5.4-three-c51")
+  local seq, thr = median("inventory-boto3-seq"), median("inventory-boto3-threads32")
+  local ri = results["inventory-5.4-six-c86"] or results["inventory-luajit-six-c86"]
+  w("")
+  if ri and b3 and ri.requests and b3.requests then
+    w("invite.run makes ", ri.requests - b3.requests, " request(s) per six-kind sweep more than the boto3 script: STS",
+      " GetCallerIdentity (who am I, before the sweep) and, for RAM, Organizations ListAccounts (is the sharing",
+      " account inside the organisation?) and ListPendingInvitationResources per PENDING share (its resource",
+      " types), which its records carry and the boto3 script does not ask for. The longest chain is four",
+      " requests one after the other (who am I, a RAM list, ListAccounts, the share's resources; or who am I",
+      " and Macie's three pages in us-east-1), so no six-kind invite.run sweep takes less than 200 ms here.")
+    w("")
+  end
+  if six and three then
+    w("Six kinds / three kinds, all scopes concurrent (Lua 5.4): ", ratio(six, three), ".")
+  end
+  if six32 and seq then
+    w("boto3's loop / invite.run at its default concurrency 32 (Lua 5.4): ", ratio(seq, six32), ".")
+  end
+  if six32 and thr then
+    w("boto3 with 32 threads / invite.run at its default concurrency 32 (Lua 5.4): ", ratio(thr, six32), ".")
+  end
+  w("")
+end
+
+---------------------------------------------------------------------------------------------------
 if #skip_order > 0 then
   w("## Skipped")
   w("")
@@ -430,6 +507,9 @@ w("- Loopback: `bench/decline.lua`, `bench/decline_boto3.py`, `build/bench/http_
 w("- CLI and startup: `build/bench/spawn` (bench/spawn.c: fork/execvp, waitpid, CLOCK_MONOTONIC,",
   " exit status checked). RSS: `/usr/bin/time -f %M`.")
 w("- Sweep: `bench/sweep.lua` (`invite.run`), and `bin/invite list --concurrency N --quiet` timed by spawn.")
+w("- Inventory: `bench/inventory.lua` (`invite.run`, `invite.core.monotime`) and `bench/inventory_boto3.py`",
+  " (`time.perf_counter_ns`, run by bench/inventory.lua against its simulator); requests from the simulator's",
+  " request log.")
 w("")
 
 io.write(table.concat(out, "\n"), "\n")

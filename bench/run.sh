@@ -20,6 +20,8 @@
 #              bench/require_boto3.py); peak RSS with /usr/bin/time -f %M, and over 2000 calls
 #   sweep      bench/sweep.lua (invite.run, 51 scopes, simulator with latency=50) and
 #              bin/invite list --concurrency 51/8/1 against a simulator started here
+#   inventory  bench/inventory.lua (invite.run over the six kinds, 86 scopes, and the three old ones,
+#              51, at latency=50) beside bench/inventory_boto3.py (python3's boto3: a loop, and 32 threads)
 # Missing Debian peers are installed with apt-get (as root); anything that still cannot run is
 # reported as "skipped (reason)". Network: loopback only (nginx, the simulator), plus the Debian
 # and npm registries for installing peers. Raw lines: build/bench/raw.txt; full log:
@@ -48,11 +50,13 @@ if [ "$MODE" = full ]; then
   DECL_R=9;  DECL_N=2000;  BOTO_DECL_N=300;  CURL_N=2000
   CLI_R=10;  START_R=20;   PY_START_R=10; RSS_R=3
   SWEEP_R=5; SWEEP_SEQ_R=2; LIST_R=5;        LIST_SEQ_R=2
+  INV_R=5;   INV_SEQ_R=2
 else
   SIGN_R=3;  SIGN_N=2000;  BOTO_SIGN_N=300;  NODE_SIGN_N=1000
   DECL_R=3;  DECL_N=300;   BOTO_DECL_N=50;   CURL_N=300
   CLI_R=3;   START_R=5;    PY_START_R=3;  RSS_R=1
   SWEEP_R=2; SWEEP_SEQ_R=1; LIST_R=2;        LIST_SEQ_R=1
+  INV_R=1;   INV_SEQ_R=0
 fi
 
 mkdir -p build/bench
@@ -454,6 +458,16 @@ else
   for c in 51 8 1; do skip "sweep-cli-c$c" "the simulator did not start"; done
 fi
 kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; SIM_PID=""
+
+# ---------------------------------------------------------------------------------------------
+say "six-kind inventory against the simulator (latency=50)"
+collect inventory-5.4 lua5.4 bench/inventory.lua "$INV_R" "$INV_SEQ_R" six,three,boto3
+if [ "$MODE" = full ]; then
+  collect inventory-luajit luajit bench/inventory.lua "$INV_R" "$INV_SEQ_R" six,three
+else
+  skip inventory-luajit "quick mode"
+  skip inventory-c1 "quick mode (the one-at-a-time sweeps: invite.run at concurrency 1, boto3's loop)"
+fi
 
 # ---------------------------------------------------------------------------------------------
 info load_end "$(cut -d' ' -f1-3 /proc/loadavg) (when the run ended, $(( $(date +%s) - T0 )) s later)"
