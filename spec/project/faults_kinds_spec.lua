@@ -181,7 +181,8 @@ describe("fault matrix of the one-at-a-time kinds", function()
     count(("invite.run apply over the three kinds: %d faults x {transient decline, permanent decline, first 2 "
       .. "requests of each kind, permanent list}"):format(#FAULTS), counted[2] or 0)
     count("lost answers: {truncate, badjson, timeout, lost} x 3 kinds", counted[3] or 0)
-    count("hostile listings (endless pages, a page over the model, a malformed invitation)", counted[4] or 0)
+    count("hostile listings: {endless pages, a page over the model, a malformed invitation} x {detective, "
+      .. "organizations} (ram: pending, the simulator cannot shape its listing)", counted[4] or 0)
     count("an audit log failing after 0, 1, 3, 6 lines", counted[5] or 0)
     local total = 0
     local lines = { "", "fault matrix of the one-at-a-time kinds (faults: " .. table.concat(names, ", ") .. ")" }
@@ -580,66 +581,81 @@ describe("fault matrix of the one-at-a-time kinds", function()
 
   -------------------------------------------------------------------------------------------------
   describe("(4) hostile listings", function()
-    case(4)
-    it("detective: endless fresh next tokens stop at max_pages with a PaginationError; nothing acted on", function()
-      s:set_faults("always detective:ListInvitations endless-pages")
-      local report, events, text, calls = run(nil, { max_pages = 5 })
-      check_accounted(report, events, text, function(_, want)
-        if want.service == "detective" then return "absent" end
+    -- the kinds whose listing the simulator can shape: the bound of a page is the model's
+    -- (Detective MaxResults 200, Organizations MaxResults 20); the malformed entry names no sender
+    -- (Detective: no AdministratorId/MasterId; a handshake: an Arn that is not an ARN, no Resources)
+    local SHAPED = {
+      { service = "detective", big = 201, bound = "page 1 has 201 Invitations; the model allows at most 200 per page",
+        malformed = "sim-malformed-invitation" },
+      { service = "organizations", big = 21, bound = "page 1 has 21 Handshakes; the model allows at most 20 per page",
+        malformed = "h-simmalformed1" },
+    }
+    for _, h in ipairs(SHAPED) do
+      local svc, k = h.service, KINDS[h.service]
+      local function others(_, want)
+        if want.service == svc then return "absent" end
         return done(_, want)
-      end, "endless")
-      assert.are.equal(1, #report.errors, table.concat(report.errors, "\n"))
-      assert.matches("^detective us%-east%-1", report.errors[1])
-      assert.matches("PaginationError", report.errors[1], 1, true)
-      assert.matches("more than 5 pages (max_pages)", report.errors[1], 1, true)
-      assert.are.equal(5, #requests_of(s:requests(), "ListInvitations"))
-      assert.are.equal(0, #requests_of(s:requests(), "RejectInvitation"))
-      assert_recorded_first(calls)
-    end)
-
-    case(4)
-    it("detective: a page of 201 invitations (the model allows 200) is refused; nothing acted on", function()
-      s:set_faults("always detective:ListInvitations bigpage=201")
-      local report, events, text = run()
-      check_accounted(report, events, text, function(_, want)
-        if want.service == "detective" then return "absent" end
-        return done(_, want)
-      end, "bigpage")
-      assert.are.equal(1, #report.errors, table.concat(report.errors, "\n"))
-      assert.matches("page 1 has 201 Invitations; the model allows at most 200 per page", report.errors[1], 1, true)
-      assert.are.equal(0, #requests_of(s:requests(), "RejectInvitation"))
-    end)
-
-    case(4)
-    it("detective: an invitation without an inviter (and no graph ARN) is malformed; its siblings are acted on",
-      function()
-      s:set_faults("always detective:ListInvitations malformed-invitation")
-      local report, events, _, calls = run()
-      local bad = {}
-      local rest = { invitations = {} }
-      for _, r in ipairs(report.invitations) do
-        if r.invitation_id == "sim-malformed-invitation" then bad[#bad + 1] = r
-        else rest.invitations[#rest.invitations + 1] = r end
       end
-      assert.are.equal(1, #bad)
-      assert.are.equal("error", bad[1].outcome)
-      assert.are.equal("malformed invitation from the service: it has no account ID; not acted on", bad[1].detail)
-      assert.is_nil(bad[1].action)
-      local outcome_lines = 0
-      for _, e in ipairs(events) do if e.event == "outcome" then outcome_lines = outcome_lines + 1 end end
-      assert.are.equal(N + 1, outcome_lines)
-      for _, r in ipairs(rest.invitations) do
-        assert.are.equal(done(nil, WANT[r.invitation_id]), r.outcome, r.invitation_id)
-      end
-      assert.are.equal(N, #rest.invitations)
-      assert.are.equal(9, assert_recorded_first(calls)) -- 3 declines per kind, none for the malformed one
-      assert.are.equal(1, runner.exit_code(report))
-    end)
 
-    pending("organizations and ram: endless-pages, bigpage and malformed-invitation change nothing in their "
-      .. "listings (invite.sim's corrupt shapes only ListInvitations/ListDetectors of the invitation services and "
-      .. "asks an own-style module's shape_fault: invite.sim.organizations has none, and RAM, served through "
-      .. "invite.sim.rest, is never asked); a hook in lua/invite/sim/init.lua would be needed, see the report")
+      case(4)
+      it(svc .. ": endless fresh next tokens stop at max_pages with a PaginationError; nothing acted on", function()
+        s:set_faults("always " .. svc .. ":" .. k.list .. " endless-pages")
+        local report, events, text, calls = run(nil, { max_pages = 5 })
+        check_accounted(report, events, text, others, "endless")
+        assert.are.equal(1, #report.errors, table.concat(report.errors, "\n"))
+        assert.matches("^" .. svc .. " ", report.errors[1])
+        assert.matches("PaginationError", report.errors[1], 1, true)
+        assert.matches("more than 5 pages (max_pages)", report.errors[1], 1, true)
+        assert.are.equal(5, #requests_of(s:requests(), k.list))
+        assert.are.equal(0, #requests_of(s:requests(), k.decline))
+        assert_recorded_first(calls)
+      end)
+
+      case(4)
+      it(("%s: a page of %d (over the model's maximum) is refused; nothing acted on"):format(svc, h.big), function()
+        s:set_faults("always " .. svc .. ":" .. k.list .. " bigpage=" .. h.big)
+        local report, events, text = run()
+        check_accounted(report, events, text, others, "bigpage")
+        assert.are.equal(1, #report.errors, table.concat(report.errors, "\n"))
+        assert.matches("^" .. svc .. " ", report.errors[1])
+        assert.matches(h.bound, report.errors[1], 1, true)
+        assert.are.equal(0, #requests_of(s:requests(), k.decline))
+      end)
+
+      case(4)
+      it(svc .. ": an invitation naming no inviter is malformed, not acted on; its siblings are", function()
+        -- on the first page only (the fault adds its entry to every page it strikes; a handshake walk
+        -- has two: Organizations' empty first page, then the handshakes)
+        s:set_faults("first 1 " .. svc .. ":" .. k.list .. " malformed-invitation")
+        local report, events, _, calls = run()
+        local bad, rest = {}, {}
+        for _, r in ipairs(report.invitations) do
+          if r.invitation_id == h.malformed then bad[#bad + 1] = r else rest[#rest + 1] = r end
+        end
+        assert.are.equal(1, #bad)
+        assert.are.equal(svc, bad[1].service)
+        assert.are.equal("error", bad[1].outcome)
+        assert.are.equal("malformed invitation from the service: it has no account ID; not acted on", bad[1].detail)
+        assert.is_nil(bad[1].action)
+        local outcome_lines = 0
+        for _, e in ipairs(events) do if e.event == "outcome" then outcome_lines = outcome_lines + 1 end end
+        assert.are.equal(N + 1, outcome_lines)
+        for _, r in ipairs(rest) do
+          assert.are.equal(done(nil, WANT[r.invitation_id]), r.outcome, r.invitation_id)
+        end
+        assert.are.equal(N, #rest)
+        assert.are.equal(9, assert_recorded_first(calls)) -- 3 declines per kind, none for the malformed one
+        for _, e in ipairs(requests_of(s:requests(), k.decline)) do
+          assert.is_nil((e.account_ids or {})[1] == h.malformed or nil)
+        end
+        assert.are.equal(1, runner.exit_code(report))
+      end)
+    end
+
+    pending("ram: endless-pages, bigpage and malformed-invitation change nothing in GetResourceShareInvitations "
+      .. "(invite.sim's corrupt shapes only ListInvitations/ListDetectors of the rest-served invitation services "
+      .. "and asks only own-style modules for shape_fault; RAM is served through invite.sim.rest, so a module hook "
+      .. "would need a line in lua/invite/sim/init.lua)")
   end)
 
   -------------------------------------------------------------------------------------------------

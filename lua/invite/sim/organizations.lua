@@ -496,6 +496,58 @@ function hs_ops.DeclineHandshake(ctx, p) return respond(ctx, p, "DECLINED") end
 -- (and every account its own handshakes, above).
 local MEMBER_MAY = { DescribeOrganization = true }
 
+---------------------------------------------------------------------------------------------------
+-- The faults that shape a list answer, for ListHandshakesForAccount (invite.sim asks after the
+-- operation ran; the other operations' answers stay as they are):
+--   endless-pages         an empty Handshakes list and a fresh NextToken every time (the token
+--                         restarts the walk when sent back after the fault)
+--   bigpage=N             N synthesised OPEN INVITE handshakes (h-sim + 10 digits, inviters 9 + 11
+--                         digits, organisation o-sim + the inviter) and no NextToken, built whole in
+--                         memory (about 700 bytes each)
+--   malformed-invitation  an extra first handshake (h-simmalformed1, OPEN, INVITE) whose Arn is not
+--                         an ARN and with no Resources: nothing names its sender
+-- Returns the changed answer or nil.
+---------------------------------------------------------------------------------------------------
+
+local endless_seq = 0
+
+function _M.shape_fault(res, fault, c, now)
+  if c.operation ~= "ListHandshakesForAccount" or res.status ~= 200 or type(res.body) ~= "string" then return nil end
+  local t = util.json_decode(res.body)
+  if type(t) ~= "table" or type(t.Handshakes) ~= "table" then return nil end
+  local kind = fault.kind
+  local at = floor(now or os.time())
+  if kind == "endless-pages" then
+    endless_seq = endless_seq + 1
+    t.Handshakes = {}
+    -- "!" sorts before every handshake ID: sent back after the fault, the walk restarts
+    t.NextToken = rest.encode_token(c.operation, "organizations", "-", c.account or "", "!endless-" .. endless_seq)
+  elseif kind == "bigpage" then
+    local list = {}
+    for i = 1, fault.count do
+      local inviter = format("9%011d", i)
+      local id = format("h-sim%010d", i)
+      local org = "o-sim" .. inviter
+      list[i] = {
+        Id = id, Arn = format("arn:aws:organizations::%s:handshake/%s/invite/%s", inviter, org, id),
+        Parties = util.array{ { Id = org, Type = "ORGANIZATION" }, { Id = c.account or "", Type = "ACCOUNT" } },
+        State = "OPEN", RequestedTimestamp = at, ExpirationTimestamp = at + 15 * DAY, Action = "INVITE",
+        Resources = util.array{ { Type = "ORGANIZATION", Value = org }, { Type = "ACCOUNT", Value = c.account or "" } },
+      }
+    end
+    t.Handshakes = list
+    t.NextToken = nil
+  elseif kind == "malformed-invitation" then
+    table.insert(t.Handshakes, 1, { Id = "h-simmalformed1", Arn = "sim-malformed-invitation", State = "OPEN",
+                                    Action = "INVITE", RequestedTimestamp = at, ExpirationTimestamp = at + 15 * DAY })
+  else
+    return nil
+  end
+  t.Handshakes = util.array(t.Handshakes)
+  res.body = util.json_encode(t)
+  return res
+end
+
 --- Answers one authenticated request (the simulator's hook; ctx: see invite.sim).
 function _M.dispatch(ctx)
   local p = ctx.params
