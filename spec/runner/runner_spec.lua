@@ -201,7 +201,8 @@ describe("invite.run", function()
   it("rejects bad options with the field named", function()
     local p = function() return "keep" end
     assert.has_error(function() runner.run{ policy = p, regions = { "us-east-1" }, services = { "s3" } } end,
-                     "invite.run: services[1] = 's3': unknown service (macie2, securityhub, guardduty, detective, organizations, ram)")
+                     "invite.run: services[1] = 's3': unknown service (macie2, securityhub, guardduty, detective, "
+                       .. "organizations, ram)")
     assert.has_error(function() runner.run{ policy = p } end,
                      "invite.run: regions is required (a list, \"all\" or \"enabled\")")
     assert.has_error(function() runner.run{ policy = p, regions = { "nowhere" } } end,
