@@ -5,7 +5,7 @@ SHELL := /bin/bash
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS := gcc make pkg-config lua5.1 liblua5.1-0-dev lua5.2 liblua5.2-dev lua5.3 liblua5.3-dev lua5.4 liblua5.4-dev luajit2 libluajit2-5.1-dev \
             libcurl4-openssl-dev libssl-dev lua-cjson lua-busted lua-argparse lua-socket \
-            lua-check luarocks valgrind python3-botocore python3-boto3 python3-jsonschema awscli \
+            lua-check luarocks valgrind python3-botocore python3-boto3 awscli \
             nginx libnginx-mod-http-lua openssl perl lua-expat \
             lua-sec lua-ldoc lua-markdown cppcheck man-db clang libclang-rt-14-dev time curl
 

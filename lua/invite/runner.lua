@@ -60,17 +60,6 @@ local function errstr(err)
   return tostring(err)
 end
 
--- A failed scope's error as fields (`scope.error_info`, the report's scopes and the JSON
--- document's error objects): an invite.errors error's code, message, request ID and retryable;
--- `code` names a failure of invite's own (PolicyError, NotRun, InternalError) otherwise.
-local function error_info(err, code)
-  if type(err) == "table" then
-    return { code = err.code or code or "Error", message = err.message, request_id = err.request_id,
-             retryable = err.retryable == true }
-  end
-  return { code = code or "Error", message = err ~= nil and tostring(err) or nil, retryable = false }
-end
-
 local function list_of_strings(v, field, pattern, rule)
   if type(v) == "string" then v = { v } end
   if type(v) ~= "table" or #v == 0 then
@@ -398,14 +387,12 @@ end
 local function run_scope(scope, ctx)
   if ctx.apply and ctx.stopped then
     scope.error = "not run: " .. ctx.stopped
-    scope.error_info = error_info(nil, "NotRun")
     return
   end
   local svc = model.invitations(scope.service)
   local client, cerr = ctx.client_for(scope)
   if not client then
     scope.error = "cannot create " .. scope.service .. " client: " .. errstr(cerr)
-    scope.error_info = error_info(cerr, "ClientError")
     log(ctx, { event = "scope_error", service = scope.service, region = scope.region,
                account = scope.account, error = scope.error })
     return
@@ -416,7 +403,6 @@ local function run_scope(scope, ctx)
   local invitations, lerr = client[svc.list_all](client, {})
   if not invitations then
     scope.error = "list_invitations failed: " .. errstr(lerr)
-    scope.error_info = error_info(lerr)
     log(ctx, { event = "scope_error", service = scope.service, region = scope.region,
                account = scope.account, error = scope.error })
     return
@@ -459,7 +445,6 @@ local function run_scope(scope, ctx)
           rec.policy_error = reason
           scope.error = reason .. " (invitation " .. tostring(rec.invitation_id) .. " from "
             .. tostring(rec.account_id) .. ")"
-          scope.error_info = error_info(nil, "PolicyError")
         else
           rec.action, rec.reason = action, reason
           resolve(svc, rec)
@@ -472,7 +457,6 @@ local function run_scope(scope, ctx)
   if not scope.error and accepts > 1 and (not svc.each or svc.accept.one) then
     scope.error = "policy accepted " .. accepts
       .. " invitations in one scope; at most one administrator can be accepted"
-    scope.error_info = error_info(nil, "PolicyError")
   end
   scope.records = records
   if scope.error then
@@ -763,8 +747,7 @@ end
 --   account; `account` names the account of current-credential scopes likewise
 -- @treturn table report: `apply`, `run_id`, `identity` (`account`, `arn`, `user_id`, `partition`),
 --   `accounts` (`id`, `own`, `error`, `regions_source`), `scopes` (service, region, account,
---   invitations, error, error_info: `code`, `message`, `request_id`, `retryable`),
---   `skipped` (service, region, account, reason: a scope not swept, e.g. a
+--   invitations, error), `skipped` (service, region, account, reason: a scope not swept, e.g. a
 --   region the account has not enabled), `invitations` (one record per invitation, with `action`,
 --   `reason`, `outcome`, `detail`), `errors` (one line per failed scope or account), `warnings`,
 --   `totals` (`invitations`, `actions`, `outcomes`)
@@ -847,13 +830,11 @@ function _M.run(opts)
   for i, scope in ipairs(scopes) do
     if not results[i].ok then
       scope.error = "internal error: " .. tostring(results[i].error)
-      scope.error_info = error_info(nil, "InternalError")
       log(ctx, { event = "scope_error", service = scope.service, region = scope.region,
                  account = scope.account, error = scope.error })
     end
     report.scopes[#report.scopes + 1] = { service = scope.service, region = scope.region, account = scope.account,
-                                          invitations = #(scope.records or {}), error = scope.error,
-                                          error_info = scope.error_info }
+                                          invitations = #(scope.records or {}), error = scope.error }
     if scope.error then
       report.errors[#report.errors + 1] = scope.service .. " " .. scope.region
         .. (scope.account and (" " .. scope.account) or "") .. ": " .. scope.error
@@ -921,18 +902,14 @@ function _M.exit_code(report)
   return 0
 end
 
---- One line of outcome totals and the count of each action, e.g. "5 invitations: declined 3,
--- kept 2; actions: decline 3, keep 2".
+--- One line of outcome totals, e.g. "5 invitations: declined 3, kept 2".
 -- @tparam table report from @{run}
 -- @treturn string
 function _M.summary(report)
-  local parts, actions = {}, {}
+  local parts = {}
   for k, v in pairs(report.totals.outcomes) do parts[#parts + 1] = k .. " " .. v end
-  for k, v in pairs(report.totals.actions or {}) do actions[#actions + 1] = k .. " " .. v end
   sort(parts)
-  sort(actions)
   local line = report.totals.invitations .. " invitations: " .. (#parts > 0 and concat(parts, ", ") or "none")
-  if #actions > 0 then line = line .. "; actions: " .. concat(actions, ", ") end
   local skipped = report.skipped and #report.skipped or 0
   if skipped > 0 then line = line .. "; " .. skipped .. (skipped == 1 and " scope" or " scopes") .. " skipped" end
   return line

@@ -18,7 +18,7 @@ function _M.configure(cmd)
     .. "Example: --endpoint-url http://127.0.0.1:4566"):argname("<url>")
   cmd:option("--audit-log", "Append an audit log (JSON lines, fsync'd) to this file.\n"
     .. "Example: --audit-log audit.jsonl"):argname("<file>")
-  common.output_flags(cmd, "--output json")
+  cmd:flag("--json", "Print the report as JSON on stdout instead of a table.\nExample: --json")
   cmd:flag("--quiet", "No summary on stderr.\nExample: --quiet")
   cmd:argument("id", "The invitation's ID or ARN, or the 12-digit ID of the account that sent it.\n"
     .. "Example: arn:aws:ram:us-east-1:999999999999:resource-share-invitation/...")

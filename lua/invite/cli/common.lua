@@ -45,37 +45,13 @@ function _M.sweep_flags(cmd)
     .. "Example: --external-id audit-7c1e4b"):argname("<id>")
   cmd:option("--concurrency", "Scopes (service x region x account) in flight at once (default 32).\n"
     .. "Example: --concurrency 4", "32"):show_default(false)
-  _M.output_flags(cmd, "invite list --output csv > invitations.csv")
+  cmd:flag("--json", "Print the report as JSON on stdout instead of a table.\n"
+    .. "Example: invite list --json > invitations.json")
   cmd:option("--audit-log", "Append an audit log (JSON lines, fsync'd) to this file.\n"
     .. "Example: --audit-log /var/log/invite/audit.jsonl"):argname("<file>")
   cmd:flag("--quiet", "No summary, progress or per-scope error lines on stderr (usage errors still print).\n"
     .. "Example: invite apply policy.lua --quiet --json")
   _M.no_repeats(cmd)
-end
-
---- Declare --output (json, jsonl, table, csv) and its alias --json on an argparse command.
--- @tparam table cmd
--- @tparam string example the --output example line
-function _M.output_flags(cmd, example)
-  cmd:option("--output", "How stdout shows the result: table (the default), json (one document of "
-    .. "docs/schema/invite-report-1.json), jsonl (one JSON object per invitation or row, nothing else) or "
-    .. "csv (RFC 4180, a header row; cells made safe for spreadsheets).\nExample: " .. example)
-    :argname("<format>"):choices(_M.OUTPUTS)
-  cmd:flag("--json", "The same as --output json.\nExample: invite list --json > invitations.json")
-end
-
---- The formats of --output.
-_M.OUTPUTS = { "table", "json", "jsonl", "csv" }
-
---- The output format of parsed flags (--output, --json); sets `args.output`.
--- @return format or nil, message
-function _M.output(args)
-  if args.json and args.output and args.output ~= "json" then
-    return nil, "--json is --output json: give one of --json and --output " .. args.output
-  end
-  args.output = args.output or (args.json and "json") or "table"
-  args.json = args.output == "json"
-  return args.output
 end
 
 --- A single-valued option given twice is a conflict (argparse would keep the last one silently):
@@ -128,7 +104,6 @@ end
 -- @return opts or nil, message
 function _M.run_options(args, policy)
   local fok, ferr = _M.check_flags(args)
-  if fok then fok, ferr = _M.output(args) end
   if not fok then return nil, ferr end
   local opts = { endpoint = args.endpoint_url, profile = args.profile, audit_log = args.audit_log }
   if args.services then opts.services = split(args.services) end
@@ -190,39 +165,18 @@ function _M.run(opts)
   return report
 end
 
---- The error lines of stderr for a report's or a document's errors, identical causes once
--- (invite.report.error_lines: "error (63 scopes: ...): message").
--- @tparam {table,...} objects error objects (invite.report.error_objects)
--- @tparam[opt] file out default io.stderr
-function _M.write_errors(objects, out)
-  out = out or io.stderr
-  for _, line in ipairs(require("invite.report").error_lines(objects)) do out:write(line, "\n") end
-end
-
---- Print a report (--output table, json, jsonl or csv) and the summary; return the exit code.
--- The table's and CSV's cells and the error lines (which quote servers' messages) go through
--- invite.report.printable; identical errors of many scopes are one line.
+--- Print a report (table or JSON) and the summary; return the exit code. The table's cells and
+-- the error lines (which quote servers' messages) go through invite.report.printable.
 function _M.finish(args, report)
   local runner = require "invite.runner"
   local render = require "invite.report"
-  local output = args.output or (args.json and "json") or "table"
-  local text
-  if output == "json" then
-    text = render.json(report, args.command or (report.apply and "apply" or "plan"))
-  elseif output == "jsonl" then
-    text = render.jsonl(report)
-  elseif output == "csv" then
-    text = render.csv(report)
-  else
-    text = render.table(report)
-  end
   -- whatever a server put in any field, the caller's own secrets are not printed (invite.redact)
-  io.stdout:write(redact.text(text))
+  io.stdout:write(redact.text(args.json and render.json(report) or render.table(report)))
   if not args.quiet then
     io.stderr:write(runner.summary(report), "\n")
     for _, line in ipairs(require("invite.scope").skipped_lines(report)) do io.stderr:write(line, "\n") end
     for _, w in ipairs(report.warnings or {}) do io.stderr:write("warning: ", render.printable(w), "\n") end
-    _M.write_errors(render.error_objects(report))
+    for _, e in ipairs(report.errors) do io.stderr:write("error: ", render.printable(e), "\n") end
   elseif report.audit_error then
     -- even --quiet says why the run stopped making calls
     io.stderr:write("error: ", render.printable(report.errors[1]), "\n")

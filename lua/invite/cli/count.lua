@@ -1,7 +1,6 @@
 -- invite.cli.count: `invite count` - GetInvitationsCount per service and region (a kind without
 -- one, e.g. RAM: its open invitations, listed).
 local common = require "invite.cli.common"
-local redact = require "invite.redact"
 
 local _M = {}
 
@@ -41,12 +40,12 @@ function _M.run(args)
                                               profile = opts.profile, credentials = scope.credentials }
       if names.count then
         local res, err = c:get_invitations_count{}
-        if res then row.count = res[names.count] else row.error, row.err = tostring(err), err end
+        if res then row.count = res[names.count] else row.error = tostring(err) end
       else
         -- a kind with no count operation: its open invitations, listed (every page)
         local list, err = c[names.list_all](c, {})
         if not list then
-          row.error, row.err = tostring(err), err
+          row.error = tostring(err)
         else
           local n = 0
           for _, raw in ipairs(list) do
@@ -59,37 +58,9 @@ function _M.run(args)
   end
   require("invite.scheduler").run(tasks, { concurrency = opts.concurrency })
   local failed = #plan.errors
-  local render = require "invite.report"
-  local printable = render.printable
-  -- the errors: the plan's (credentials, accounts), then each failed row's, as error objects
-  local errors = render.error_objects{ errors = plan.errors }
-  local counts, total = render.array(), 0
-  for i, r in ipairs(rows) do
-    local e = r.error and render.error_object(r, r.error, r.err) or nil
-    if e then errors[#errors + 1] = e end
-    counts[i] = render.object{ service = r.service, region = r.region, account = r.account or render.null,
-                               count = r.count or render.null, error = e or render.null }
-    total = total + (r.count or 0)
-  end
-  if args.output == "json" then
-    local skipped = render.array()
-    for i, s in ipairs(plan.skipped or {}) do
-      skipped[i] = render.object{ service = s.service, region = s.region, account = s.account or render.null,
-                                  reason = tostring(s.reason) }
-    end
-    local id = plan.identity
-    io.stdout:write(redact.text(render.encode(render.object{
-      schema = render.SCHEMA, command = "count", partition = plan.partition or render.null,
-      identity = id and render.object{ account = id.account or render.null, arn = id.arn or render.null,
-                                       user_id = id.user_id or render.null,
-                                       partition = id.partition or render.null } or render.null,
-      counts = counts, skipped = skipped, errors = errors, warnings = render.array(plan.warnings or {}),
-      totals = render.object{ invitations = total, scopes = #rows },
-    })), "\n")
-  elseif args.output == "jsonl" then
-    for _, c in ipairs(counts) do io.stdout:write(redact.text(render.encode(c)), "\n") end
-  elseif args.output == "csv" then
-    io.stdout:write(render.csv_rows({ "service", "region", "account", "count", "error" }, rows))
+  local printable = require("invite.report").printable
+  if args.json then
+    io.stdout:write(require("cjson").encode(rows), "\n")
   else
     io.stdout:write(("%-14s %-16s %-14s %s\n"):format("SERVICE", "REGION", "ACCOUNT", "INVITATIONS"))
     for _, r in ipairs(rows) do
@@ -99,7 +70,7 @@ function _M.run(args)
     end
   end
   if not args.quiet then
-    common.write_errors(errors)
+    for _, e in ipairs(plan.errors) do io.stderr:write("error: ", printable(e), "\n") end
     for _, line in ipairs(require("invite.scope").skipped_lines(plan)) do io.stderr:write(line, "\n") end
   end
   for _, r in ipairs(rows) do if r.error then failed = failed + 1 end end

@@ -17,24 +17,14 @@ local function configure(cmd, verb)
   cmd:option("--profile", "Shared-config profile to take credentials and region from.\nExample: --profile audit")
   cmd:option("--endpoint-url", "Send the call to this endpoint (e.g. the simulator).\n"
     .. "Example: --endpoint-url http://127.0.0.1:4566"):argname("<url>")
-  cmd:flag("--json", "Print one JSON document (docs/output.md: results, one per ID, and errors) instead of one "
-    .. "line per ID.\nExample: --json")
+  cmd:flag("--json", "Print the service's response as JSON instead of one line per account ID.\n"
+    .. "Example: --json")
   cmd:argument("ids", "Account IDs (12 digits) that sent the invitations (Detective, Organizations and RAM:\n"
     .. "the invitations' graph ARNs, handshake IDs or invitation ARNs, one call each); - reads more from\n"
     .. "standard input (separated by spaces or newlines), for lists longer than a command line takes.\n"
     .. "Example: 222222222222 333333333333"):args("+")
   require("invite.cli.common").no_repeats(cmd)
   cmd:epilog("Example: invite " .. verb .. " --service guardduty --region us-east-1 222222222222 333333333333")
-end
-
--- The --json document of decline/delete (docs/schema/invite-report-1.json): `results` (one per
--- ID: `id`, `outcome` declined/deleted/unprocessed/error, `reason`, `error`) and `errors`.
-local function document(args, op, region, results, errors)
-  local render = require "invite.report"
-  return require("invite.redact").text(render.encode(render.object{
-    schema = render.SCHEMA, command = op == "delete_invitations" and "delete" or "decline",
-    service = args.service, region = region or render.null, results = results, errors = errors,
-  })) .. "\n"
 end
 
 local STDIN_MAX = 8 * 1024 * 1024 -- 600,000 IDs; more is not an ID list
@@ -72,9 +62,7 @@ local function run_each(args, svc, op)
     or args.region
   local client = require("invite")[svc.name].client{ region = region, endpoint = args.endpoint_url,
                                                      profile = args.profile }
-  local render = require "invite.report"
-  local failed, results, errors = 0, render.array(), render.array()
-  local where = { service = svc.name, region = svc.global and "global" or region }
+  local failed, answers = 0, {}
   for _, id in ipairs(args.ids) do
     local params = {}
     for param, from in pairs(spec.params) do
@@ -85,16 +73,13 @@ local function run_each(args, svc, op)
       io.stderr:write("invite: ", printable(err), "\n")
       return 2
     end
-    local e = not res and render.error_object(where, tostring(err), err) or nil
-    if e then errors[#errors + 1] = e end
-    results[#results + 1] = render.object{ id = id, outcome = res and "declined" or "error", reason = render.null,
-                                           error = e or render.null }
+    answers[#answers + 1] = res or { error = tostring(err) }
     if not res then failed = failed + 1 end
     if not args.json then
       io.stdout:write(printable(id), "  ", res and "declined" or ("error: " .. printable(err)), "\n")
     end
   end
-  if args.json then io.stdout:write(document(args, op, where.region, results, errors)) end
+  if args.json then io.stdout:write(require("cjson").encode(answers), "\n") end
   return failed > 0 and 1 or 0
 end
 
@@ -123,19 +108,13 @@ local function run(args, op, done_word)
   local res, err = client[op](client, { [svc.ids] = args.ids })
   -- a server's error message and unprocessed reasons are escaped and redacted (invite.report.printable)
   local printable = require("invite.report").printable
-  local render = require "invite.report"
-  local cfg = client:config()
-  local region = cfg and cfg.region or args.region
   if not res then
     io.stderr:write("invite: ", printable(err), "\n")
-    if type(err) == "table" and err.code == "ValidationError" then return 2 end
-    if args.json then
-      io.stdout:write(document(args, op, region, render.array(),
-        render.array{ render.error_object({ service = service, region = region }, tostring(err), err) }))
-    end
-    return 1
+    return (type(err) == "table" and err.code == "ValidationError") and 2 or 1
   end
-  local results = render.array()
+  if args.json then
+    io.stdout:write(require("cjson").encode(res), "\n")
+  end
   local unprocessed = {}
   for _, e in ipairs(res[svc.unprocessed] or {}) do
     unprocessed[e[svc.unprocessed_account]] = svc.reason(e)
@@ -143,13 +122,10 @@ local function run(args, op, done_word)
   local n = 0
   for _, id in ipairs(args.ids) do
     if unprocessed[id] then n = n + 1 end
-    results[#results + 1] = render.object{ id = id, outcome = unprocessed[id] and "unprocessed" or done_word,
-                                           reason = unprocessed[id] or render.null, error = render.null }
     if not args.json then
       io.stdout:write(id, "  ", unprocessed[id] and ("unprocessed: " .. printable(unprocessed[id])) or done_word, "\n")
     end
   end
-  if args.json then io.stdout:write(document(args, op, region, results, render.array())) end
   return n > 0 and 3 or 0
 end
 

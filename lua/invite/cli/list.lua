@@ -5,7 +5,7 @@ local _M = {}
 
 function _M.configure(cmd)
   common.sweep_flags(cmd)
-  cmd:epilog("Example: invite list --services guardduty --regions all --output json")
+  cmd:epilog("Example: invite list --services guardduty --regions all --json")
 end
 
 function _M.run(args)

@@ -10,8 +10,7 @@ function _M.configure(cmd)
     .. "endpoint).\nExample: --region eu-west-1")
   cmd:option("--endpoint-url", "Send the call to this endpoint (e.g. the simulator).\n"
     .. "Example: --endpoint-url http://127.0.0.1:4566"):argname("<url>")
-  cmd:flag("--json", "Print one JSON document (docs/output.md): identity {account, arn, user_id, partition} "
-    .. "and errors.\nExample: invite whoami --json")
+  cmd:flag("--json", "Print {Account, Arn, UserId, Partition} as JSON.\nExample: invite whoami --json")
   common.no_repeats(cmd)
   cmd:epilog("Example: invite whoami --profile audit")
 end
@@ -25,25 +24,15 @@ function _M.run(args)
   end
   local id, werr = require("invite.scope").whoami{ profile = args.profile, region = args.region,
                                                    endpoint = args.endpoint_url }
-  local render = require "invite.report"
-  local printable = render.printable
-  local function document(identity, errors)
-    return require("invite.redact").text(render.encode(render.object{
-      schema = render.SCHEMA, command = "whoami", identity = identity, errors = errors })) .. "\n"
-  end
+  local printable = require("invite.report").printable
   if not id then
     io.stderr:write("invite: who am I (STS GetCallerIdentity): ", printable(werr), "\n")
-    if args.json then
-      io.stdout:write(document(render.null, render.array{ render.error_object({ service = "sts",
-        region = args.region }, "who am I (STS GetCallerIdentity): " .. tostring(werr), werr) }))
-    end
     return 1
   end
   if args.json then
-    local null = render.null
-    io.stdout:write(document(render.object{ account = id.account or null, arn = id.arn or null,
-                                            user_id = id.user_id or null, partition = id.partition or null },
-                             render.array()))
+    local cjson = require "cjson"
+    io.stdout:write(cjson.encode{ Account = id.account, Arn = id.arn, UserId = id.user_id,
+                                  Partition = id.partition }, "\n")
   else
     for _, row in ipairs{ { "Account", id.account }, { "Arn", id.arn }, { "UserId", id.user_id },
                           { "Partition", id.partition } } do
