@@ -12,7 +12,8 @@
 --           and no request ID since nothing was sent, __tostring one line); `code` and `text` match
 --   raise   f() raises (misuse); the message has `text` and blames the caller, not lua/invite/
 --   policy  invite.run{ apply = true, policy = ... } on macie2 us-east-1: the scope fails with
---           `text`, every invitation is skipped, only GETs reached the simulator
+--           `text`, no invitation is acted on (each row the policy failed on is an error with
+--           its own cause, the rest skipped), only GETs reached the simulator
 --   cli     bin/invite ARGS as a subprocess: exit code `exit`, stderr has `text`, stdout is empty
 --           (reads-only cases: `reads = true`); api and cli cases: no text of `absent` in the output
 --   sim     bin/invite sim --fixtures FILE: refuses to start (exit 2, `text` on stderr, nothing on
@@ -950,7 +951,11 @@ function RUNNERS.policy(c)
   assert.are.equal(1, #report.errors, "one scope, one error")
   has_all(report.errors[1], c.text, "the scope error")
   assert.is_true(#report.invitations > 1, "the scope had invitations to decide on")
-  for _, r in ipairs(report.invitations) do assert.are.equal("skipped", r.outcome) end
+  -- nothing is acted on: a row the policy failed on is an error with its own cause, the rest skipped
+  for _, r in ipairs(report.invitations) do
+    assert.is_true(r.outcome == "error" or r.outcome == "skipped", r.outcome)
+    if r.outcome == "error" then has_all(r.detail, c.text, "the row's own error") end
+  end
   assert.are.equal(1, require("invite.runner").exit_code(report))
   clean(report.errors[1], "the scope error")
 end
