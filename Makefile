@@ -7,7 +7,8 @@ DEB_PKGS := gcc make pkg-config lua5.1 liblua5.1-0-dev lua5.2 liblua5.2-dev lua5
             libcurl4-openssl-dev libssl-dev lua-cjson lua-busted lua-argparse lua-socket \
             lua-check luarocks valgrind python3-botocore python3-boto3 awscli \
             nginx libnginx-mod-http-lua openssl perl lua-expat \
-            lua-sec lua-ldoc lua-markdown cppcheck man-db clang libclang-rt-14-dev time curl
+            lua-sec lua-ldoc lua-markdown cppcheck man-db clang libclang-rt-14-dev time curl \
+            systemd python3-yaml
 
 SRCS := src/core.c src/sigv4.c src/sigv4_binding.c src/curl_engine.c src/http_binding.c
 HDRS := $(wildcard src/*.h)
@@ -137,6 +138,12 @@ rock-core:
 # lua/invite/sim/ and its command's module lua/invite/cli/sim.lua. Each .lua file under lua/ goes to
 # exactly one of the two, at LUADIR/<its path under lua/> (spec/project/rockspec_spec.lua checks). By hand:
 # `make rock-install LUADIR=/tmp/x`. rock-sim installs invite-sim beside `make rock`'s invite.
+# With PREFIX (luarocks passes the rock's own directory, lib/luarocks/rocks-5.x/invite/VERSION/ of
+# the tree) rock-install also copies what is no module: the manual page as PREFIX/man/man1/invite.1,
+# the example policies (examples/*.lua), the demo fixture (examples/fixtures/org.json) and the
+# scheduler examples (examples/deploy/) under PREFIX/examples/, where lua/invite/examples.lua finds
+# them (`invite sim --example`). A new example policy needs no line here either.
+ROCK_DATA = docs/invite.1 $(sort $(wildcard examples/*.lua)) examples/fixtures/org.json $(sort $(wildcard examples/deploy/*))
 SIM_LUA = $(sort $(shell find lua/invite/sim -name '*.lua') lua/invite/cli/sim.lua)
 LIB_LUA = $(filter-out $(SIM_LUA),$(sort $(shell find lua -name '*.lua')))
 
@@ -151,6 +158,13 @@ endef
 .PHONY: rock-install sim-install rock-sim
 rock-install:
 	$(call copy_lua,$(LIB_LUA))
+	@if [ -n "$(PREFIX)" ]; then \
+	  for f in $(ROCK_DATA); do \
+	    case "$$f" in docs/invite.1) d="$(PREFIX)/man/man1/invite.1" ;; *) d="$(PREFIX)/$$f" ;; esac; \
+	    mkdir -p "$$(dirname "$$d")" && cp "$$f" "$$d" && chmod 644 "$$d" || exit 1; \
+	  done; \
+	  echo "make $@: the manual page and $(words $(filter examples/%,$(ROCK_DATA))) example files into $(PREFIX)"; \
+	fi
 
 sim-install:
 	$(call copy_lua,$(SIM_LUA))

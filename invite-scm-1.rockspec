@@ -28,8 +28,10 @@ build = {
   -- The Makefile's rock-core target compiles invite.core into build/rock/ (never next to the sources
   -- or into the checkout root, where package.cpath's ./?.so would pick it up); its rock-install
   -- target copies the Lua modules (the lua/ tree but the simulator, which is invite-sim's) into the
-  -- rock's LUADIR, so that a new module needs no line here; luarocks then copies the core and the
-  -- CLI below.
+  -- rock's LUADIR, so that a new module needs no line here, and into PREFIX (the rock's own
+  -- directory) the manual page (man/man1/invite.1) and the examples (examples/: the policies, the
+  -- demo fixture `invite sim --example` serves, the scheduler files); luarocks then copies the
+  -- core and the CLI below.
   type = "make",
   build_target = "rock-core",
   build_variables = {
@@ -44,6 +46,7 @@ build = {
   install_target = "rock-install",
   install_variables = {
     LUADIR = "$(LUADIR)",
+    PREFIX = "$(PREFIX)",
   },
   install = {
     lib = {

@@ -5,7 +5,10 @@
 # under lua5.X (and under luajit from the 5.1 tree, which LuaJIT shares), the tree's `invite sim`
 # refused with exit 2 and the words to install invite-sim; then make of invite-sim-scm-1.rockspec
 # into the same tree (its dependency invite is the rock just installed there), after which the tree's
-# `invite sim --help` works and `invite sim` serves (its /__sim/health answers). Last, the builds must
+# `invite sim --help` works and `invite sim` serves (its /__sim/health answers). The invite rock also
+# installs, in its own directory of the tree, the manual page, the example policies, the scheduler
+# examples and the demo fixture, and the tree's `invite sim --example`, run outside the checkout,
+# serves that fixture (the example organisation's "prod" keys are accepted). Last, the builds must
 # have left no untracked or ignored file outside build/ (no invite/core.so in the checkout root, where
 # package.cpath's ./?.so finds it; no src/*.o).
 export LUAROCKS_CONFIG="$PWD/luarocks-config.lua"
@@ -22,7 +25,7 @@ outputs() {
 before=$(outputs)
 touch "$stamp"
 
-echo "1..27"
+echo "1..35"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $1"; if [ -n "$2" ]; then printf '%s\n' "$2" | sed 's/^/# /'; fi; }
@@ -73,6 +76,49 @@ sim_serves() { # tree lua-version
   fi
 }
 
+# `invite sim --example` of the tree, run in the tree (no checkout, no --fixtures): it says which
+# fixture it serves (the invite rock's copy), and the tree's `invite whoami` with the example
+# organisation's documented "prod" keys gets prod's account from it.
+sim_example() { # tree lua-version
+  local tree="$1" v="$2" out="$1/sim-example.out" err="$1/sim-example.err" url="" who="" rockdir
+  rockdir="$tree/lib/luarocks/rocks-$v/invite/scm-1"
+  (cd "$tree" && exec ./bin/invite sim --example --port 0 >"$out" 2>"$err") &
+  sim_pid=$!
+  for _ in $(seq 100); do
+    url=$(sed -n 's/^invite sim listening on \(http:[^ ]*\) (pid .*/\1/p' "$out")
+    if [ -n "$url" ] || ! kill -0 "$sim_pid" 2>/dev/null; then break; fi
+    sleep 0.05
+  done
+  if [ -n "$url" ]; then
+    who=$(cd "$tree" && env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+          AWS_EC2_METADATA_DISABLED=true AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=AKIASIMPROD000000001 \
+          AWS_SECRET_ACCESS_KEY=sim/prod/secret/1/FAKEFAKEFAKEFAKEFAKEFA ./bin/invite whoami --json --endpoint-url "$url" 2>&1)
+  fi
+  kill "$sim_pid" 2>/dev/null; wait "$sim_pid" 2>/dev/null; sim_pid=""
+  if grep -qxF "invite sim: serving the example fixture $rockdir/examples/fixtures/org.json" "$err" \
+     && printf '%s' "$who" | grep -q '"222222222222"'; then
+    ok "lua$v: invite sim --example from the tree serves the rock's example fixture (whoami: prod)"
+  else
+    not_ok "lua$v: invite sim --example from the tree serves the rock's example fixture" \
+      "$(cat "$out" "$err"; echo "whoami: $who")"
+  fi
+}
+
+# The invite rock's own directory holds the manual page, the example policies, the scheduler examples
+# and the demo fixture, each the checkout's file byte for byte.
+rock_data() { # tree lua-version
+  local rockdir="$1/lib/luarocks/rocks-$2/invite/scm-1" missing="" f
+  for f in examples/*.lua examples/deploy/* examples/fixtures/org.json; do
+    cmp -s "$f" "$rockdir/$f" || missing="$missing $rockdir/$f"
+  done
+  cmp -s docs/invite.1 "$rockdir/man/man1/invite.1" || missing="$missing $rockdir/man/man1/invite.1"
+  if [ -z "$missing" ] && man -l "$rockdir/man/man1/invite.1" 2>/dev/null | grep -q 'invite sim'; then
+    ok "lua$2: the rock installs the manual page, the example policies, examples/deploy/ and the fixture"
+  else
+    not_ok "lua$2: the rock installs the manual page, the examples and the fixture" "missing or different:$missing"
+  fi
+}
+
 for v in $VERSIONS; do
   tree="$trees/$v"
   mkdir -p "$tree"
@@ -86,6 +132,7 @@ for v in $VERSIONS; do
     not_ok "luarocks --lua-version $v make (offline)" "$out"
   fi
   echo "# luarocks --lua-version $v make invite-scm-1.rockspec: $(took "$t0") s"
+  rock_data "$tree" "$v"
   load_test "lua$v" "$v"
   if [ "$v" = 5.1 ]; then load_test luajit 5.1; fi
 
@@ -114,6 +161,7 @@ for v in $VERSIONS; do
     not_ok "lua$v: invite sim --help from the tree with invite-sim" "rc=$rc: $out"
   fi
   sim_serves "$tree" "$v"
+  sim_example "$tree" "$v"
 done
 
 # New untracked/ignored files outside build/, and ignored files outside build/ rewritten by the run

@@ -75,23 +75,35 @@ local function mktemp_dir()
   return (out:gsub("%s+$", ""))
 end
 
---- Runs the rockspec's install pass the way luarocks does (make <install_target> VAR=value..., with
--- LUADIR a scratch directory) and returns the files it installed (paths under LUADIR, sorted), the
--- directory and make's output. The caller removes the directory.
-local function install_lua(spec)
-  local dir = mktemp_dir()
-  local build = spec.build
-  local cmd = "make -s " .. build.install_target
-  for k, v in pairs(build.install_variables) do
-    cmd = cmd .. " " .. k .. "='" .. (v == "$(LUADIR)" and dir or v) .. "'"
-  end
-  local out, rc = sh(cmd)
-  assert(rc == 0, cmd .. ": " .. out)
+--- The files under a directory (paths relative to it, sorted).
+local function files_under(dir)
   local files = {}
   local p = assert(io.popen("cd '" .. dir .. "' && find . -type f | sed 's|^\\./||' | sort"))
   for line in p:lines() do files[#files + 1] = line end
   p:close()
-  return files, dir, out
+  return files
+end
+
+--- Runs the rockspec's install pass the way luarocks does (make <install_target> VAR=value..., with
+-- LUADIR a scratch directory, and PREFIX, the rock's own directory, another inside it) and returns
+-- the files it installed under LUADIR (sorted), the directory, make's output and the files under
+-- PREFIX (the rock's data: the manual page and the examples). The caller removes the directory.
+local function install_lua(spec)
+  local dir = mktemp_dir()
+  local prefix = dir .. ".prefix"
+  local build = spec.build
+  local cmd = "make -s " .. build.install_target
+  for k, v in pairs(build.install_variables) do
+    cmd = cmd .. " " .. k .. "='" .. (v == "$(LUADIR)" and dir or v == "$(PREFIX)" and prefix or v) .. "'"
+  end
+  local out, rc = sh(cmd)
+  assert(rc == 0, cmd .. ": " .. out)
+  local data = {}
+  if os.rename(prefix, prefix) then
+    data = files_under(prefix)
+    os.execute("rm -rf '" .. prefix .. "'")
+  end
+  return files_under(dir), dir, out, data
 end
 
 --- The module a file under a LUADIR (or under lua/) is found as: invite/sim/init.lua -> invite.sim.
@@ -127,7 +139,11 @@ for _, path in ipairs(ROCKSPECS) do
       assert.is_string(build.install_target)
       assert.is_not_nil(make_recipe(build.install_target), "Makefile has no target " .. build.install_target)
       assert.is_true(is_phony(build.install_target), build.install_target .. " must be .PHONY")
-      assert.are.same({ LUADIR = "$(LUADIR)" }, build.install_variables)
+      if spec.package == "invite" then
+        assert.are.same({ LUADIR = "$(LUADIR)", PREFIX = "$(PREFIX)" }, build.install_variables)
+      else
+        assert.are.same({ LUADIR = "$(LUADIR)" }, build.install_variables)
+      end
 
       local files, dir = install_lua(spec)
       finally(function() os.execute("rm -rf '" .. dir .. "'") end)
@@ -229,6 +245,32 @@ end
 
 for _, path in ipairs(LIBRARY) do
   describe(path, function()
+    it("installs into the rock's directory (PREFIX) the manual page, the example policies, the demo fixture "
+       .. "and the scheduler examples, byte for byte; invite-sim installs none", function()
+      local spec = load_rockspec(path)
+      local prefix = mktemp_dir()
+      local dir = mktemp_dir()
+      finally(function() os.execute("rm -rf '" .. dir .. "' '" .. prefix .. "'") end)
+      local out, rc = sh("make -s " .. spec.build.install_target .. " LUADIR='" .. dir .. "' PREFIX='" .. prefix .. "'")
+      assert.are.equal(0, rc, out)
+      local want = { ["man/man1/invite.1"] = "docs/invite.1",
+                     ["examples/fixtures/org.json"] = "examples/fixtures/org.json" }
+      local p = assert(io.popen("ls examples/*.lua examples/deploy/*"))
+      for line in p:lines() do want[line] = line end
+      p:close()
+      assert.is_truthy(want["examples/policy.lua"] and want["examples/deploy/invite.cron"])
+      local names = {}
+      for name in pairs(want) do names[#names + 1] = name end
+      table.sort(names)
+      assert.are.same(names, files_under(prefix))
+      for _, name in ipairs(names) do
+        assert.are.equal(read(want[name]), read(prefix .. "/" .. name), name .. " differs from " .. want[name])
+      end
+      local _, sdir, _, sdata = install_lua(load_rockspec((path:gsub("^invite%-", "invite-sim-"))))
+      os.execute("rm -rf '" .. sdir .. "'")
+      assert.are.same({}, sdata)
+    end)
+
     it("builds invite.core with a phony Makefile target from every C source into build/, installs the CLI", function()
       local spec = load_rockspec(path)
       local build = spec.build

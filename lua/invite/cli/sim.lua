@@ -1,11 +1,13 @@
 -- invite.cli.sim: `invite sim` - runs the local AWS simulator in the foreground.
 --
---   invite sim --fixtures FILE [--host 127.0.0.1] [--port N] [--faults SPEC] [--seed N] [--log FILE]
+--   invite sim --fixtures FILE | --example [--host 127.0.0.1] [--port N] [--faults SPEC] [--seed N] [--log FILE]
 --              [--exit-with-parent] [--tls-cert FILE --tls-key FILE]
 --
 -- On start it prints one line, `invite sim listening on http(s)://HOST:PORT (pid N)`, and flushes
 -- stdout; nothing else goes to stdout. It stops on SIGINT (clean shutdown), on POST /__sim/stop,
--- or on SIGTERM (the request log is flushed line by line, so nothing is lost).
+-- or on SIGTERM (the request log is flushed line by line, so nothing is lost). --example serves the
+-- example organisation installed with invite (invite.examples: the checkout's examples/, or the
+-- invite rock's copy in its tree), so that the simulator can be tried without a checkout.
 local _M = {}
 
 function _M.configure(cmd)
@@ -17,7 +19,10 @@ function _M.configure(cmd)
     .. "described in docs/simulator.md.")
   cmd:option("--fixtures", "Fixture file (JSON) describing accounts, keys, detectors and invitations.\n"
     .. "Example: --fixtures examples/fixtures/org.json")
-    :argname("<file>"):count(1)
+    :argname("<file>")
+  cmd:flag("--example", "Serve the example organisation installed with invite (examples/fixtures/org.json "
+    .. "of the invite rock, or of the checkout) instead of --fixtures: no checkout needed.\n"
+    .. "Example: invite sim --example --port 4566")
   cmd:option("--host", "Address to listen on: loopback only (default 127.0.0.1).\nExample: --host 127.0.0.1",
     "127.0.0.1"):show_default(false)
   cmd:option("--port", "Port to listen on; 0 (the default) picks any free port, printed on start.\n"
@@ -50,6 +55,23 @@ end
 
 function _M.run(args)
   local sim = require "invite.sim"
+  if args.example and args.fixtures then
+    io.stderr:write("invite sim: --example and --fixtures go alone: --example serves the installed example "
+      .. "fixture, --fixtures FILE your own\n")
+    return 2
+  elseif args.example then
+    local where, err = require("invite.examples").locate()
+    if not where then
+      io.stderr:write("invite sim: --example: ", tostring(err), "\n")
+      return 2
+    end
+    args.fixtures = where.fixture
+    io.stderr:write("invite sim: serving the example fixture ", where.fixture, "\n")
+  elseif not args.fixtures then
+    io.stderr:write("invite sim: --fixtures FILE (your fixture) or --example (the installed example "
+      .. "organisation) is required\n")
+    return 2
+  end
   if not require("invite.util").is_loopback(args.host) then
     io.stderr:write("invite sim: refusing to listen on ", args.host, ": the simulator serves loopback only\n")
     return 2
