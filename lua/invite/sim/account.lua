@@ -88,11 +88,8 @@ local ops = {}
 function ops.ListRegions(ctx, body)
   local acct, err = target(ctx, body)
   if not acct then return err end
-  local limit = rest.body_max_results(body.MaxResults, 50)
-  if limit == false then
-    return invalid(ctx, "MaxResults", "1 validation error detected: Value '" .. tostring(body.MaxResults) .. "' at "
-      .. "'maxResults' failed to satisfy constraint: Member must have value between 1 and 50")
-  end
+  local limit, why = rest.body_max_results(body.MaxResults, 50)
+  if limit == false then return invalid(ctx, "MaxResults", why) end
   limit = limit or _M.DEFAULT_PAGE
   local wanted
   local filter = body.RegionOptStatusContains

@@ -203,11 +203,8 @@ _M.ops = {}
 function _M.ops.ListInvitations(ctx)
   local body, err = body_of(ctx)
   if not body then return err end
-  local limit = rest.body_max_results(body.MaxResults, _M.MAX_RESULTS)
-  if limit == false then
-    return invalid(ctx, "INVALID_REQUEST_BODY", "1 validation error detected: Value '" .. tostring(body.MaxResults)
-      .. "' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 200")
-  end
+  local limit, why = rest.body_max_results(body.MaxResults, _M.MAX_RESULTS)
+  if limit == false then return invalid(ctx, "INVALID_REQUEST_BODY", why) end
   limit = limit or _M.DEFAULT_PAGE
   local after
   local tok = body.NextToken

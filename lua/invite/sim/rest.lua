@@ -145,10 +145,14 @@ function _M.decode_token(token, kind, service, region, account)
 end
 
 -- A JSON body's page size (MaxResults, maxResults): nil when absent or null, the number when it is a
--- whole number from 1 to `max`, else false (the service refuses it in its own words).
+-- whole number from 1 to `max`, else false and the AWS validation message for member maxResults
+-- (Account's and Detective's words; RAM has its own).
 function _M.body_max_results(v, max)
   if v == nil or v == util.null then return nil end
-  if type(v) ~= "number" or v ~= floor(v) or v < 1 or v > max then return false end
+  if type(v) ~= "number" or v ~= floor(v) or v < 1 or v > max then
+    return false, "1 validation error detected: Value '" .. tostring(v) .. "' at 'maxResults' failed to satisfy "
+      .. "constraint: Member must have value between 1 and " .. max
+  end
   return v
 end
 
