@@ -33,9 +33,7 @@ before_each(function() e = envh.new{ AWS_EC2_METADATA_DISABLED = "true" } end)
 after_each(function() envh.cleanup() end)
 
 local function client(service, o)
-  local opts = { env = e.vars, credentials = KEYS[A], sleep = function() end }
-  for k, v in pairs(o or {}) do opts[k] = v end
-  return invite[service].client(opts)
+  return invite[service].client(sim.with({ env = e.vars, credentials = KEYS[A], sleep = function() end }, o))
 end
 
 ---------------------------------------------------------------------------------------------------
@@ -203,9 +201,7 @@ describe("invite.account.client and invite.ec2.client against the simulator", fu
   before_each(function() s:clear_requests(); s:set_faults("") end)
 
   local function c(service, o)
-    local t = { endpoint = s.endpoint, region = "us-east-1" }
-    for k, v in pairs(o or {}) do t[k] = v end
-    return client(service, t)
+    return client(service, sim.with({ endpoint = s.endpoint, region = "us-east-1" }, o))
   end
 
   local function names(list)

@@ -6,6 +6,7 @@
 -- rejects, the lifecycle and its errors, retries on throttling and 500, the list-shaping faults.
 local envh = require "support.env"
 local botocore = require "support.botocore"
+local sim = require "support.sim"
 local config = require "invite.config"
 local retry = require "invite.retry"
 local cjson = require "cjson"
@@ -27,9 +28,7 @@ end
 
 describe("detective endpoint", function()
   local function resolve(o)
-    local opts = { env = e.vars }
-    for k, v in pairs(o or {}) do opts[k] = v end
-    return assert(config.resolve(DEF, opts))
+    return assert(config.resolve(DEF, sim.with({ env = e.vars }, o)))
   end
 
   it("is https://api.detective.<region>.<dns suffix>, signed for the region; FIPS api.detective-fips", function()
@@ -196,7 +195,6 @@ end)
 -- The client against the simulator
 ---------------------------------------------------------------------------------------------------
 
-local sim = require "support.sim"
 local invite = require "invite"
 
 local R = "us-east-1"
@@ -246,27 +244,17 @@ end
 local LISTED = { G.admin, G.org, G.disabled }
 for _, arn in ipairs(PENDING) do LISTED[#LISTED + 1] = arn end
 
-local function arns(list)
-  local out = {}
-  for i, m in ipairs(list) do out[i] = m.GraphArn end
-  return out
-end
+local function arns(list) return sim.pluck(list, "GraphArn") end
 
 describe("detective client against invite sim", function()
   local s
   local function client(o)
-    local opts = { endpoint = s.endpoint, region = R, credentials = creds(MEMBER_KEY), env = e.vars,
-                   sleep = function() end }
-    for k, v in pairs(o or {}) do opts[k] = v end
-    return invite.detective.client(opts)
+    return invite.detective.client(sim.with({ endpoint = s.endpoint, region = R, credentials = creds(MEMBER_KEY),
+                                               env = e.vars, sleep = function() end }, o))
   end
   setup(function() s = sim.start{ fixtures = fixture() } end)
   teardown(function() s:stop() end)
-  before_each(function()
-    s:reset()
-    s:set_faults("")
-    s:clear_requests()
-  end)
+  before_each(function() s:fresh() end)
 
   it("list_invitations: every MemberDetail member parsed (maps included), INVITED and accepted ones only", function()
     local page = assert(client():list_invitations{})

@@ -7,6 +7,7 @@
 -- nested resources, the Filter, the state changes and their refusals, retries.
 local envh = require "support.env"
 local botocore = require "support.botocore"
+local sim = require "support.sim"
 local config = require "invite.config"
 local model = require "invite.model"
 
@@ -17,9 +18,7 @@ before_each(function() e = envh.new{ AWS_EC2_METADATA_DISABLED = "true" } end)
 after_each(function() envh.cleanup() end)
 
 local function resolve(o)
-  local opts = { env = e.vars }
-  for k, v in pairs(o or {}) do opts[k] = v end
-  return config.resolve(DEF, opts)
+  return config.resolve(DEF, sim.with({ env = e.vars }, o))
 end
 
 describe("organizations endpoint: one per partition", function()
@@ -234,7 +233,6 @@ end)
 -- The client against the simulator
 ---------------------------------------------------------------------------------------------------
 
-local sim = require "support.sim"
 local invite = require "invite"
 
 local ADMIN, STRANGER = "111111111111", "999999999999"
@@ -273,10 +271,9 @@ end
 describe("organizations client against invite sim", function()
   local s, members
   local function client(o)
-    local opts = { endpoint = s.endpoint, region = "eu-west-1", credentials = creds(ADMIN_KEY), env = e.vars,
-                   sleep = function() end }
-    for k, v in pairs(o or {}) do opts[k] = v end
-    return invite.organizations.client(opts)
+    return invite.organizations.client(sim.with({ endpoint = s.endpoint, region = "eu-west-1",
+                                                   credentials = creds(ADMIN_KEY), env = e.vars,
+                                                   sleep = function() end }, o))
   end
   setup(function()
     local fx
@@ -520,18 +517,13 @@ end
 describe("organizations handshakes against invite sim", function()
   local s
   local function client(o)
-    local opts = { endpoint = s.endpoint, region = "us-east-1", credentials = creds(MEMBER_KEY), env = e.vars,
-                   sleep = function() end }
-    for k, v in pairs(o or {}) do opts[k] = v end
-    return invite.organizations.client(opts)
+    return invite.organizations.client(sim.with({ endpoint = s.endpoint, region = "us-east-1",
+                                                   credentials = creds(MEMBER_KEY), env = e.vars,
+                                                   sleep = function() end }, o))
   end
   setup(function() s = sim.start{ fixtures = (handshake_fixture()) } end)
   teardown(function() s:stop() end)
-  before_each(function()
-    s:reset()
-    s:set_faults("")
-    s:clear_requests()
-  end)
+  before_each(function() s:fresh() end)
 
   it("list_all_handshakes_for_account: 25 handshakes in 3 requests at 20 a page, the empty first page followed",
     function()

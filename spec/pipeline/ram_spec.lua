@@ -13,11 +13,7 @@ local transport = require "invite.transport"
 
 local DEF = model.service("ram").def
 local STAGING = "333333333333"
-local OUTSIDE_ARN = "arn:aws:ram:us-east-1:777788889999:resource-share-invitation/5c1e9a4e-8f0b-4b8e-9a31-2b7d8f6c1a01"
-local ORG_ARN = "arn:aws:ram:us-east-1:111111111111:resource-share-invitation/0b7e4c2a-3d5f-4e61-8a9b-c0d1e2f3a402"
-local ACCEPTED_ARN = "arn:aws:ram:us-east-1:444444444444:resource-share-invitation/9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b03"
-local EXPIRED_ARN = "arn:aws:ram:us-east-1:210987654321:resource-share-invitation/e2f1a0b9-c8d7-4e6f-9a5b-4c3d2e1f0a04"
-local EU_ARN = "arn:aws:ram:eu-west-1:777788889999:resource-share-invitation/3a2b1c0d-9e8f-4a7b-8c6d-5e4f3a2b1c05"
+local RAM = sim.RAM_ARNS
 local UUID4 = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-4%x%x%x%-[89ab]%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
 
 local OPS = { "get_resource_share_invitations", "accept_resource_share_invitation",
@@ -119,21 +115,21 @@ describe("ram client validation", function()
     { "accept_resource_share_invitation", {}, "resourceShareInvitationArn: missing required parameter" },
     { "reject_resource_share_invitation", { resourceShareInvitationArn = 5 },
       "resourceShareInvitationArn: must be a string, got 5 (a number)" },
-    { "accept_resource_share_invitation", { resourceShareInvitationArn = ORG_ARN, clientToken = 7 },
+    { "accept_resource_share_invitation", { resourceShareInvitationArn = RAM.org, clientToken = 7 },
       "clientToken: must be a string, got 7 (a number)" },
-    { "reject_resource_share_invitation", { resourceShareInvitationArn = ORG_ARN, clientToken = "a\0b" },
+    { "reject_resource_share_invitation", { resourceShareInvitationArn = RAM.org, clientToken = "a\0b" },
       "clientToken: must not contain a NUL byte" },
-    { "accept_resource_share_invitation", { resourceShareInvitationArn = ORG_ARN, clienttoken = "x" },
+    { "accept_resource_share_invitation", { resourceShareInvitationArn = RAM.org, clienttoken = "x" },
       'unknown parameter "clienttoken" (did you mean "clientToken"?)' },
     { "get_resource_share_invitations", { maxResults = 0 }, "maxResults: must be an integer between 1 and 500, got 0" },
     { "get_resource_share_invitations", { maxResults = 501 }, "maxResults: must be an integer between 1 and 500" },
     { "get_resource_share_invitations", { resourceShareArns = "arn" }, "resourceShareArns: must be a list" },
-    { "get_resource_share_invitations", { resourceShareInvitationArns = { ORG_ARN, 3 } },
+    { "get_resource_share_invitations", { resourceShareInvitationArns = { RAM.org, 3 } },
       "resourceShareInvitationArns[2]: must be a string" },
-    { "list_pending_invitation_resources", { resourceShareInvitationArn = ORG_ARN, resourceRegionScope = "EVERY" },
+    { "list_pending_invitation_resources", { resourceShareInvitationArn = RAM.org, resourceRegionScope = "EVERY" },
       'resourceRegionScope: must be one of ALL, REGIONAL, GLOBAL, got "EVERY"' },
     { "list_pending_invitation_resources", {}, "resourceShareInvitationArn: missing required parameter" },
-    { "list_pending_invitation_resources", { resourceShareInvitationArn = ORG_ARN, maxResults = 1.5 },
+    { "list_pending_invitation_resources", { resourceShareInvitationArn = RAM.org, maxResults = 1.5 },
       "maxResults: must be an integer between 1 and 500" },
   }
   for i, case in ipairs(CASES) do
@@ -148,7 +144,7 @@ describe("ram client validation", function()
   end
 
   it("a token the client makes is not checked against the caller's table (which it leaves alone)", function()
-    local p = { resourceShareInvitationArn = ORG_ARN }
+    local p = { resourceShareInvitationArn = RAM.org }
     local d = invite.ram.client{ region = "us-east-1", dry_run = true,
       credentials = { access_key_id = "AKIDEXAMPLE", secret_access_key = "secret" } }
     local r = assert(d:accept_resource_share_invitation(p))
@@ -181,21 +177,13 @@ local function header(headers, name)
   end
 end
 
-local function arns(list)
-  local out = {}
-  for i, inv in ipairs(list) do out[i] = inv.resourceShareInvitationArn end
-  return out
-end
+local function arns(list) return sim.pluck(list, "resourceShareInvitationArn") end
 
 describe("ram client against invite sim", function()
   local s
   setup(function() s = sim.start{} end)
   teardown(function() s:stop() end)
-  before_each(function()
-    s:reset()
-    s:set_faults("")
-    s:clear_requests()
-  end)
+  before_each(function() s:fresh() end)
 
   local function client(o)
     o = o or {}
@@ -209,7 +197,7 @@ describe("ram client against invite sim", function()
   it("get_resource_share_invitations: POST /getresourceshareinvitations, every status, parsed", function()
     local c, t = client()
     local res = assert(c:get_resource_share_invitations{})
-    assert.same({ ORG_ARN, EXPIRED_ARN, ACCEPTED_ARN, OUTSIDE_ARN }, arns(res.resourceShareInvitations))
+    assert.same({ RAM.org, RAM.expired, RAM.accepted, RAM.outside }, arns(res.resourceShareInvitations))
     local a = t.attempts[1]
     assert.same({ "POST", s.endpoint .. "/getresourceshareinvitations", "{}", "application/json" },
       { a.method, a.url, a.body, header(a.headers, "content-type") })
@@ -232,14 +220,14 @@ describe("ram client against invite sim", function()
     assert.equal(200, res.ResponseMetadata.HTTPStatusCode)
     -- another region, another account: its own
     local eu = client{ region = "eu-west-1", who = "prod" }
-    assert.same({ EU_ARN }, arns(assert(eu:get_resource_share_invitations{}).resourceShareInvitations))
+    assert.same({ RAM.eu }, arns(assert(eu:get_resource_share_invitations{}).resourceShareInvitations))
     assert.same({}, assert(client{ who = "prod" }:get_resource_share_invitations{}).resourceShareInvitations)
   end)
 
   it("pages by maxResults and nextToken (list_all_*, each_*, boto3's PaginationConfig)", function()
     local c, t = client()
     local all = assert(c:list_all_resource_share_invitations{ maxResults = 1 })
-    assert.same({ ORG_ARN, EXPIRED_ARN, ACCEPTED_ARN, OUTSIDE_ARN }, arns(all))
+    assert.same({ RAM.org, RAM.expired, RAM.accepted, RAM.outside }, arns(all))
     assert.equal(4, #t.attempts)
     local b2 = cjson.decode(t.attempts[2].body)
     assert.equal(1, b2.maxResults)
@@ -258,29 +246,29 @@ describe("ram client against invite sim", function()
 
   it("filters by invitation ARNs and share ARNs; unknown and malformed ARNs are RAM's errors", function()
     local c = client()
-    local res = assert(c:get_resource_share_invitations{ resourceShareInvitationArns = { OUTSIDE_ARN, EXPIRED_ARN } })
-    assert.same({ EXPIRED_ARN, OUTSIDE_ARN }, arns(res.resourceShareInvitations))
+    local res = assert(c:get_resource_share_invitations{ resourceShareInvitationArns = { RAM.outside, RAM.expired } })
+    assert.same({ RAM.expired, RAM.outside }, arns(res.resourceShareInvitations))
     res = assert(c:get_resource_share_invitations{
       resourceShareArns = { "arn:aws:ram:us-east-1:111111111111:resource-share/org-network-0001" } })
-    assert.same({ ORG_ARN }, arns(res.resourceShareInvitations))
-    local _, err = c:get_resource_share_invitations{ resourceShareInvitationArns = { EU_ARN } }
+    assert.same({ RAM.org }, arns(res.resourceShareInvitations))
+    local _, err = c:get_resource_share_invitations{ resourceShareInvitationArns = { RAM.eu } }
     assert.same({ "ResourceShareInvitationArnNotFoundException", 400 }, { err.code, err.status })
-    assert.truthy(err.message:find(EU_ARN, 1, true))
+    assert.truthy(err.message:find(RAM.eu, 1, true))
     _, err = c:get_resource_share_invitations{ resourceShareInvitationArns = { "subnet-1" } }
     assert.same({ "MalformedArnException", 400 }, { err.code, err.status })
   end)
 
   it("accept: PENDING -> ACCEPTED (still listed); the answer holds the invitation and the token", function()
     local c, t = client()
-    local res = assert(c:accept_resource_share_invitation{ resourceShareInvitationArn = OUTSIDE_ARN })
+    local res = assert(c:accept_resource_share_invitation{ resourceShareInvitationArn = RAM.outside })
     local sent = cjson.decode(t.attempts[1].body)
     assert.same({ "POST", s.endpoint .. "/acceptresourceshareinvitation" }, { t.attempts[1].method, t.attempts[1].url })
-    assert.equal(OUTSIDE_ARN, sent.resourceShareInvitationArn)
+    assert.equal(RAM.outside, sent.resourceShareInvitationArn)
     assert.truthy(sent.clientToken:find(UUID4), sent.clientToken)
     assert.equal(sent.clientToken, res.clientToken)
-    assert.same({ OUTSIDE_ARN, "ACCEPTED", "777788889999" }, { res.resourceShareInvitation.resourceShareInvitationArn,
+    assert.same({ RAM.outside, "ACCEPTED", "777788889999" }, { res.resourceShareInvitation.resourceShareInvitationArn,
       res.resourceShareInvitation.status, res.resourceShareInvitation.senderAccountId })
-    local listed = assert(c:get_resource_share_invitations{ resourceShareInvitationArns = { OUTSIDE_ARN } })
+    local listed = assert(c:get_resource_share_invitations{ resourceShareInvitationArns = { RAM.outside } })
     assert.equal("ACCEPTED", listed.resourceShareInvitations[1].status)
     local entry = s:requests()[1]
     assert.same({ "ram", "AcceptResourceShareInvitation", 200, STAGING }, { entry.service, entry.operation,
@@ -289,18 +277,18 @@ describe("ram client against invite sim", function()
 
   it("reject: PENDING -> REJECTED (still listed); not-pending ones are RAM's errors, never retried", function()
     local c, t = client()
-    local res = assert(c:reject_resource_share_invitation{ resourceShareInvitationArn = ORG_ARN })
+    local res = assert(c:reject_resource_share_invitation{ resourceShareInvitationArn = RAM.org })
     assert.equal("REJECTED", res.resourceShareInvitation.status)
     assert.equal(s.endpoint .. "/rejectresourceshareinvitation", t.attempts[1].url)
     assert.equal(4, #assert(c:list_all_resource_share_invitations{}))
     local CASES = {
-      { "accept_resource_share_invitation", ORG_ARN, "ResourceShareInvitationAlreadyRejectedException" },
-      { "reject_resource_share_invitation", ORG_ARN, "ResourceShareInvitationAlreadyRejectedException" },
-      { "accept_resource_share_invitation", ACCEPTED_ARN, "ResourceShareInvitationAlreadyAcceptedException" },
-      { "reject_resource_share_invitation", ACCEPTED_ARN, "ResourceShareInvitationAlreadyAcceptedException" },
-      { "accept_resource_share_invitation", EXPIRED_ARN, "ResourceShareInvitationExpiredException" },
-      { "reject_resource_share_invitation", EXPIRED_ARN, "ResourceShareInvitationExpiredException" },
-      { "accept_resource_share_invitation", EU_ARN, "ResourceShareInvitationArnNotFoundException" },
+      { "accept_resource_share_invitation", RAM.org, "ResourceShareInvitationAlreadyRejectedException" },
+      { "reject_resource_share_invitation", RAM.org, "ResourceShareInvitationAlreadyRejectedException" },
+      { "accept_resource_share_invitation", RAM.accepted, "ResourceShareInvitationAlreadyAcceptedException" },
+      { "reject_resource_share_invitation", RAM.accepted, "ResourceShareInvitationAlreadyAcceptedException" },
+      { "accept_resource_share_invitation", RAM.expired, "ResourceShareInvitationExpiredException" },
+      { "reject_resource_share_invitation", RAM.expired, "ResourceShareInvitationExpiredException" },
+      { "accept_resource_share_invitation", RAM.eu, "ResourceShareInvitationArnNotFoundException" },
       { "reject_resource_share_invitation", "arn:aws:ec2:us-east-1:1:subnet/x", "MalformedArnException" },
     }
     for _, case in ipairs(CASES) do
@@ -314,27 +302,27 @@ describe("ram client against invite sim", function()
 
   it("a new token per call; the caller's token kept; the same token and call repeat the first answer", function()
     local c, t = client()
-    assert(c:accept_resource_share_invitation{ resourceShareInvitationArn = OUTSIDE_ARN })
-    local _, err = c:accept_resource_share_invitation{ resourceShareInvitationArn = OUTSIDE_ARN }
+    assert(c:accept_resource_share_invitation{ resourceShareInvitationArn = RAM.outside })
+    local _, err = c:accept_resource_share_invitation{ resourceShareInvitationArn = RAM.outside }
     assert.equal("ResourceShareInvitationAlreadyAcceptedException", err.code)
     local t1, t2 = cjson.decode(t.attempts[1].body).clientToken, cjson.decode(t.attempts[2].body).clientToken
     assert.truthy(t2:find(UUID4))
     assert.are_not.equal(t1, t2)
     -- the caller's own token is sent as given, and repeating the call with it repeats the answer
     local mine = "caller-token-0001"
-    local r1 = assert(c:reject_resource_share_invitation{ resourceShareInvitationArn = ORG_ARN, clientToken = mine })
+    local r1 = assert(c:reject_resource_share_invitation{ resourceShareInvitationArn = RAM.org, clientToken = mine })
     assert.equal(mine, cjson.decode(t.attempts[3].body).clientToken)
-    local r2 = assert(c:reject_resource_share_invitation{ resourceShareInvitationArn = ORG_ARN, clientToken = mine })
+    local r2 = assert(c:reject_resource_share_invitation{ resourceShareInvitationArn = RAM.org, clientToken = mine })
     assert.same(r1.resourceShareInvitation, r2.resourceShareInvitation)
     assert.same({ mine, "REJECTED" }, { r2.clientToken, r2.resourceShareInvitation.status })
     -- the same token with other parameters (another operation, another invitation)
-    local _, e1 = c:accept_resource_share_invitation{ resourceShareInvitationArn = ORG_ARN, clientToken = mine }
-    local _, e2 = c:reject_resource_share_invitation{ resourceShareInvitationArn = OUTSIDE_ARN, clientToken = mine }
+    local _, e1 = c:accept_resource_share_invitation{ resourceShareInvitationArn = RAM.org, clientToken = mine }
+    local _, e2 = c:reject_resource_share_invitation{ resourceShareInvitationArn = RAM.outside, clientToken = mine }
     for _, e in ipairs{ e1, e2 } do
       assert.same({ "IdempotentParameterMismatchException", 400, false }, { e.code, e.status, e.retryable })
     end
     -- a token RAM refuses
-    local _, e3 = c:accept_resource_share_invitation{ resourceShareInvitationArn = OUTSIDE_ARN,
+    local _, e3 = c:accept_resource_share_invitation{ resourceShareInvitationArn = RAM.outside,
       clientToken = string.rep("x", 65) }
     assert.equal("InvalidClientTokenException", e3.code)
   end)
@@ -342,7 +330,7 @@ describe("ram client against invite sim", function()
   it("a retried accept sends the same token on every attempt, so a lost answer is repeated, not refused", function()
     s:set_faults("first 1 ram:AcceptResourceShareInvitation lost; first 1 ram:RejectResourceShareInvitation 503")
     local c, t = client()
-    local res = assert(c:accept_resource_share_invitation{ resourceShareInvitationArn = OUTSIDE_ARN })
+    local res = assert(c:accept_resource_share_invitation{ resourceShareInvitationArn = RAM.outside })
     -- the request went twice (resent by the client, or by libcurl itself when the lost answer was on a
     -- reused connection: the same bytes either way), and the second got the first one's answer
     assert.equal(#t.attempts, 1 + res.ResponseMetadata.RetryAttempts)
@@ -351,7 +339,7 @@ describe("ram client against invite sim", function()
       { res.resourceShareInvitation.status, res.clientToken })
     -- a 503 in RAM's style is retried with the same token too
     local before = #t.attempts
-    res = assert(c:reject_resource_share_invitation{ resourceShareInvitationArn = ORG_ARN })
+    res = assert(c:reject_resource_share_invitation{ resourceShareInvitationArn = RAM.org })
     assert.equal(before + 2, #t.attempts)
     assert.equal(1, res.ResponseMetadata.RetryAttempts)
     t.attempts = { t.attempts[1], t.attempts[2], t.attempts[before + 1], t.attempts[before + 2] }
@@ -374,7 +362,7 @@ describe("ram client against invite sim", function()
     assert.equal(2, res.ResponseMetadata.RetryAttempts)
     assert.same({ 429, 429, 200 }, { t.attempts[1].status, t.attempts[2].status, t.attempts[3].status })
     assert.same({ message = "Rate exceeded" }, cjson.decode(t.attempts[1].answer))
-    res = assert(c:list_pending_invitation_resources{ resourceShareInvitationArn = OUTSIDE_ARN })
+    res = assert(c:list_pending_invitation_resources{ resourceShareInvitationArn = RAM.outside })
     assert.equal(1, res.ResponseMetadata.RetryAttempts)
     assert.equal(500, t.attempts[4].status)
     s:set_faults("always ram throttle")
@@ -386,7 +374,7 @@ describe("ram client against invite sim", function()
   it("list_pending_invitation_resources: a PENDING invitation's resources, typed, paged; other statuses refused",
     function()
     local c, t = client()
-    local res = assert(c:list_pending_invitation_resources{ resourceShareInvitationArn = ORG_ARN })
+    local res = assert(c:list_pending_invitation_resources{ resourceShareInvitationArn = RAM.org })
     assert.equal(s.endpoint .. "/listpendinginvitationresources", t.attempts[1].url)
     local types, arns_ = {}, {}
     for i, r in ipairs(res.resources) do
@@ -397,21 +385,21 @@ describe("ram client against invite sim", function()
     end
     assert.same({ "ec2:Subnet", "ec2:Subnet", "ec2:TransitGateway", "route53resolver:ResolverRule" }, types)
     assert.equal("arn:aws:ec2:us-east-1:111111111111:transit-gateway/tgw-0a1b2c3d4e5f60718", arns_[3])
-    local all = assert(c:list_all_pending_invitation_resources{ resourceShareInvitationArn = ORG_ARN, maxResults = 1 })
+    local all = assert(c:list_all_pending_invitation_resources{ resourceShareInvitationArn = RAM.org, maxResults = 1 })
     assert.equal(4, #all)
     assert.equal(1 + 4, #t.attempts)
     assert.same(res.resources, all)
-    assert.same({}, assert(c:list_pending_invitation_resources{ resourceShareInvitationArn = ORG_ARN,
+    assert.same({}, assert(c:list_pending_invitation_resources{ resourceShareInvitationArn = RAM.org,
       resourceRegionScope = "GLOBAL" }).resources)
-    assert.equal(4, #assert(c:list_pending_invitation_resources{ resourceShareInvitationArn = ORG_ARN,
+    assert.equal(4, #assert(c:list_pending_invitation_resources{ resourceShareInvitationArn = RAM.org,
       resourceRegionScope = "REGIONAL" }).resources)
     -- a resource type the fixture gives (resource_types) wins over the derived one: the accepted share's
     -- invitation is no longer pending, so it is refused; the statuses RAM refuses, and the simulator's
     -- choice for ACCEPTED (InvalidParameterException)
     local CASES = {
-      { ACCEPTED_ARN, "InvalidParameterException" },
-      { EXPIRED_ARN, "ResourceShareInvitationExpiredException" },
-      { EU_ARN, "ResourceShareInvitationArnNotFoundException" },
+      { RAM.accepted, "InvalidParameterException" },
+      { RAM.expired, "ResourceShareInvitationExpiredException" },
+      { RAM.eu, "ResourceShareInvitationArnNotFoundException" },
       { "not-an-arn", "MalformedArnException" },
     }
     for _, case in ipairs(CASES) do
@@ -419,10 +407,10 @@ describe("ram client against invite sim", function()
       assert.is_nil(r)
       assert.same({ case[2], 400, false }, { err.code, err.status, err.retryable }, case[1])
     end
-    assert(c:reject_resource_share_invitation{ resourceShareInvitationArn = OUTSIDE_ARN })
-    local _, err = c:list_pending_invitation_resources{ resourceShareInvitationArn = OUTSIDE_ARN }
+    assert(c:reject_resource_share_invitation{ resourceShareInvitationArn = RAM.outside })
+    local _, err = c:list_pending_invitation_resources{ resourceShareInvitationArn = RAM.outside }
     assert.equal("ResourceShareInvitationAlreadyRejectedException", err.code)
-    _, err = c:list_pending_invitation_resources{ resourceShareInvitationArn = ORG_ARN, nextToken = "eA==" }
+    _, err = c:list_pending_invitation_resources{ resourceShareInvitationArn = RAM.org, nextToken = "eA==" }
     assert.equal("InvalidNextTokenException", err.code)
   end)
 

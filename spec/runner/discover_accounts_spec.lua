@@ -36,11 +36,7 @@ local function fixture()
   return fx
 end
 
-local function ids_of(list)
-  local out = {}
-  for i, a in ipairs(list) do out[i] = a.id end
-  return out
-end
+local function ids_of(list) return sim.pluck(list, "id") end
 
 local function members(...)
   local out = {}

@@ -12,19 +12,7 @@ local ADMIN_GRAPH = "arn:aws:detective:us-east-1:111111111111:graph:0a9e3c7b15d2
 local STRANGER_GRAPH = "arn:aws:detective:us-east-1:731509842266:graph:5f2c9a81e04b4d7e9c3a6b1f8d027e44"
 local EU_GRAPH = "arn:aws:detective:eu-west-1:918273645501:graph:c4b8e2f60d1a4937a5e6f0b2d8c1e7a9"
 
-local function arns(r)
-  local out = {}
-  for i, m in ipairs(r.Invitations or {}) do out[i] = m.GraphArn end
-  return out
-end
-
-local function count(s, op)
-  local n = 0
-  for _, e in ipairs(s:requests()) do
-    if e.service == "detective" and e.operation == op then n = n + 1 end
-  end
-  return n
-end
+local function arns(r) return sim.pluck(r.Invitations, "GraphArn") end
 
 teardown(function() compat.cleanup() end)
 
@@ -34,10 +22,7 @@ for _, cli in ipairs(compat.AWS_CLIS()) do
     local function aws(who, region, args, env) return compat.aws(s, who, region, args, env, cli.path) end
     setup(function() s = sim.start{} end)
     teardown(function() s:stop() end)
-    before_each(function()
-      s:reset()
-      s:clear_requests()
-    end)
+    before_each(function() s:fresh() end)
 
     it("list-invitations: the example's INVITED graphs, one page at a time with --max-results/--next-token",
       function()
@@ -60,7 +45,7 @@ for _, cli in ipairs(compat.AWS_CLIS()) do
       assert.same({ "ENABLED", "INVITATION" }, { st.Invitations[1].Status, st.Invitations[1].InvitationType })
       local dev = assert(aws("dev", R, "detective list-invitations"))
       assert.same({ "ENABLED", "ORGANIZATION" }, { dev.Invitations[1].Status, dev.Invitations[1].InvitationType })
-      assert.equal(6, count(s, "ListInvitations"))
+      assert.equal(6, s:count("ListInvitations", "detective"))
     end)
 
     it("reject-invitation removes it; a second reject is ResourceNotFoundException, in one request", function()
@@ -69,7 +54,7 @@ for _, cli in ipairs(compat.AWS_CLIS()) do
       local ok, err = aws("prod", R, "detective reject-invitation --graph-arn " .. STRANGER_GRAPH, "AWS_MAX_ATTEMPTS=3")
       assert.is_nil(ok)
       assert.truthy(err:find("(ResourceNotFoundException)", 1, true), err)
-      assert.equal(2, count(s, "RejectInvitation"))
+      assert.equal(2, s:count("RejectInvitation", "detective"))
     end)
 
     it("accept-invitation makes prod a member; accepting again is ConflictException; disassociate-membership "
@@ -80,7 +65,7 @@ for _, cli in ipairs(compat.AWS_CLIS()) do
       local ok, err = aws("prod", R, "detective accept-invitation --graph-arn " .. ADMIN_GRAPH, "AWS_MAX_ATTEMPTS=3")
       assert.is_nil(ok)
       assert.truthy(err:find("(ConflictException)", 1, true), err)
-      assert.equal(2, count(s, "AcceptInvitation"))
+      assert.equal(2, s:count("AcceptInvitation", "detective"))
       assert.same({}, assert(aws("prod", R, "detective disassociate-membership --graph-arn " .. ADMIN_GRAPH)))
       assert.same({ STRANGER_GRAPH }, arns(assert(aws("prod", R, "detective list-invitations"))))
       -- an organization account cannot leave; an INVITED one is not a member
@@ -104,7 +89,7 @@ for _, cli in ipairs(compat.AWS_CLIS()) do
       -- botocore's validator checks an integer's min only: the service refuses it
       assert.truthy(err:find("(ValidationException)", 1, true), err)
       assert.truthy(err:find("'maxResults'", 1, true), err)
-      assert.equal(1, count(s, "ListInvitations"))
+      assert.equal(1, s:count("ListInvitations", "detective"))
     end)
 
     it("a wrong secret is refused (InvalidSignatureException)", function()

@@ -12,19 +12,7 @@ local boto3, aws = compat.boto3, compat.aws
 local ADMIN, PROD = "111111111111", "222222222222"
 local ALL = { "111111111111", "222222222222", "333333333333", "444444444444", "555555555555", "666666666666" }
 
-local function ids(list)
-  local out = {}
-  for i, a in ipairs(list) do out[i] = a.Id end
-  return out
-end
-
-local function count(s, op)
-  local n = 0
-  for _, e in ipairs(s:requests()) do
-    if e.service == "organizations" and e.operation == op then n = n + 1 end
-  end
-  return n
-end
+local function ids(list) return sim.pluck(list, "Id") end
 
 teardown(function() compat.cleanup() end)
 
@@ -59,7 +47,7 @@ describe("boto3 (Debian) against invite sim's Organizations", function()
     assert.same({ "org-admin", "org-admin@example.com", "ACTIVE", "INVITED" },
       { accounts[1].Name, accounts[1].Email, accounts[1].Status, accounts[1].JoinedMethod })
     assert.truthy(accounts[1].JoinedTimestamp:find("^%d%d%d%d%-%d%d%-%d%dT"), "a datetime to botocore")
-    assert.equal(4, count(s, "ListAccounts"))
+    assert.equal(4, s:count("ListAccounts", "organizations"))
     assert.same({ { Id = "r-ex12", Name = "Root",
                     Arn = "arn:aws:organizations::111111111111:root/o-exampleorg1/r-ex12", PolicyTypes = {} } },
       res[2].result.Roots)
@@ -125,7 +113,7 @@ describe("AWS CLI v2 against invite sim's Organizations", function()
   it("list-accounts (paginated), list-roots, list-children, list-accounts-for-parent, describe-organization", function()
     local r = assert(aws(s, "org-admin", nil, "organizations list-accounts --page-size 2"))
     assert.same(ALL, ids(r.Accounts))
-    assert.equal(4, count(s, "ListAccounts"))
+    assert.equal(4, s:count("ListAccounts", "organizations"))
     r = assert(aws(s, "org-admin", "eu-west-1", "organizations list-roots"))
     assert.same({ "r-ex12" }, ids(r.Roots))
     r = assert(aws(s, "org-admin", nil, "organizations list-children --parent-id r-ex12 "
@@ -142,7 +130,7 @@ describe("AWS CLI v2 against invite sim's Organizations", function()
     local ok, err = aws(s, "prod", nil, "organizations list-accounts", "AWS_MAX_ATTEMPTS=3")
     assert.is_nil(ok)
     assert.truthy(err:find("(AccessDeniedException)", 1, true), err)
-    assert.equal(1, count(s, "ListAccounts") - 4)
+    assert.equal(1, s:count("ListAccounts", "organizations") - 4)
   end)
 
   it("a wrong secret is refused (InvalidSignatureException)", function()
@@ -153,22 +141,13 @@ describe("AWS CLI v2 against invite sim's Organizations", function()
   end)
 end)
 
--- The AWS CLIs present: support.compat's list when it has one, else Debian's v2 alone.
-local function clis()
-  if compat.AWS_CLIS then return compat.AWS_CLIS() end
-  return { { path = "/usr/bin/aws", version = "v2" } }
-end
-
 describe("the AWS CLIs against invite sim's Organizations handshakes", function()
   local s
   setup(function() s = sim.start{} end)
   teardown(function() s:stop() end)
-  before_each(function()
-    s:reset()
-    s:clear_requests()
-  end)
+  before_each(function() s:fresh() end)
 
-  for _, cli in ipairs(clis()) do
+  for _, cli in ipairs(compat.AWS_CLIS()) do
     local function run(who, args, env)
       return aws(s, who, nil, args, env, cli.path ~= "/usr/bin/aws" and cli.path or nil)
     end
@@ -178,7 +157,7 @@ describe("the AWS CLIs against invite sim's Organizations handshakes", function(
       local r = assert(run("prod", "organizations list-handshakes-for-account"))
       assert.same({ "h-7kq2m9x4w1zp3r8t", "h-q4n8v2c6x0b3m7d1" }, ids(r.Handshakes))
       assert.same({ "OPEN", "DECLINED" }, { r.Handshakes[1].State, r.Handshakes[2].State })
-      assert.equal(2, count(s, "ListHandshakesForAccount"))
+      assert.equal(2, s:count("ListHandshakesForAccount", "organizations"))
       r = assert(run("dev", "organizations list-handshakes-for-account --filter ActionType=ENABLE_ALL_FEATURES"))
       assert.same({ "h-ex12enableall001" }, ids(r.Handshakes))
       assert.equal("REQUESTED", r.Handshakes[1].State)
@@ -201,7 +180,7 @@ describe("the AWS CLIs against invite sim's Organizations handshakes", function(
         "AWS_MAX_ATTEMPTS=3")
       assert.is_nil(ok)
       assert.truthy(err:find("(HandshakeConstraintViolationException)", 1, true), err)
-      assert.equal(1, count(s, "AcceptHandshake"))
+      assert.equal(1, s:count("AcceptHandshake", "organizations"))
       local h = assert(run("prod", "organizations decline-handshake --handshake-id h-7kq2m9x4w1zp3r8t")).Handshake
       assert.same({ "h-7kq2m9x4w1zp3r8t", "DECLINED" }, { h.Id, h.State })
       ok, err = run("prod", "organizations decline-handshake --handshake-id h-7kq2m9x4w1zp3r8t")

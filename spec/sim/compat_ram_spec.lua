@@ -10,24 +10,9 @@ local sim = require "support.sim"
 local compat = require "support.compat"
 
 local STAGING = "333333333333"
-local OUTSIDE_ARN = "arn:aws:ram:us-east-1:777788889999:resource-share-invitation/5c1e9a4e-8f0b-4b8e-9a31-2b7d8f6c1a01"
-local ORG_ARN = "arn:aws:ram:us-east-1:111111111111:resource-share-invitation/0b7e4c2a-3d5f-4e61-8a9b-c0d1e2f3a402"
-local ACCEPTED_ARN = "arn:aws:ram:us-east-1:444444444444:resource-share-invitation/9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b03"
-local EXPIRED_ARN = "arn:aws:ram:us-east-1:210987654321:resource-share-invitation/e2f1a0b9-c8d7-4e6f-9a5b-4c3d2e1f0a04"
+local RAM = sim.RAM_ARNS
 
-local function count(s, op)
-  local n = 0
-  for _, e in ipairs(s:requests()) do
-    if e.service == "ram" and e.operation == op then n = n + 1 end
-  end
-  return n
-end
-
-local function arns(list)
-  local out = {}
-  for i, inv in ipairs(list) do out[i] = inv.resourceShareInvitationArn end
-  return out
-end
+local function arns(list) return sim.pluck(list, "resourceShareInvitationArn") end
 
 teardown(function() compat.cleanup() end)
 
@@ -42,10 +27,7 @@ for _, cli in ipairs(clis) do
     local s
     setup(function() s = sim.start{} end)
     teardown(function() s:stop() end)
-    before_each(function()
-      s:reset()
-      s:clear_requests()
-    end)
+    before_each(function() s:fresh() end)
 
     local function aws(args, env)
       return compat.aws(s, "staging", "us-east-1", args, "AWS_MAX_ATTEMPTS=1 " .. (env or ""), cli.path)
@@ -54,8 +36,8 @@ for _, cli in ipairs(clis) do
     it("get-resource-share-invitations: paged by the CLI (--page-size 1), every status, filtered", function()
       local out, err = aws("ram get-resource-share-invitations --page-size 1")
       assert.is_table(out, err)
-      assert.same({ ORG_ARN, EXPIRED_ARN, ACCEPTED_ARN, OUTSIDE_ARN }, arns(out.resourceShareInvitations))
-      assert.equal(4, count(s, "GetResourceShareInvitations"))
+      assert.same({ RAM.org, RAM.expired, RAM.accepted, RAM.outside }, arns(out.resourceShareInvitations))
+      assert.equal(4, s:count("GetResourceShareInvitations", "ram"))
       local inv = out.resourceShareInvitations[1]
       assert.same({ "org-network", "111111111111", STAGING, "PENDING" },
         { inv.resourceShareName, inv.senderAccountId, inv.receiverAccountId, inv.status })
@@ -65,40 +47,40 @@ for _, cli in ipairs(clis) do
       else
         assert.truthy(tostring(inv.invitationTimestamp):find("^%d%d%d%d%-%d%d%-%d%dT"), inv.invitationTimestamp)
       end
-      out, err = aws("ram get-resource-share-invitations --resource-share-invitation-arns " .. OUTSIDE_ARN .. " "
-        .. EXPIRED_ARN)
+      out, err = aws("ram get-resource-share-invitations --resource-share-invitation-arns " .. RAM.outside .. " "
+        .. RAM.expired)
       assert.is_table(out, err)
-      assert.same({ EXPIRED_ARN, OUTSIDE_ARN }, arns(out.resourceShareInvitations))
+      assert.same({ RAM.expired, RAM.outside }, arns(out.resourceShareInvitations))
       local statuses = {}
       for _, i in ipairs(out.resourceShareInvitations) do statuses[#statuses + 1] = i.status end
       assert.same({ "EXPIRED", "PENDING" }, statuses)
     end)
 
     it("list-pending-invitation-resources: the pending share's resources and their types", function()
-      local out, err = aws("ram list-pending-invitation-resources --resource-share-invitation-arn " .. ORG_ARN)
+      local out, err = aws("ram list-pending-invitation-resources --resource-share-invitation-arn " .. RAM.org)
       assert.is_table(out, err)
       local types = {}
       for i, r in ipairs(out.resources) do types[i] = r.type .. " " .. r.resourceRegionScope end
       assert.same({ "ec2:Subnet REGIONAL", "ec2:Subnet REGIONAL", "ec2:TransitGateway REGIONAL",
                     "route53resolver:ResolverRule REGIONAL" }, types)
-      local _, e2, rc = aws("ram list-pending-invitation-resources --resource-share-invitation-arn " .. EXPIRED_ARN)
+      local _, e2, rc = aws("ram list-pending-invitation-resources --resource-share-invitation-arn " .. RAM.expired)
       assert.truthy(rc ~= 0)
       assert.truthy(e2:find("ResourceShareInvitationExpiredException", 1, true), e2)
     end)
 
     it("accept-resource-share-invitation and reject-resource-share-invitation, with and without --client-token",
       function()
-      local out, err = aws("ram accept-resource-share-invitation --resource-share-invitation-arn " .. OUTSIDE_ARN
+      local out, err = aws("ram accept-resource-share-invitation --resource-share-invitation-arn " .. RAM.outside
         .. " --client-token cli-token-1")
       assert.is_table(out, err)
-      assert.same({ "ACCEPTED", "cli-token-1", OUTSIDE_ARN }, { out.resourceShareInvitation.status, out.clientToken,
+      assert.same({ "ACCEPTED", "cli-token-1", RAM.outside }, { out.resourceShareInvitation.status, out.clientToken,
         out.resourceShareInvitation.resourceShareInvitationArn })
       -- the same token and call: the first answer again
-      local again = assert(aws("ram accept-resource-share-invitation --resource-share-invitation-arn " .. OUTSIDE_ARN
+      local again = assert(aws("ram accept-resource-share-invitation --resource-share-invitation-arn " .. RAM.outside
         .. " --client-token cli-token-1"))
       assert.same(out, again)
       -- no token: the CLI sends none (botocore fills none for RAM), the simulator makes one, as RAM does
-      out, err = aws("ram reject-resource-share-invitation --resource-share-invitation-arn " .. ORG_ARN)
+      out, err = aws("ram reject-resource-share-invitation --resource-share-invitation-arn " .. RAM.org)
       assert.is_table(out, err)
       assert.equal("REJECTED", out.resourceShareInvitation.status)
       assert.is_string(out.clientToken)
@@ -106,15 +88,15 @@ for _, cli in ipairs(clis) do
       local statuses = {}
       for _, i in ipairs(listed.resourceShareInvitations) do statuses[#statuses + 1] = i.status end
       assert.same({ "REJECTED", "EXPIRED", "ACCEPTED", "ACCEPTED" }, statuses)
-      assert.equal(2, count(s, "AcceptResourceShareInvitation"))
-      assert.equal(1, count(s, "RejectResourceShareInvitation"))
+      assert.equal(2, s:count("AcceptResourceShareInvitation", "ram"))
+      assert.equal(1, s:count("RejectResourceShareInvitation", "ram"))
     end)
 
     it("gets RAM's errors by code", function()
       local CASES = {
-        { "accept-resource-share-invitation --resource-share-invitation-arn " .. ACCEPTED_ARN,
+        { "accept-resource-share-invitation --resource-share-invitation-arn " .. RAM.accepted,
           "ResourceShareInvitationAlreadyAcceptedException" },
-        { "accept-resource-share-invitation --resource-share-invitation-arn " .. EXPIRED_ARN,
+        { "accept-resource-share-invitation --resource-share-invitation-arn " .. RAM.expired,
           "ResourceShareInvitationExpiredException" },
         { "reject-resource-share-invitation --resource-share-invitation-arn arn:aws:ram:us-east-1:123456789012:"
           .. "resource-share-invitation/nope", "ResourceShareInvitationArnNotFoundException" },
@@ -128,12 +110,12 @@ for _, cli in ipairs(clis) do
         assert.truthy(rc ~= 0)
         assert.truthy(err:find(case[2], 1, true), case[2] .. ": " .. tostring(err))
       end
-      assert(aws("ram reject-resource-share-invitation --resource-share-invitation-arn " .. ORG_ARN
+      assert(aws("ram reject-resource-share-invitation --resource-share-invitation-arn " .. RAM.org
         .. " --client-token cli-token-2"))
-      local _, err = aws("ram accept-resource-share-invitation --resource-share-invitation-arn " .. OUTSIDE_ARN
+      local _, err = aws("ram accept-resource-share-invitation --resource-share-invitation-arn " .. RAM.outside
         .. " --client-token cli-token-2")
       assert.truthy(err:find("IdempotentParameterMismatchException", 1, true), err)
-      _, err = aws("ram accept-resource-share-invitation --resource-share-invitation-arn " .. ORG_ARN)
+      _, err = aws("ram accept-resource-share-invitation --resource-share-invitation-arn " .. RAM.org)
       assert.truthy(err:find("ResourceShareInvitationAlreadyRejectedException", 1, true), err)
     end)
   end)

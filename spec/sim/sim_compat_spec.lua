@@ -32,25 +32,13 @@ local function fixture_invitation(s, service, account, inviter, region)
   end)
 end
 
-local function count_ops(s, service, op)
-  local n = 0
-  for _, e in ipairs(s:requests()) do
-    if e.service == service and e.operation == op then n = n + 1 end
-  end
-  return n
-end
-
 teardown(function() compat.cleanup() end)
 
 describe("AWS CLI v2 against invite sim", function()
   local s
   setup(function() s = sim.start{} end)
   teardown(function() s:stop() end)
-  before_each(function()
-    s:reset()
-    s:set_faults("")
-    s:clear_requests()
-  end)
+  before_each(function() s:fresh() end)
 
   it("guardduty: detectors, count, paginated list, decline, delete, accept, administrator, disassociate", function()
     local det = assert(aws(s, "prod", nil, "guardduty list-detectors")).DetectorIds[1]
@@ -58,7 +46,7 @@ describe("AWS CLI v2 against invite sim", function()
     assert.equal(65, assert(aws(s, "prod", nil, "guardduty get-invitations-count")).InvitationsCount)
     local list = assert(aws(s, "prod", nil, "guardduty list-invitations --page-size 20"))
     assert.equal(65, #list.Invitations)
-    assert.equal(4, count_ops(s, "guardduty", "ListInvitations"))
+    assert.equal(4, s:count("ListInvitations", "guardduty"))
     local other = stranger(list.Invitations, 3)
     local r = assert(aws(s, "prod", nil, "guardduty decline-invitations --account-ids " .. other
       .. " 123456789012"))
@@ -85,7 +73,7 @@ describe("AWS CLI v2 against invite sim", function()
     assert.equal(62, assert(aws(s, "prod", nil, "macie2 get-invitations-count")).invitationsCount)
     local list = assert(aws(s, "prod", nil, "macie2 list-invitations --page-size 25"))
     assert.equal(62, #list.invitations)
-    assert.equal(3, count_ops(s, "macie2", "ListInvitations"))
+    assert.equal(3, s:count("ListInvitations", "macie2"))
     local other = stranger(list.invitations, 2)
     local r = assert(aws(s, "prod", nil, "macie2 decline-invitations --account-ids " .. other .. " 123456789012"))
     assert.same({ { accountId = "123456789012", errorCode = "ClientError",
@@ -108,7 +96,7 @@ describe("AWS CLI v2 against invite sim", function()
     assert.equal(55, assert(aws(s, "prod", nil, "securityhub get-invitations-count")).InvitationsCount)
     local list = assert(aws(s, "prod", nil, "securityhub list-invitations --page-size 25"))
     assert.equal(55, #list.Invitations)
-    assert.equal(3, count_ops(s, "securityhub", "ListInvitations"))
+    assert.equal(3, s:count("ListInvitations", "securityhub"))
     local other = stranger(list.Invitations, 2)
     local r = assert(aws(s, "prod", nil, "securityhub decline-invitations --account-ids " .. other
       .. " 123456789012"))
@@ -154,9 +142,9 @@ describe("AWS CLI v2 against invite sim", function()
     s:set_faults("first 2 guardduty:GetInvitationsCount throttle; first 1 securityhub 503")
     local retry = "AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=4"
     assert.equal(65, assert(aws(s, "prod", nil, "guardduty get-invitations-count", retry)).InvitationsCount)
-    assert.equal(3, count_ops(s, "guardduty", "GetInvitationsCount"))
+    assert.equal(3, s:count("GetInvitationsCount", "guardduty"))
     assert.equal(55, assert(aws(s, "prod", nil, "securityhub get-invitations-count", retry)).InvitationsCount)
-    assert.equal(2, count_ops(s, "securityhub", "GetInvitationsCount"))
+    assert.equal(2, s:count("GetInvitationsCount", "securityhub"))
     s:set_faults("first 5 macie2 throttle=1")
     local ok, err = aws(s, "prod", nil, "macie2 get-invitations-count", "AWS_MAX_ATTEMPTS=1")
     assert.is_nil(ok)

@@ -9,7 +9,9 @@
 --   s:state()             -- invitations, administrators, detectors, sessions (no secrets)
 --   s:set_faults(spec [, seed])
 --   s:stop()              -- SIGTERM to its own pid, then waits for it
+--   s:count(operation [, service])   -- how many logged requests were that operation (of that service)
 --   s:reset(), s:clear_requests(), s:advance_clock(seconds), s:control(method, path [, body])
+--   s:fresh()             -- before_each's usual three: reset, set_faults(""), clear_requests
 --   s:call{ service=, region=, method=, path=, query=, body=, headers=, creds=, time=, tamper= }
 --                         -- a request signed with invite.sigv4, sent on a fresh connection
 --   s:raw(bytes)          -- send bytes as they are, return the raw response (until close)
@@ -17,8 +19,11 @@
 --   sim.keys["222222222222"] / sim.keys.prod -> { access_key_id=, secret_access_key=, account=, name= }
 --   sim.credentials("prod") -> the same, or a session: sim.sessions.valid / sim.sessions.expired
 --   sim.accounts.prod -> "222222222222";  sim.FIXTURE -> path of examples/fixtures/org.json
+--   sim.RAM_ARNS.outside / .org / .accepted / .expired / .eu -> the example's RAM invitation ARNs
 --   sim.stop_all()        -- stops every simulator this process started (for teardown)
 --   sim.shell_quote(s), sim.read_file(path), sim.write_file(path, text)   -- helpers the specs share
+--   sim.pluck(list, key)  -- { list[1][key], list[2][key], ... } ({} for a nil list)
+--   sim.with(defaults, o) -- a copy of defaults with o's keys over it (a client's options)
 --   sim.org_fixture{ admin=, key=, inviter=, members=, services=, regions=, enabled_regions=,
 --                    organization=, units=, parents=, suspended= }
 --                         -- an organisation to sweep: -> fixture, member IDs (see below)
@@ -42,6 +47,17 @@ end
 
 _M.ROOT = repo_root()
 _M.FIXTURE = _M.ROOT .. "/examples/fixtures/org.json"
+
+-- The example fixture's RAM resource-share invitations the specs name: staging's in us-east-1 from a
+-- stranger (outside), the organisation's management account (org), an accepted and an expired one,
+-- and prod's in eu-west-1 (eu).
+_M.RAM_ARNS = {
+  outside = "arn:aws:ram:us-east-1:777788889999:resource-share-invitation/5c1e9a4e-8f0b-4b8e-9a31-2b7d8f6c1a01",
+  org = "arn:aws:ram:us-east-1:111111111111:resource-share-invitation/0b7e4c2a-3d5f-4e61-8a9b-c0d1e2f3a402",
+  accepted = "arn:aws:ram:us-east-1:444444444444:resource-share-invitation/9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b03",
+  expired = "arn:aws:ram:us-east-1:210987654321:resource-share-invitation/e2f1a0b9-c8d7-4e6f-9a5b-4c3d2e1f0a04",
+  eu = "arn:aws:ram:eu-west-1:777788889999:resource-share-invitation/3a2b1c0d-9e8f-4a7b-8c6d-5e4f3a2b1c05",
+}
 
 local function shell_quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
@@ -191,6 +207,21 @@ function Sim:stop()
   running[self] = nil
 end
 
+-- { list[1][key], list[2][key], ... }: the IDs or ARNs of a listing ({} for a nil list).
+function _M.pluck(list, key)
+  local out = {}
+  for i, v in ipairs(list or {}) do out[i] = v[key] end
+  return out
+end
+
+-- A copy of `defaults` with the keys of `o` (may be nil) over it: a client's options in a spec.
+function _M.with(defaults, o)
+  local t = {}
+  for k, v in pairs(defaults) do t[k] = v end
+  for k, v in pairs(o or {}) do t[k] = v end
+  return t
+end
+
 --- An organisation for cross-account sweeps: the admin account with access key `key` ({id, secret}),
 -- a stranger `inviter`, and one member per ID in `members` with an InviteManager role the admin may
 -- assume and, in every service x region, one invitation from the stranger (5 days old).
@@ -305,13 +336,21 @@ function Sim:requests(since)
   return self:control("GET", path)
 end
 
---- How many of the requests the simulator logged were `operation` (e.g. "DeclineInvitations").
-function Sim:count(operation)
+--- How many of the requests the simulator logged were `operation` (e.g. "DeclineInvitations"), of
+-- `service` alone when given (e.g. "detective").
+function Sim:count(operation, service)
   local n = 0
   for _, r in ipairs(self:requests()) do
-    if r.operation == operation then n = n + 1 end
+    if r.operation == operation and (service == nil or r.service == service) then n = n + 1 end
   end
   return n
+end
+
+--- The state a test starts from: the fixture's state again, no faults, an empty request log.
+function Sim:fresh()
+  self:reset()
+  self:set_faults("")
+  self:clear_requests()
 end
 
 function Sim:state() return self:control("GET", "/__sim/state") end
