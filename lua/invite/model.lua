@@ -121,8 +121,15 @@ local function one_call(ops, spec, field, need)
     need(not m.required or spec.params[m.name] ~= nil or m.idempotency_token, field, "params: the required input '"
       .. m.name .. "' of " .. spec.operation .. " is not given")
   end
-  return { operation = spec.operation, params = spec.params, api_name = ops[spec.operation].name,
-           done_codes = spec.done_codes or {}, gone_codes = spec.gone_codes or {}, one = spec.one }
+  local map = spec.params
+  return { operation = spec.operation, params = map, api_name = ops[spec.operation].name,
+           done_codes = spec.done_codes or {}, gone_codes = spec.gone_codes or {}, one = spec.one,
+           -- the call's parameters for a record (its fields named by `params`)
+           params_of = function(rec)
+             local out = {}
+             for param, from in pairs(map) do out[param] = rec[from] end
+             return out
+           end }
 end
 
 -- The facts of an invitation kind acted on one invitation at a time (no `ids`: Detective,

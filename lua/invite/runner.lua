@@ -294,9 +294,7 @@ end
 -- the record; on failure the record ends as an error (not decided, not acted on) and nil.
 function details_of(client, svc, rec)
   local d = svc.details
-  local params = {}
-  for param, from in pairs(d.params) do params[param] = rec[from] end
-  local items, err = client[d.all](client, params)
+  local items, err = client[d.all](client, d.params_of(rec))
   if not items then
     rec.malformed, rec.outcome = true, "error"
     rec.detail = "cannot list what the invitation would share (" .. d.api_name .. "): " .. errstr(err)
@@ -319,8 +317,7 @@ end
 -- that state: an earlier attempt whose answer was lost) counts as done.
 function apply_each(ctx, client, svc, scope, records)
   local function call(rec, spec, what)
-    local params = {}
-    for param, from in pairs(spec.params) do params[param] = rec[from] end
+    local params = spec.params_of(rec)
     if ctx.stopped or not log(ctx, { event = "call", service = scope.service, region = scope.region,
                                      account = scope.account, operation = spec.operation,
                                      account_ids = { rec.account_id }, invitation_id = rec.invitation_id }) then

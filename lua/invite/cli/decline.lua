@@ -64,11 +64,7 @@ local function run_each(args, svc, op)
                                                      profile = args.profile }
   local failed, answers = 0, {}
   for _, id in ipairs(args.ids) do
-    local params = {}
-    for param, from in pairs(spec.params) do
-      if from == "invitation_id" then params[param] = id end
-    end
-    local res, err = client[spec.operation](client, params)
+    local res, err = client[spec.operation](client, spec.params_of{ invitation_id = id })
     if not res and type(err) == "table" and err.code == "ValidationError" then
       io.stderr:write("invite: ", printable(err), "\n")
       return 2
